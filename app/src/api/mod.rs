@@ -1,0 +1,10 @@
+//! Typed client for CARE's `/api/v1`. Error classification is pure (tested natively); the
+//! transport is gloo-net in the browser. On the server every call answers `NotInBrowser`:
+//! pages fetch data only after hydration, because tokens live in the browser.
+
+pub mod auth;
+pub mod error;
+mod transport;
+
+pub use error::ApiError;
+pub use transport::{request, Method};

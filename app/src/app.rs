@@ -1,0 +1,77 @@
+//! `shell()` (the HTML document the server renders) and `App` (providers, routes).
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+use crate::{
+    components::{layout::AuthedLayout, not_found::NotFound},
+    pages::{
+        facility_home::FacilityHome, login::LoginPage, placeholder::Placeholder, root::RootRedirect,
+    },
+    session::provide_session,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_session();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| crate::components::browser::on_hydrated());
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/care-offline.css"/>
+        <Title text="CARE Offline"/>
+        <Link rel="manifest" href="/manifest.webmanifest"/>
+        <Link rel="icon" href="/favicon.ico"/>
+        <Link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+        <Meta name="theme-color" content="#0d766e"/>
+        <Meta name="description" content="CARE for clinics with unreliable internet"/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/") view=RootRedirect/>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("/facility/:facility_id") view=AuthedLayout>
+                    <Route path=path!("") view=FacilityHome/>
+                    <Route
+                        path=path!("patients")
+                        view=|| view! { <Placeholder title="Patients" issue=6 what="Patient registration, search by phone and the patient profile"/> }
+                    />
+                    <Route
+                        path=path!("encounters")
+                        view=|| view! { <Placeholder title="Encounters" issue=7 what="Encounters and questionnaire filling"/> }
+                    />
+                    <Route
+                        path=path!("appointments")
+                        view=|| view! { <Placeholder title="Appointments" issue=7 what="Appointment slots, booking, rescheduling and status lists"/> }
+                    />
+                    <Route
+                        path=path!("sync")
+                        view=|| view! { <Placeholder title="Sync status" issue=5 what="The list of writes saved on this device and their sync state"/> }
+                    />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

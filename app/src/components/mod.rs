@@ -1,0 +1,8 @@
+//! Reusable components, one per file.
+
+#[cfg(feature = "hydrate")]
+pub mod browser;
+pub mod error_message;
+pub mod layout;
+pub mod nav;
+pub mod not_found;

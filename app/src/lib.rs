@@ -1,0 +1,11 @@
+//! CARE Offline: the Leptos app (components, pages, the typed CARE client and the session).
+//! Compiled with `ssr` inside the server and with `hydrate` into the browser's wasm.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod model;
+pub mod pages;
+pub mod session;
+
+pub use app::{shell, App};

@@ -1,0 +1,12 @@
+//! Serde types of the CARE API (no Leptos, no browser APIs): shared with the server's tests.
+//! Unknown fields are ignored and most fields default, because CARE versions drift.
+
+pub mod auth;
+pub mod facility;
+pub mod organization;
+pub mod user;
+
+pub use auth::{LoginRequest, TokenPair};
+pub use facility::{Facility, FacilityRef};
+pub use organization::Organization;
+pub use user::{CurrentUser, UserSpec};

@@ -1,0 +1,6 @@
+//! Pages, one per route.
+
+pub mod facility_home;
+pub mod login;
+pub mod placeholder;
+pub mod root;

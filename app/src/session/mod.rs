@@ -1,0 +1,168 @@
+//! The signed-in session: CARE's access + refresh tokens (kept in localStorage as care_fe
+//! does), the current user, refresh before expiry, and sign-out. A `Copy` handle provided
+//! in `App`.
+//!
+//! Being offline never signs anyone out: a refresh that cannot reach the server keeps the
+//! tokens; only CARE saying `token_not_valid` to a refresh ends the session.
+
+pub mod storage;
+pub mod token;
+
+use leptos::prelude::*;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::{
+    api::{self, ApiError, Method},
+    model::{CurrentUser, TokenPair},
+};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    tokens: RwSignal<Option<TokenPair>>,
+    user: RwSignal<Option<CurrentUser>>,
+    /// False until the browser has restored the session (always false while rendering on
+    /// the server), so pages can tell "not signed in" from "not known yet".
+    restored: RwSignal<bool>,
+    /// Set when CARE rejected the refresh token; the login page explains it.
+    expired: RwSignal<bool>,
+}
+
+pub fn provide_session() -> Session {
+    let session = Session {
+        tokens: RwSignal::new(None),
+        user: RwSignal::new(None),
+        restored: RwSignal::new(false),
+        expired: RwSignal::new(false),
+    };
+    provide_context(session);
+    #[cfg(feature = "hydrate")]
+    {
+        Effect::new(move |_| session.restore());
+        // Check every 30 s; refresh once the access token is within two minutes of expiry.
+        let _ = set_interval_with_handle(
+            move || leptos::task::spawn_local(async move { session.refresh_if_due().await }),
+            std::time::Duration::from_secs(30),
+        );
+    }
+    session
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+impl Session {
+    pub fn restored(&self) -> bool {
+        self.restored.get()
+    }
+
+    pub fn signed_in(&self) -> bool {
+        self.tokens.with(Option::is_some)
+    }
+
+    pub fn expired(&self) -> bool {
+        self.expired.get()
+    }
+
+    pub fn user(&self) -> Option<CurrentUser> {
+        self.user.get()
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn restore(&self) {
+        let tokens = match (storage::get(storage::ACCESS_KEY), storage::get(storage::REFRESH_KEY)) {
+            (Some(access), Some(refresh)) => Some(TokenPair { access, refresh }),
+            _ => None,
+        };
+        let user = storage::get(storage::USER_KEY).and_then(|u| serde_json::from_str(&u).ok());
+        self.tokens.set(tokens);
+        self.user.set(user);
+        self.restored.set(true);
+    }
+
+    fn store(&self, tokens: TokenPair) {
+        storage::set(storage::ACCESS_KEY, &tokens.access);
+        storage::set(storage::REFRESH_KEY, &tokens.refresh);
+        self.tokens.set(Some(tokens));
+    }
+
+    fn store_user(&self, user: CurrentUser) {
+        if let Ok(json) = serde_json::to_string(&user) {
+            storage::set(storage::USER_KEY, &json);
+        }
+        self.user.set(Some(user));
+    }
+
+    /// Forgets the session on this device.
+    fn clear(&self) {
+        for key in [storage::ACCESS_KEY, storage::REFRESH_KEY, storage::USER_KEY] {
+            storage::remove(key);
+        }
+        self.tokens.set(None);
+        self.user.set(None);
+    }
+
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<CurrentUser, ApiError> {
+        let tokens = api::auth::login(username, password).await?;
+        let user = api::auth::current_user(&tokens.access).await?;
+        self.expired.set(false);
+        self.store(tokens);
+        self.store_user(user.clone());
+        Ok(user)
+    }
+
+    /// Ends the session here and, when reachable, on the server (which revokes the tokens).
+    pub async fn sign_out(&self) {
+        if let Some(tokens) = self.tokens.get_untracked() {
+            let _ = api::auth::logout(&tokens).await;
+        }
+        self.clear();
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    async fn refresh_if_due(&self) {
+        let Some(tokens) = self.tokens.get_untracked() else { return };
+        let now = chrono::Utc::now().timestamp();
+        if token::needs_refresh(token::expiry(&tokens.access), now) {
+            let _ = self.refresh().await;
+        }
+    }
+
+    /// Renews the tokens. Unreachable: keeps the old ones. Rejected: the session has ended.
+    pub async fn refresh(&self) -> Result<(), ApiError> {
+        let Some(tokens) = self.tokens.get_untracked() else { return Err(ApiError::AuthExpired) };
+        match api::auth::refresh(&tokens.refresh).await {
+            Ok(fresh) => {
+                self.store(fresh);
+                Ok(())
+            }
+            Err(ApiError::AuthExpired) => {
+                self.expired.set(true);
+                self.clear();
+                Err(ApiError::AuthExpired)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An authenticated call; an expired access token is refreshed once and the call retried.
+    pub async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&Value>) -> Result<T, ApiError> {
+        let Some(tokens) = self.tokens.get_untracked() else { return Err(ApiError::AuthExpired) };
+        match api::request(method, path, body, Some(&tokens.access)).await {
+            Err(ApiError::AuthExpired) => {
+                self.refresh().await?;
+                let access = self.tokens.get_untracked().map(|t| t.access).ok_or(ApiError::AuthExpired)?;
+                api::request(method, path, body, Some(&access)).await
+            }
+            other => other,
+        }
+    }
+
+    /// Re-reads the current user (names, facilities, permissions).
+    pub async fn reload_user(&self) -> Result<CurrentUser, ApiError> {
+        let user: CurrentUser = self.call(Method::Get, "/users/getcurrentuser/", None).await?;
+        self.store_user(user.clone());
+        Ok(user)
+    }
+}

@@ -1,0 +1,93 @@
+//! The built-in CARE-compatible backend on SQLite, used when no real CARE is configured.
+//! Shapes and error bodies follow ../shared/care-api.md and the captured samples.
+
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod facility;
+pub mod jwt;
+pub mod organization;
+pub mod pagination;
+pub mod password;
+pub mod permissions;
+pub mod seed;
+pub mod users;
+
+use std::path::Path;
+
+use axum::{
+    extract::Request,
+    http::{header, Method, StatusCode},
+    response::{IntoResponse, Response},
+    Json, Router,
+};
+use base64::Engine;
+use rusqlite::params;
+
+pub use error::CareError;
+
+/// Handle to the built-in backend: the database and the token signer.
+#[derive(Clone)]
+pub struct Care {
+    pub db: db::Db,
+    pub jwt: jwt::Jwt,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CareInitError {
+    #[error("cannot open the database {0}: {1}")]
+    Open(String, rusqlite::Error),
+    #[error("cannot prepare the database: {0}")]
+    Prepare(#[from] CareError),
+}
+
+impl Care {
+    /// Opens (creating and seeding if new) the SQLite file. The JWT secret lives in the
+    /// database, so tokens survive a restart just as the data does.
+    pub fn open(path: &Path) -> Result<Self, CareInitError> {
+        let db = db::Db::open(path).map_err(|e| CareInitError::Open(path.display().to_string(), e))?;
+        let secret = db.with(|conn| {
+            seed::seed_if_empty(conn)?;
+            let existing: Option<String> =
+                conn.query_row("SELECT value FROM meta WHERE key = 'jwt_secret'", [], |r| r.get(0)).ok();
+            match existing {
+                Some(s) => Ok(s),
+                None => {
+                    let bytes: [u8; 32] = rand::random();
+                    let s = base64::engine::general_purpose::STANDARD.encode(bytes);
+                    conn.execute("INSERT INTO meta (key, value) VALUES ('jwt_secret', ?1)", params![s])?;
+                    Ok(s)
+                }
+            }
+        })?;
+        Ok(Self { db, jwt: jwt::Jwt::new(secret.into_bytes()) })
+    }
+}
+
+pub fn router() -> Router<Care> {
+    Router::new()
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(facility::router())
+        .merge(organization::router())
+        .fallback(not_found)
+}
+
+/// Unknown routes: a GET without the trailing slash is redirected (Django's APPEND_SLASH);
+/// anything else is DRF's 404.
+async fn not_found(req: Request) -> Response {
+    let uri = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.0.clone())
+        .unwrap_or_else(|| req.uri().clone());
+    let path = uri.path();
+    if req.method() == Method::GET && !path.ends_with('/') {
+        let location = match uri.query() {
+            Some(q) => format!("{path}/?{q}"),
+            None => format!("{path}/"),
+        };
+        return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, location)]).into_response();
+    }
+    (StatusCode::NOT_FOUND, Json(serde_json::json!({"detail": "Not found."}))).into_response()
+}

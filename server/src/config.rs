@@ -1,0 +1,121 @@
+//! Command-line flags, each also read from the environment.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::Parser;
+
+/// CARE Offline server: renders the app, serves the PWA, and answers `/api/v1/*`
+/// either from the built-in CARE-compatible backend or by proxying to a real CARE.
+#[derive(Debug, Parser)]
+#[command(name = "server", version)]
+pub struct Config {
+    /// Address to listen on (HOST:PORT; port 0 picks a free one).
+    #[arg(long, env = "CARE_OFFLINE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Directory for the SQLite database (built-in backend, idempotency store).
+    #[arg(long = "data-dir", env = "CARE_OFFLINE_DATA", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Base URL of a real CARE backend (e.g. https://care.example.org). When set,
+    /// `/api/v1/*` is proxied there instead of served by the built-in backend.
+    #[arg(long, env = "CARE_API_URL")]
+    pub upstream: Option<String>,
+
+    /// Seconds to wait for the upstream before answering 504.
+    #[arg(long = "upstream-timeout", env = "CARE_UPSTREAM_TIMEOUT", default_value_t = 30)]
+    pub upstream_timeout_secs: u64,
+
+    /// Directory holding the built site (`pkg/`, service worker, icons). Defaults to
+    /// `LEPTOS_SITE_ROOT`, else `target/site` next to the binary's target directory.
+    #[arg(long = "site-root", env = "LEPTOS_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+}
+
+/// A configuration that has been checked.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub upstream: Option<reqwest::Url>,
+    pub upstream_timeout: Duration,
+    pub site_root: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--upstream / CARE_API_URL {0:?} is not a valid http(s) URL: {1}")]
+    BadUpstream(String, String),
+    #[error("--upstream-timeout must be at least 1 second")]
+    ZeroTimeout,
+}
+
+impl Config {
+    pub fn resolve(self) -> Result<Resolved, ConfigError> {
+        let upstream = match self.upstream.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(parse_upstream(raw)?),
+        };
+        if self.upstream_timeout_secs == 0 {
+            return Err(ConfigError::ZeroTimeout);
+        }
+        Ok(Resolved {
+            addr: self.addr,
+            data_dir: self.data_dir,
+            upstream,
+            upstream_timeout: Duration::from_secs(self.upstream_timeout_secs),
+            site_root: self.site_root.unwrap_or_else(default_site_root),
+        })
+    }
+}
+
+fn parse_upstream(raw: &str) -> Result<reqwest::Url, ConfigError> {
+    let url = reqwest::Url::parse(raw)
+        .map_err(|e| ConfigError::BadUpstream(raw.to_string(), e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::BadUpstream(
+            raw.to_string(),
+            "expected http:// or https:// with a host".to_string(),
+        ));
+    }
+    Ok(url)
+}
+
+/// `target/release/server` → `target/site`, so the binary works from any directory.
+fn default_site_root() -> PathBuf {
+    let beside_exe = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(|t| t.join("site")))
+        .filter(|p| p.is_dir());
+    beside_exe.unwrap_or_else(|| PathBuf::from("target/site"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(upstream: Option<&str>) -> Config {
+        Config {
+            addr: "127.0.0.1:0".parse().expect("addr"),
+            data_dir: "d".into(),
+            upstream: upstream.map(str::to_string),
+            upstream_timeout_secs: 5,
+            site_root: None,
+        }
+    }
+
+    #[test]
+    fn empty_upstream_means_built_in_backend() {
+        assert!(config(Some("  ")).resolve().expect("ok").upstream.is_none());
+        assert!(config(None).resolve().expect("ok").upstream.is_none());
+    }
+
+    #[test]
+    fn upstream_must_be_http() {
+        let err = config(Some("ftp://x")).resolve().expect_err("ftp");
+        assert!(err.to_string().contains("ftp://x"));
+        assert!(config(Some("not a url")).resolve().is_err());
+        let ok = config(Some("https://care.example.org")).resolve().expect("https");
+        assert_eq!(ok.upstream.expect("set").host_str(), Some("care.example.org"));
+    }
+}

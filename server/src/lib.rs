@@ -1,0 +1,61 @@
+//! The CARE Offline server: SSR shell, PWA files, `/health`, and `/api/v1/*` from either the
+//! built-in CARE-compatible backend or a proxied real CARE.
+
+pub mod care;
+pub mod config;
+pub mod health;
+pub mod logging;
+pub mod proxy;
+pub mod pwa;
+pub mod ssr;
+pub mod state;
+
+use axum::Router;
+use state::AppState;
+
+/// The whole application as a router, so tests can serve it on any listener.
+pub fn router(state: AppState) -> Router {
+    let api: Router<AppState> = match (&state.care, &state.proxy) {
+        (Some(care), _) => care::router().with_state(care.clone()),
+        (None, Some(proxy)) => proxy::router().with_state(proxy.clone()),
+        (None, None) => Router::new().fallback(|| async {
+            proxy::proxy_error(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "upstream_not_configured",
+                "No CARE backend is configured.",
+            )
+        }),
+    };
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(health::router())
+        .merge(pwa::router())
+        .merge(ssr::router(&state))
+        .layer(axum::middleware::from_fn(logging::log_request))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C / SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

@@ -1,0 +1,86 @@
+//! The service worker, served with the build's asset list and a content hash as its version:
+//! a new build changes `/sw.js`, so browsers install the new worker, precache the new
+//! assets and drop the old cache. The worker never stores API responses.
+
+use std::path::Path;
+
+use axum::{
+    extract::State,
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use sha2::{Digest, Sha256};
+
+use crate::state::AppState;
+
+const TEMPLATE: &str = include_str!("sw.js");
+
+/// The rendered service worker for one build.
+#[derive(Clone, Debug)]
+pub struct ServiceWorker {
+    pub version: String,
+    pub script: String,
+}
+
+impl ServiceWorker {
+    /// Hashes the built `pkg/` files so the version changes exactly when the app does.
+    pub fn for_site(site_root: &Path, pkg_dir: &str, output_name: &str) -> Self {
+        let pkg = format!("/{pkg_dir}/{output_name}");
+        let assets = [
+            format!("{pkg}.js"),
+            format!("{pkg}.wasm"),
+            format!("{pkg}.css"),
+            "/manifest.webmanifest".to_string(),
+            "/icons/icon-192.png".to_string(),
+            "/icons/icon-512.png".to_string(),
+            "/favicon.ico".to_string(),
+        ];
+        let mut hasher = Sha256::new();
+        hasher.update(TEMPLATE.as_bytes());
+        for asset in &assets {
+            hasher.update(asset.as_bytes());
+            // A missing file (an API-only test server) still gives a stable version.
+            if let Ok(bytes) = std::fs::read(site_root.join(asset.trim_start_matches('/'))) {
+                hasher.update(&bytes);
+            }
+        }
+        let version: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let list = serde_json::to_string(&assets).unwrap_or_else(|_| "[]".to_string());
+        let script = TEMPLATE.replace("__VERSION__", &version).replace("__ASSETS__", &list);
+        Self { version, script }
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/sw.js", get(service_worker))
+}
+
+async fn service_worker(State(state): State<AppState>) -> Response {
+    let mut resp = state.service_worker.script.clone().into_response();
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    // The browser must always see a new build's worker.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_follows_asset_content() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir_all(dir.path().join("pkg")).expect("mkdir");
+        std::fs::write(dir.path().join("pkg/app.wasm"), b"one").expect("write");
+        let a = ServiceWorker::for_site(dir.path(), "pkg", "app");
+        std::fs::write(dir.path().join("pkg/app.wasm"), b"two").expect("write");
+        let b = ServiceWorker::for_site(dir.path(), "pkg", "app");
+        assert_ne!(a.version, b.version);
+        assert!(b.script.contains(&b.version));
+        assert!(b.script.contains("\"/pkg/app.wasm\""));
+        assert!(!b.script.contains("__ASSETS__"));
+    }
+}

@@ -1,0 +1,58 @@
+//! The one state shared by every handler.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use crate::{
+    care::Care,
+    config::Resolved,
+    proxy::{Proxy, ProxyError},
+    pwa::ServiceWorker,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    /// The built-in CARE backend, when no upstream is configured.
+    pub care: Option<Care>,
+    /// The proxy to a real CARE, when one is configured.
+    pub proxy: Option<Proxy>,
+    pub service_worker: Arc<ServiceWorker>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error(transparent)]
+    Care(#[from] crate::care::CareInitError),
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+}
+
+impl AppState {
+    pub fn open(config: &Resolved) -> Result<Self, StateError> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| StateError::DataDir(config.data_dir.display().to_string(), e))?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("care-offline")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(config.addr)
+            .build();
+        let service_worker = Arc::new(ServiceWorker::for_site(&config.site_root, "pkg", "care-offline"));
+        let (care, proxy) = match &config.upstream {
+            Some(url) => (None, Some(Proxy::new(url.clone(), config.upstream_timeout)?)),
+            None => (Some(Care::open(&config.data_dir.join("care.sqlite3"))?), None),
+        };
+        Ok(Self { leptos_options, care, proxy, service_worker })
+    }
+}

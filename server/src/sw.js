@@ -1,0 +1,105 @@
+// CARE Offline service worker. Served by the server with VERSION and ASSETS filled in.
+// It keeps the app shell (pages, /pkg assets, icons) so a visited route reloads offline.
+// It never touches /api/: patient data lives only in the per-user IndexedDB cache.
+const VERSION = "__VERSION__";
+const ASSETS = __ASSETS__;
+const CACHE = `care-offline-shell-${VERSION}`;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(CACHE).then(async (cache) => {
+      // One missing optional file must not block installing the rest.
+      await Promise.all(
+        ["/", ...ASSETS].map((url) =>
+          cache.add(new Request(url, { cache: "reload" })).catch(() => undefined),
+        ),
+      );
+      await self.skipWaiting();
+    }),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      const names = await caches.keys();
+      await Promise.all(
+        names
+          .filter((n) => n.startsWith("care-offline-shell-") && n !== CACHE)
+          .map((n) => caches.delete(n)),
+      );
+      await self.clients.claim();
+    })(),
+  );
+});
+
+function isShellRequest(url) {
+  return (
+    url.origin === self.location.origin &&
+    !url.pathname.startsWith("/api/") &&
+    url.pathname !== "/health" &&
+    url.pathname !== "/sw.js"
+  );
+}
+
+// Pages are keyed by path only: the query string can carry a phone number.
+function pageKey(url) {
+  return new Request(url.origin + url.pathname);
+}
+
+function markFromCache(response) {
+  const headers = new Headers(response.headers);
+  headers.set("x-sw-cache", "hit");
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+const OFFLINE_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Offline · CARE Offline</title>
+<link rel="stylesheet" href="/pkg/care-offline.css"></head><body><main class="offline-page">
+<h1>This page is not available offline</h1>
+<p>It was not opened on this device while online. Pages you have visited work without a network.</p>
+<p><a href="/">Go to the home page</a></p></main></body></html>`;
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (!isShellRequest(url)) return;
+
+  if (request.mode === "navigate") {
+    event.respondWith(
+      (async () => {
+        const cache = await caches.open(CACHE);
+        try {
+          const response = await fetch(request);
+          if (response.ok) await cache.put(pageKey(url), response.clone());
+          return response;
+        } catch (err) {
+          const cached = await cache.match(pageKey(url));
+          if (cached) return markFromCache(cached);
+          return new Response(OFFLINE_PAGE, {
+            status: 503,
+            headers: { "content-type": "text/html; charset=utf-8", "x-sw-cache": "offline-page" },
+          });
+        }
+      })(),
+    );
+    return;
+  }
+
+  // Static assets: network first so an unhashed file is never stale, cache when offline.
+  event.respondWith(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      try {
+        const response = await fetch(request);
+        if (response.ok) await cache.put(pageKey(url), response.clone());
+        return response;
+      } catch (err) {
+        const cached = await cache.match(pageKey(url));
+        if (cached) return markFromCache(cached);
+        throw err;
+      }
+    })(),
+  );
+});

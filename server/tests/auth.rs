@@ -1,0 +1,139 @@
+//! Login, refresh, bad tokens and logout on the built-in backend, with CARE's exact bodies.
+
+mod common;
+
+use serde_json::json;
+
+#[tokio::test]
+async fn login_then_current_user() {
+    let s = common::start(&[]).await;
+    let (access, _) = s.login("care-doctor").await;
+    let (status, me) = s.get("/api/v1/users/getcurrentuser/", Some(&access)).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["username"], "care-doctor");
+    assert_eq!(me["user_type"], "doctor");
+    assert_eq!(me["facilities"].as_array().map(Vec::len), Some(1));
+    assert_eq!(me["geo_organization"]["name"], "Kerala");
+    assert_eq!(me["created_by"]["meta"], json!({}));
+    let perms = me["permissions"].as_array().expect("permissions");
+    assert!(perms.contains(&json!("can_write_patient")));
+}
+
+#[tokio::test]
+async fn every_demo_user_can_log_in() {
+    let s = common::start(&[]).await;
+    for user in server::care::seed::DEMO_USERS {
+        let (access, _) = s.login(user.username).await;
+        let (status, me) = s.get("/api/v1/users/getcurrentuser/", Some(&access)).await;
+        assert_eq!(status, 200);
+        assert_eq!(me["username"], user.username);
+    }
+    let (_, volunteer) = {
+        let (access, _) = s.login("care-volunteer").await;
+        s.get("/api/v1/users/getcurrentuser/", Some(&access)).await
+    };
+    assert!(!volunteer["permissions"].as_array().expect("perms").contains(&json!("can_write_patient")));
+}
+
+#[tokio::test]
+async fn wrong_password_and_missing_field() {
+    let s = common::start(&[]).await;
+    let (status, body) =
+        s.post("/api/v1/auth/login/", json!({"username": "care-doctor", "password": "wrong"}), None).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        body,
+        json!({"detail": "No active account found with the given credentials", "code": "no_active_account"})
+    );
+    let (status, body) = s.post("/api/v1/auth/login/", json!({"username": "nobody", "password": "x"}), None).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "no_active_account");
+    let (status, body) = s.post("/api/v1/auth/login/", json!({"username": "care-doctor"}), None).await;
+    assert_eq!(status, 400);
+    assert_eq!(body, json!({"password": ["This field is required."]}));
+}
+
+#[tokio::test]
+async fn malformed_login_body_is_a_clear_400() {
+    let s = common::start(&[]).await;
+    let resp = common::client()
+        .post(s.url("/api/v1/auth/login/"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert!(body["detail"].as_str().expect("detail").starts_with("JSON parse error"));
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_rejects_garbage() {
+    let s = common::start(&[]).await;
+    let (_, refresh) = s.login("care-nurse").await;
+    let (status, body) = s.post("/api/v1/auth/token/refresh/", json!({"refresh": refresh}), None).await;
+    assert_eq!(status, 200);
+    let new_access = body["access"].as_str().expect("access");
+    assert_ne!(body["refresh"].as_str().expect("refresh"), refresh, "refresh rotates");
+    let (status, _) = s.get("/api/v1/users/getcurrentuser/", Some(new_access)).await;
+    assert_eq!(status, 200);
+    let (status, body) = s.post("/api/v1/auth/token/refresh/", json!({"refresh": "garbage"}), None).await;
+    assert_eq!(status, 401);
+    assert_eq!(body, json!({"detail": "Token is invalid", "code": "token_not_valid"}));
+    // An access token is not a refresh token.
+    let (status, _) = s.post("/api/v1/auth/token/refresh/", json!({"refresh": new_access}), None).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn bad_or_missing_token_is_care_403() {
+    let s = common::start(&[]).await;
+    let (status, body) = s.get("/api/v1/users/getcurrentuser/", Some("not.a.token")).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body,
+        json!({
+            "detail": "Invalid Token, please relogin to continue",
+            "code": "token_not_valid",
+            "messages": [{"token_class": "AccessToken", "token_type": "access", "message": "Token is invalid"}]
+        })
+    );
+    let (status, body) = s.get("/api/v1/users/getcurrentuser/", None).await;
+    assert_eq!(status, 403);
+    assert_eq!(body, json!({"detail": "Authentication credentials were not provided."}));
+    // A refresh token does not authorise API calls.
+    let (_, refresh) = s.login("care-doctor").await;
+    let (status, body) = s.get("/api/v1/users/getcurrentuser/", Some(&refresh)).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["code"], "token_not_valid");
+}
+
+#[tokio::test]
+async fn logout_revokes_the_tokens() {
+    let s = common::start(&[]).await;
+    let (access, refresh) = s.login("care-staff").await;
+    let (status, body) =
+        s.post("/api/v1/auth/logout/", json!({"access": access, "refresh": refresh}), Some(&access)).await;
+    assert_eq!((status, body), (200, json!({})));
+    let (status, body) = s.get("/api/v1/users/getcurrentuser/", Some(&access)).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["code"], "token_not_valid");
+    let (status, _) = s.post("/api/v1/auth/token/refresh/", json!({"refresh": refresh}), None).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn data_and_tokens_survive_a_restart() {
+    let s = common::start(&[]).await;
+    let (access, _) = s.login("care-doctor").await;
+    let (_, before) = s.get("/api/v1/users/getcurrentuser/", Some(&access)).await;
+    let common::TestServer { data, task, .. } = s;
+    drop(task);
+    let s = common::start_in(data, &[]).await;
+    let (status, after) = s.get("/api/v1/users/getcurrentuser/", Some(&access)).await;
+    assert_eq!(status, 200, "a token issued before the restart still works");
+    assert_eq!(before["id"], after["id"]);
+    assert_eq!(before["facilities"], after["facilities"]);
+    assert!(s.data.path().join("care.sqlite3").is_file());
+}

@@ -1,0 +1,92 @@
+//! Real servers on 127.0.0.1 (ports picked by the OS) with temporary SQLite files.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use serde_json::{json, Value};
+use server::{config::Config, state::AppState};
+
+pub struct TestServer {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub data: tempfile::TempDir,
+    pub task: Task,
+}
+
+/// Stops the server when dropped.
+pub struct Task(tokio::task::JoinHandle<()>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts the server with the given extra flags and a fresh data directory.
+pub async fn start(extra: &[&str]) -> TestServer {
+    let data = tempfile::tempdir().expect("temp dir");
+    start_in(data, extra).await
+}
+
+/// Starts the server on an existing data directory (to test restarts).
+pub async fn start_in(data: tempfile::TempDir, extra: &[&str]) -> TestServer {
+    let data_dir = data.path().to_string_lossy().to_string();
+    let mut args = vec!["server", "--addr", "127.0.0.1:0", "--data-dir", &data_dir];
+    args.extend_from_slice(extra);
+    let config = Config::try_parse_from(args).expect("flags").resolve().expect("config");
+    let state = AppState::open(&config).expect("state");
+    let listener = tokio::net::TcpListener::bind(config.addr).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = Task(tokio::spawn(async move {
+        let _ = server::serve(listener, state).await;
+    }));
+    TestServer { base: format!("http://{addr}"), addr, data, task }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Logs in and returns (access, refresh).
+    pub async fn login(&self, username: &str) -> (String, String) {
+        let resp = client()
+            .post(self.url("/api/v1/auth/login/"))
+            .json(&json!({"username": username, "password": "Ohcn@123"}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(resp.status(), 200, "login of {username}");
+        let body: Value = resp.json().await.expect("json");
+        (body["access"].as_str().expect("access").into(), body["refresh"].as_str().expect("refresh").into())
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = client().get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("get");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> (u16, Value) {
+        let mut req = client().post(self.url(path)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("post");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
