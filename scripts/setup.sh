@@ -3,6 +3,7 @@
 # Safe to run again: on a machine that has it all it takes about a second.
 # This network refuses GitHub downloads, so nothing here (nor cargo-leptos at
 # build time) may fetch from GitHub: every tool comes from crates.io, npm or apt.
+# Set CARE_SETUP_SKIP_BROWSER=1 to skip Chromium and Playwright (the container builder).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -49,10 +50,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 # 1. Chromium for Playwright (never `playwright install`)
-if [ ! -x /usr/bin/chromium ]; then
+SKIP_BROWSER="${CARE_SETUP_SKIP_BROWSER:-0}"
+if [ "$SKIP_BROWSER" != 1 ] && [ ! -x /usr/bin/chromium ]; then
   log "installing Debian chromium"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
 # 2. wasm-opt from npm binaryen (Debian's binaryen silently breaks the release wasm)
@@ -88,7 +90,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
 fi
 
 # 5. Playwright's npm packages (browser download disabled: we use Debian's chromium)
-if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+if [ "$SKIP_BROWSER" != 1 ] && [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
   log "installing end2end npm packages"
   (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
 fi

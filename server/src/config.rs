@@ -23,7 +23,11 @@ pub struct Config {
     pub upstream: Option<String>,
 
     /// Seconds to wait for the upstream before answering 504.
-    #[arg(long = "upstream-timeout", env = "CARE_UPSTREAM_TIMEOUT", default_value_t = 30)]
+    #[arg(
+        long = "upstream-timeout",
+        env = "CARE_UPSTREAM_TIMEOUT",
+        default_value_t = 30
+    )]
     pub upstream_timeout_secs: u64,
 
     /// Directory holding the built site (`pkg/`, service worker, icons). Defaults to
@@ -115,7 +119,12 @@ mod tests {
         let err = config(Some("ftp://x")).resolve().expect_err("ftp");
         assert!(err.to_string().contains("ftp://x"));
         assert!(config(Some("not a url")).resolve().is_err());
-        let ok = config(Some("https://care.example.org")).resolve().expect("https");
-        assert_eq!(ok.upstream.expect("set").host_str(), Some("care.example.org"));
+        let ok = config(Some("https://care.example.org"))
+            .resolve()
+            .expect("https");
+        assert_eq!(
+            ok.upstream.expect("set").host_str(),
+            Some("care.example.org")
+        );
     }
 }

@@ -27,6 +27,10 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         service: SERVICE,
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
-        backend: if state.care.is_some() { "builtin" } else { "proxy" },
+        backend: if state.care.is_some() {
+            "builtin"
+        } else {
+            "proxy"
+        },
     })
 }

@@ -15,10 +15,16 @@ async fn main() -> anyhow::Result<()> {
     // Tests and scripts read this line to learn the port when started with port 0.
     println!("listening on http://{addr}");
     if state.care.is_some() {
-        println!("built-in CARE backend: demo data in {}", config.data_dir.display());
-        println!("demo logins (password {}):", server::care::seed::DEMO_PASSWORD);
+        println!(
+            "built-in CARE backend: demo data in {}",
+            config.data_dir.display()
+        );
+        println!(
+            "demo logins (password {}):",
+            server::care::seed::DEMO_PASSWORD
+        );
         for user in server::care::seed::DEMO_USERS {
-            println!("  {:<16} {}", user.username, user.role_name);
+            println!("  {:<16} {}", user.username, user.role.name());
         }
     } else if let Some(upstream) = &config.upstream {
         println!("proxying /api/v1/* to {upstream}");

@@ -98,18 +98,31 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
             if let Some(h) = out.headers_mut() {
                 copy_headers(resp.headers(), h);
             }
-            out.body(Body::from_stream(resp.bytes_stream())).unwrap_or_else(|e| {
-                tracing::error!("building proxied response failed: {e}");
-                proxy_error(StatusCode::BAD_GATEWAY, "upstream_bad_response", "CARE sent a response that could not be relayed.")
-            })
+            out.body(Body::from_stream(resp.bytes_stream()))
+                .unwrap_or_else(|e| {
+                    tracing::error!("building proxied response failed: {e}");
+                    proxy_error(
+                        StatusCode::BAD_GATEWAY,
+                        "upstream_bad_response",
+                        "CARE sent a response that could not be relayed.",
+                    )
+                })
         }
         Err(e) if e.is_timeout() => {
             tracing::warn!("upstream timed out");
-            proxy_error(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", "The CARE server did not answer in time.")
+            proxy_error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream_timeout",
+                "The CARE server did not answer in time.",
+            )
         }
         Err(e) => {
             tracing::warn!("upstream unreachable: {}", without_url(&e));
-            proxy_error(StatusCode::BAD_GATEWAY, "upstream_unreachable", "The CARE server cannot be reached.")
+            proxy_error(
+                StatusCode::BAD_GATEWAY,
+                "upstream_unreachable",
+                "The CARE server cannot be reached.",
+            )
         }
     }
 }
@@ -130,8 +143,10 @@ pub fn proxy_error(status: StatusCode, code: &str, detail: &str) -> Response {
         axum::Json(json!({ "detail": detail, "code": code, "source": "care-offline-proxy" })),
     )
         .into_response();
-    resp.headers_mut().insert(PROXY_ERROR_HEADER, HeaderValue::from_static("1"));
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(PROXY_ERROR_HEADER, HeaderValue::from_static("1"));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
@@ -141,8 +156,15 @@ mod tests {
 
     #[test]
     fn target_keeps_base_path() {
-        let p = Proxy::new("https://care.example.org/base/".parse().expect("url"), Duration::from_secs(1)).expect("proxy");
-        assert_eq!(p.target("/api/v1/patient/?a=1"), "https://care.example.org/base/api/v1/patient/?a=1");
+        let p = Proxy::new(
+            "https://care.example.org/base/".parse().expect("url"),
+            Duration::from_secs(1),
+        )
+        .expect("proxy");
+        assert_eq!(
+            p.target("/api/v1/patient/?a=1"),
+            "https://care.example.org/base/api/v1/patient/?a=1"
+        );
     }
 
     #[test]

@@ -46,9 +46,16 @@ impl ServiceWorker {
                 hasher.update(&bytes);
             }
         }
-        let version: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let version: String = hasher
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let list = serde_json::to_string(&assets).unwrap_or_else(|_| "[]".to_string());
-        let script = TEMPLATE.replace("__VERSION__", &version).replace("__ASSETS__", &list);
+        let script = TEMPLATE
+            .replace("__VERSION__", &version)
+            .replace("__ASSETS__", &list);
         Self { version, script }
     }
 }
@@ -60,7 +67,10 @@ pub fn router() -> Router<AppState> {
 async fn service_worker(State(state): State<AppState>) -> Response {
     let mut resp = state.service_worker.script.clone().into_response();
     let headers = resp.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
     // The browser must always see a new build's worker.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     resp

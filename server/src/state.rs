@@ -48,11 +48,26 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
-        let service_worker = Arc::new(ServiceWorker::for_site(&config.site_root, "pkg", "care-offline"));
+        let service_worker = Arc::new(ServiceWorker::for_site(
+            &config.site_root,
+            "pkg",
+            "care-offline",
+        ));
         let (care, proxy) = match &config.upstream {
-            Some(url) => (None, Some(Proxy::new(url.clone(), config.upstream_timeout)?)),
-            None => (Some(Care::open(&config.data_dir.join("care.sqlite3"))?), None),
+            Some(url) => (
+                None,
+                Some(Proxy::new(url.clone(), config.upstream_timeout)?),
+            ),
+            None => (
+                Some(Care::open(&config.data_dir.join("care.sqlite3"))?),
+                None,
+            ),
         };
-        Ok(Self { leptos_options, care, proxy, service_worker })
+        Ok(Self {
+            leptos_options,
+            care,
+            proxy,
+            service_worker,
+        })
     }
 }

@@ -32,23 +32,43 @@ async fn every_demo_user_can_log_in() {
         let (access, _) = s.login("care-volunteer").await;
         s.get("/api/v1/users/getcurrentuser/", Some(&access)).await
     };
-    assert!(!volunteer["permissions"].as_array().expect("perms").contains(&json!("can_write_patient")));
+    assert!(!volunteer["permissions"]
+        .as_array()
+        .expect("perms")
+        .contains(&json!("can_write_patient")));
 }
 
 #[tokio::test]
 async fn wrong_password_and_missing_field() {
     let s = common::start(&[]).await;
-    let (status, body) =
-        s.post("/api/v1/auth/login/", json!({"username": "care-doctor", "password": "wrong"}), None).await;
+    let (status, body) = s
+        .post(
+            "/api/v1/auth/login/",
+            json!({"username": "care-doctor", "password": "wrong"}),
+            None,
+        )
+        .await;
     assert_eq!(status, 401);
     assert_eq!(
         body,
         json!({"detail": "No active account found with the given credentials", "code": "no_active_account"})
     );
-    let (status, body) = s.post("/api/v1/auth/login/", json!({"username": "nobody", "password": "x"}), None).await;
+    let (status, body) = s
+        .post(
+            "/api/v1/auth/login/",
+            json!({"username": "nobody", "password": "x"}),
+            None,
+        )
+        .await;
     assert_eq!(status, 401);
     assert_eq!(body["code"], "no_active_account");
-    let (status, body) = s.post("/api/v1/auth/login/", json!({"username": "care-doctor"}), None).await;
+    let (status, body) = s
+        .post(
+            "/api/v1/auth/login/",
+            json!({"username": "care-doctor"}),
+            None,
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body, json!({"password": ["This field is required."]}));
 }
@@ -65,31 +85,63 @@ async fn malformed_login_body_is_a_clear_400() {
         .expect("send");
     assert_eq!(resp.status(), 400);
     let body: serde_json::Value = resp.json().await.expect("json");
-    assert!(body["detail"].as_str().expect("detail").starts_with("JSON parse error"));
+    assert!(body["detail"]
+        .as_str()
+        .expect("detail")
+        .starts_with("JSON parse error"));
 }
 
 #[tokio::test]
 async fn refresh_rotates_and_rejects_garbage() {
     let s = common::start(&[]).await;
     let (_, refresh) = s.login("care-nurse").await;
-    let (status, body) = s.post("/api/v1/auth/token/refresh/", json!({"refresh": refresh}), None).await;
+    let (status, body) = s
+        .post(
+            "/api/v1/auth/token/refresh/",
+            json!({"refresh": refresh}),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     let new_access = body["access"].as_str().expect("access");
-    assert_ne!(body["refresh"].as_str().expect("refresh"), refresh, "refresh rotates");
-    let (status, _) = s.get("/api/v1/users/getcurrentuser/", Some(new_access)).await;
+    assert_ne!(
+        body["refresh"].as_str().expect("refresh"),
+        refresh,
+        "refresh rotates"
+    );
+    let (status, _) = s
+        .get("/api/v1/users/getcurrentuser/", Some(new_access))
+        .await;
     assert_eq!(status, 200);
-    let (status, body) = s.post("/api/v1/auth/token/refresh/", json!({"refresh": "garbage"}), None).await;
+    let (status, body) = s
+        .post(
+            "/api/v1/auth/token/refresh/",
+            json!({"refresh": "garbage"}),
+            None,
+        )
+        .await;
     assert_eq!(status, 401);
-    assert_eq!(body, json!({"detail": "Token is invalid", "code": "token_not_valid"}));
+    assert_eq!(
+        body,
+        json!({"detail": "Token is invalid", "code": "token_not_valid"})
+    );
     // An access token is not a refresh token.
-    let (status, _) = s.post("/api/v1/auth/token/refresh/", json!({"refresh": new_access}), None).await;
+    let (status, _) = s
+        .post(
+            "/api/v1/auth/token/refresh/",
+            json!({"refresh": new_access}),
+            None,
+        )
+        .await;
     assert_eq!(status, 401);
 }
 
 #[tokio::test]
 async fn bad_or_missing_token_is_care_403() {
     let s = common::start(&[]).await;
-    let (status, body) = s.get("/api/v1/users/getcurrentuser/", Some("not.a.token")).await;
+    let (status, body) = s
+        .get("/api/v1/users/getcurrentuser/", Some("not.a.token"))
+        .await;
     assert_eq!(status, 403);
     assert_eq!(
         body,
@@ -101,7 +153,10 @@ async fn bad_or_missing_token_is_care_403() {
     );
     let (status, body) = s.get("/api/v1/users/getcurrentuser/", None).await;
     assert_eq!(status, 403);
-    assert_eq!(body, json!({"detail": "Authentication credentials were not provided."}));
+    assert_eq!(
+        body,
+        json!({"detail": "Authentication credentials were not provided."})
+    );
     // A refresh token does not authorise API calls.
     let (_, refresh) = s.login("care-doctor").await;
     let (status, body) = s.get("/api/v1/users/getcurrentuser/", Some(&refresh)).await;
@@ -113,13 +168,24 @@ async fn bad_or_missing_token_is_care_403() {
 async fn logout_revokes_the_tokens() {
     let s = common::start(&[]).await;
     let (access, refresh) = s.login("care-staff").await;
-    let (status, body) =
-        s.post("/api/v1/auth/logout/", json!({"access": access, "refresh": refresh}), Some(&access)).await;
+    let (status, body) = s
+        .post(
+            "/api/v1/auth/logout/",
+            json!({"access": access, "refresh": refresh}),
+            Some(&access),
+        )
+        .await;
     assert_eq!((status, body), (200, json!({})));
     let (status, body) = s.get("/api/v1/users/getcurrentuser/", Some(&access)).await;
     assert_eq!(status, 403);
     assert_eq!(body["code"], "token_not_valid");
-    let (status, _) = s.post("/api/v1/auth/token/refresh/", json!({"refresh": refresh}), None).await;
+    let (status, _) = s
+        .post(
+            "/api/v1/auth/token/refresh/",
+            json!({"refresh": refresh}),
+            None,
+        )
+        .await;
     assert_eq!(status, 401);
 }
 

@@ -9,7 +9,9 @@ async fn proxies_login_and_authorised_calls() {
     let care = common::start(&[]).await;
     let front = common::start(&["--upstream", &care.base]).await;
     let (access, _) = front.login("care-doctor").await;
-    let (status, me) = front.get("/api/v1/users/getcurrentuser/", Some(&access)).await;
+    let (status, me) = front
+        .get("/api/v1/users/getcurrentuser/", Some(&access))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(me["username"], "care-doctor");
     // CARE's own errors pass through untouched (no proxy marker).
@@ -24,7 +26,9 @@ async fn proxies_login_and_authorised_calls() {
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["code"], "token_not_valid");
     // Query strings reach the upstream.
-    let (status, roots) = front.get("/api/v1/organization/?org_type=govt&parent=", Some(&access)).await;
+    let (status, roots) = front
+        .get("/api/v1/organization/?org_type=govt&parent=", Some(&access))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(roots["results"][0]["name"], "Kerala");
     let (_, health) = front.get("/health", None).await;
@@ -55,7 +59,9 @@ async fn upstream_down_is_a_json_502_marked_as_ours() {
 #[tokio::test]
 async fn slow_upstream_is_a_json_504() {
     // Accepts connections and never answers.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = silent.local_addr().expect("addr");
     let hold = tokio::spawn(async move {
         let mut held = Vec::new();
@@ -63,8 +69,18 @@ async fn slow_upstream_is_a_json_504() {
             held.push(sock);
         }
     });
-    let front = common::start(&["--upstream", &format!("http://{addr}"), "--upstream-timeout", "1"]).await;
-    let resp = common::client().get(front.url("/api/v1/users/getcurrentuser/")).send().await.expect("send");
+    let front = common::start(&[
+        "--upstream",
+        &format!("http://{addr}"),
+        "--upstream-timeout",
+        "1",
+    ])
+    .await;
+    let resp = common::client()
+        .get(front.url("/api/v1/users/getcurrentuser/"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 504);
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["code"], "upstream_timeout");

@@ -5,9 +5,16 @@ mod common;
 #[tokio::test]
 async fn health_is_verifiable_json() {
     let s = common::start(&[]).await;
-    let resp = common::client().get(s.url("/health")).send().await.expect("get");
+    let resp = common::client()
+        .get(s.url("/health"))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers()["content-type"].to_str().expect("ct").starts_with("application/json"));
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .expect("ct")
+        .starts_with("application/json"));
     let body: serde_json::Value = resp.json().await.expect("json");
     assert_eq!(body["service"], server::health::SERVICE);
     assert_eq!(body["status"], "ok");
@@ -17,9 +24,16 @@ async fn health_is_verifiable_json() {
 #[tokio::test]
 async fn service_worker_is_served_with_its_version() {
     let s = common::start(&[]).await;
-    let resp = common::client().get(s.url("/sw.js")).send().await.expect("get");
+    let resp = common::client()
+        .get(s.url("/sw.js"))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers()["content-type"].to_str().expect("ct").contains("javascript"));
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .expect("ct")
+        .contains("javascript"));
     let text = resp.text().await.expect("text");
     assert!(!text.contains("__VERSION__") && !text.contains("__ASSETS__"));
     assert!(text.contains("/pkg/care-offline.wasm"));
@@ -29,10 +43,17 @@ async fn service_worker_is_served_with_its_version() {
 #[tokio::test]
 async fn login_page_is_server_rendered() {
     let s = common::start(&[]).await;
-    let resp = common::client().get(s.url("/login")).send().await.expect("get");
+    let resp = common::client()
+        .get(s.url("/login"))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.expect("html");
     assert!(html.contains("Sign in with your CARE account."));
-    assert!(html.contains("/pkg/care-offline"), "hydration scripts are linked");
+    assert!(
+        html.contains("/pkg/care-offline"),
+        "hydration scripts are linked"
+    );
     assert!(html.contains("manifest.webmanifest"));
 }

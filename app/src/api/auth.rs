@@ -11,12 +11,24 @@ pub async fn login(username: &str, password: &str) -> Result<TokenPair, ApiError
 }
 
 pub async fn refresh(refresh: &str) -> Result<TokenPair, ApiError> {
-    request(Method::Post, "/auth/token/refresh/", Some(&json!({ "refresh": refresh })), None).await
+    request(
+        Method::Post,
+        "/auth/token/refresh/",
+        Some(&json!({ "refresh": refresh })),
+        None,
+    )
+    .await
 }
 
 pub async fn logout(tokens: &TokenPair) -> Result<serde_json::Value, ApiError> {
     let body = json!({ "access": tokens.access, "refresh": tokens.refresh });
-    request(Method::Post, "/auth/logout/", Some(&body), Some(&tokens.access)).await
+    request(
+        Method::Post,
+        "/auth/logout/",
+        Some(&body),
+        Some(&tokens.access),
+    )
+    .await
 }
 
 pub async fn current_user(access: &str) -> Result<CurrentUser, ApiError> {

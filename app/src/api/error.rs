@@ -48,7 +48,8 @@ impl ApiError {
     /// itself (header `x-care-offline-proxy`).
     pub fn from_response(status: u16, from_proxy: bool, body: Value) -> ApiError {
         let token_not_valid = body.get("code").and_then(Value::as_str) == Some("token_not_valid")
-            || body.get("detail").and_then(Value::as_str) == Some("Invalid Token, please relogin to continue");
+            || body.get("detail").and_then(Value::as_str)
+                == Some("Invalid Token, please relogin to continue");
         // care_fe detects expiry by body, not status: 401 from refresh, 403 elsewhere.
         if token_not_valid && matches!(status, 401 | 403) {
             return ApiError::AuthExpired;
@@ -73,9 +74,15 @@ mod tests {
     #[test]
     fn token_not_valid_by_body() {
         let body = json!({"detail": "Invalid Token, please relogin to continue", "code": "token_not_valid"});
-        assert_eq!(ApiError::from_response(403, false, body), ApiError::AuthExpired);
+        assert_eq!(
+            ApiError::from_response(403, false, body),
+            ApiError::AuthExpired
+        );
         let refresh = json!({"detail": "Token is invalid", "code": "token_not_valid"});
-        assert_eq!(ApiError::from_response(401, false, refresh), ApiError::AuthExpired);
+        assert_eq!(
+            ApiError::from_response(401, false, refresh),
+            ApiError::AuthExpired
+        );
     }
 
     #[test]
@@ -94,8 +101,20 @@ mod tests {
 
     #[test]
     fn describes_care_error_shapes() {
-        assert_eq!(describe(400, &json!({"errors": [{"type": "x", "msg": "Field required"}]})), "Field required");
-        assert_eq!(describe(400, &json!({"password": ["This field is required."]})), "password: This field is required.");
-        assert_eq!(describe(418, &json!(null)), "request failed with status 418");
+        assert_eq!(
+            describe(
+                400,
+                &json!({"errors": [{"type": "x", "msg": "Field required"}]})
+            ),
+            "Field required"
+        );
+        assert_eq!(
+            describe(400, &json!({"password": ["This field is required."]})),
+            "password: This field is required."
+        );
+        assert_eq!(
+            describe(418, &json!(null)),
+            "request failed with status 418"
+        );
     }
 }

@@ -36,15 +36,29 @@ pub async fn request<T: DeserializeOwned>(
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
     let request = match body {
-        Some(b) => builder.json(b).map_err(|e| ApiError::Decode(e.to_string()))?,
-        None => builder.build().map_err(|e| ApiError::Decode(e.to_string()))?,
+        Some(b) => builder
+            .json(b)
+            .map_err(|e| ApiError::Decode(e.to_string()))?,
+        None => builder
+            .build()
+            .map_err(|e| ApiError::Decode(e.to_string()))?,
     };
-    let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
     let status = response.status();
     let from_proxy = response.headers().get("x-care-offline-proxy").is_some();
-    let text = response.text().await.map_err(|e| ApiError::Network(e.to_string()))?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
     if (200..300).contains(&status) {
-        let text = if text.is_empty() { "null" } else { text.as_str() };
+        let text = if text.is_empty() {
+            "null"
+        } else {
+            text.as_str()
+        };
         serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
     } else {
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);

@@ -12,7 +12,9 @@ pub fn ErrorMessage(
     move || {
         error.get().map(|e| {
             let text = match &e {
-                ApiError::Network(_) => "Cannot reach the server. Check the connection and try again.".to_string(),
+                ApiError::Network(_) => {
+                    "Cannot reach the server. Check the connection and try again.".to_string()
+                }
                 ApiError::Unreachable { .. } => {
                     "The CARE server is not reachable right now. Try again in a moment.".to_string()
                 }

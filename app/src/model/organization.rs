@@ -19,7 +19,9 @@ impl Organization {
     /// The parent, unless this is a root (CARE sends `{}` for "no parent").
     pub fn parent(&self) -> Option<Organization> {
         match &self.parent {
-            Value::Object(map) if !map.is_empty() => serde_json::from_value(self.parent.clone()).ok(),
+            Value::Object(map) if !map.is_empty() => {
+                serde_json::from_value(self.parent.clone()).ok()
+            }
             _ => None,
         }
     }
@@ -31,11 +33,13 @@ mod tests {
 
     #[test]
     fn empty_parent_object_is_a_root() {
-        let root: Organization = serde_json::from_str(r#"{"id":"a","name":"Kerala","parent":{}}"#).expect("json");
+        let root: Organization =
+            serde_json::from_str(r#"{"id":"a","name":"Kerala","parent":{}}"#).expect("json");
         assert!(root.parent().is_none());
-        let child: Organization =
-            serde_json::from_str(r#"{"id":"b","name":"Ernakulam","parent":{"id":"a","name":"Kerala","parent":{}}}"#)
-                .expect("json");
+        let child: Organization = serde_json::from_str(
+            r#"{"id":"b","name":"Ernakulam","parent":{"id":"a","name":"Kerala","parent":{}}}"#,
+        )
+        .expect("json");
         assert_eq!(child.parent().map(|p| p.name), Some("Kerala".to_string()));
     }
 }

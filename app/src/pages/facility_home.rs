@@ -16,7 +16,11 @@ pub fn FacilityHome() -> impl IntoView {
     let facility_id = move || params.read().get("facility_id").unwrap_or_default();
     let facility = LocalResource::new(move || {
         let id = facility_id();
-        async move { session.call::<Facility>(Method::Get, &format!("/facility/{id}/"), None).await }
+        async move {
+            session
+                .call::<Facility>(Method::Get, &format!("/facility/{id}/"), None)
+                .await
+        }
     });
     let error = Signal::derive(move || match facility.get() {
         Some(Err(e)) => Some(e),

@@ -32,7 +32,10 @@ pub fn LoginPage() -> impl IntoView {
             match session.sign_in(user.trim(), &pass).await {
                 Ok(me) => match me.facilities.first() {
                     Some(f) => navigate(&format!("/facility/{}", f.id), Default::default()),
-                    None => notice.set(Some("Your account is not linked to any facility. Ask your administrator.".into())),
+                    None => notice.set(Some(
+                        "Your account is not linked to any facility. Ask your administrator."
+                            .into(),
+                    )),
                 },
                 Err(e) => {
                     password.set(String::new());

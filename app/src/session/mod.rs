@@ -71,7 +71,10 @@ impl Session {
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn restore(&self) {
-        let tokens = match (storage::get(storage::ACCESS_KEY), storage::get(storage::REFRESH_KEY)) {
+        let tokens = match (
+            storage::get(storage::ACCESS_KEY),
+            storage::get(storage::REFRESH_KEY),
+        ) {
             (Some(access), Some(refresh)) => Some(TokenPair { access, refresh }),
             _ => None,
         };
@@ -122,7 +125,9 @@ impl Session {
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     async fn refresh_if_due(&self) {
-        let Some(tokens) = self.tokens.get_untracked() else { return };
+        let Some(tokens) = self.tokens.get_untracked() else {
+            return;
+        };
         let now = chrono::Utc::now().timestamp();
         if token::needs_refresh(token::expiry(&tokens.access), now) {
             let _ = self.refresh().await;
@@ -131,7 +136,9 @@ impl Session {
 
     /// Renews the tokens. Unreachable: keeps the old ones. Rejected: the session has ended.
     pub async fn refresh(&self) -> Result<(), ApiError> {
-        let Some(tokens) = self.tokens.get_untracked() else { return Err(ApiError::AuthExpired) };
+        let Some(tokens) = self.tokens.get_untracked() else {
+            return Err(ApiError::AuthExpired);
+        };
         match api::auth::refresh(&tokens.refresh).await {
             Ok(fresh) => {
                 self.store(fresh);
@@ -147,12 +154,23 @@ impl Session {
     }
 
     /// An authenticated call; an expired access token is refreshed once and the call retried.
-    pub async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&Value>) -> Result<T, ApiError> {
-        let Some(tokens) = self.tokens.get_untracked() else { return Err(ApiError::AuthExpired) };
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<T, ApiError> {
+        let Some(tokens) = self.tokens.get_untracked() else {
+            return Err(ApiError::AuthExpired);
+        };
         match api::request(method, path, body, Some(&tokens.access)).await {
             Err(ApiError::AuthExpired) => {
                 self.refresh().await?;
-                let access = self.tokens.get_untracked().map(|t| t.access).ok_or(ApiError::AuthExpired)?;
+                let access = self
+                    .tokens
+                    .get_untracked()
+                    .map(|t| t.access)
+                    .ok_or(ApiError::AuthExpired)?;
                 api::request(method, path, body, Some(&access)).await
             }
             other => other,
@@ -161,7 +179,9 @@ impl Session {
 
     /// Re-reads the current user (names, facilities, permissions).
     pub async fn reload_user(&self) -> Result<CurrentUser, ApiError> {
-        let user: CurrentUser = self.call(Method::Get, "/users/getcurrentuser/", None).await?;
+        let user: CurrentUser = self
+            .call(Method::Get, "/users/getcurrentuser/", None)
+            .await?;
         self.store_user(user.clone());
         Ok(user)
     }

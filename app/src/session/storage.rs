@@ -17,7 +17,9 @@ pub fn get(key: &str) -> Option<String> {
 /// Returns false when the browser refused to store (private mode, quota).
 #[cfg(feature = "hydrate")]
 pub fn set(key: &str, value: &str) -> bool {
-    storage().map(|s| s.set_item(key, value).is_ok()).unwrap_or(false)
+    storage()
+        .map(|s| s.set_item(key, value).is_ok())
+        .unwrap_or(false)
 }
 
 #[cfg(feature = "hydrate")]

@@ -41,9 +41,15 @@ impl FromRequestParts<Care> for AuthUser {
     type Rejection = CareError;
 
     async fn from_request_parts(parts: &mut Parts, care: &Care) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok());
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok());
         // Like DRF: a header that is not a Bearer token counts as no credentials.
-        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
+        let Some(token) = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+        else {
             return Err(CareError::NoCredentials);
         };
         let claims = care
@@ -72,7 +78,11 @@ impl FromRequestParts<Care> for AuthUser {
 }
 
 fn is_revoked(conn: &rusqlite::Connection, jti: &str) -> Result<bool, CareError> {
-    Ok(conn.query_row("SELECT EXISTS(SELECT 1 FROM revoked_token WHERE jti = ?1)", params![jti], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM revoked_token WHERE jti = ?1)",
+        params![jti],
+        |r| r.get(0),
+    )?)
 }
 
 /// Parses a JSON object body the way DRF does, with DRF's error for bad JSON.
@@ -88,13 +98,19 @@ pub fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, CareE
 }
 
 /// Required string fields, each missing one reported as DRF does.
-fn required_strings(body: &serde_json::Map<String, Value>, fields: &[&str]) -> Result<Vec<String>, CareError> {
+fn required_strings(
+    body: &serde_json::Map<String, Value>,
+    fields: &[&str],
+) -> Result<Vec<String>, CareError> {
     let mut missing = Vec::new();
     let mut values = Vec::new();
     for field in fields {
         match body.get(*field) {
             Some(Value::String(s)) if !s.is_empty() => values.push(s.clone()),
-            Some(Value::String(_)) => missing.push((field.to_string(), "This field may not be blank.".to_string())),
+            Some(Value::String(_)) => missing.push((
+                field.to_string(),
+                "This field may not be blank.".to_string(),
+            )),
             _ => missing.push((field.to_string(), "This field is required.".to_string())),
         }
     }
@@ -131,7 +147,10 @@ async fn login(State(care): State<Care>, body: Bytes) -> Result<Json<Value>, Car
         return Err(CareError::LoginFailed);
     }
     care.db.with(|conn| {
-        conn.execute("UPDATE user SET last_login = ?1 WHERE id = ?2", params![now_iso(), id])?;
+        conn.execute(
+            "UPDATE user SET last_login = ?1 WHERE id = ?2",
+            params![now_iso(), id],
+        )?;
         Ok(())
     })?;
     Ok(Json(token_pair(&care, &id)))
@@ -167,12 +186,22 @@ async fn verify(State(care): State<Care>, body: Bytes) -> Result<Json<Value>, Ca
     }
 }
 
-async fn logout(State(care): State<Care>, _user: AuthUser, body: Bytes) -> Result<Json<Value>, CareError> {
+async fn logout(
+    State(care): State<Care>,
+    _user: AuthUser,
+    body: Bytes,
+) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
     let now = now_secs();
     care.db.with(|conn| {
-        conn.execute("DELETE FROM revoked_token WHERE expires_at < ?1", params![now])?;
-        for (field, kind) in [("access", TokenType::Access), ("refresh", TokenType::Refresh)] {
+        conn.execute(
+            "DELETE FROM revoked_token WHERE expires_at < ?1",
+            params![now],
+        )?;
+        for (field, kind) in [
+            ("access", TokenType::Access),
+            ("refresh", TokenType::Refresh),
+        ] {
             if let Some(Value::String(token)) = body.get(field) {
                 if let Ok(claims) = care.jwt.verify(token, kind, now) {
                     conn.execute(

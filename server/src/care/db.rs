@@ -88,19 +88,29 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     /// Runs `f` with the connection.
-    pub fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, CareError>) -> Result<T, CareError> {
-        let mut guard = self.conn.lock().map_err(|_| CareError::Internal("database lock poisoned".into()))?;
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, CareError>,
+    ) -> Result<T, CareError> {
+        let mut guard = self
+            .conn
+            .lock()
+            .map_err(|_| CareError::Internal("database lock poisoned".into()))?;
         f(&mut guard)
     }
 }
 
 /// CARE's timestamp format: UTC, microseconds, `Z`.
 pub fn now_iso() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
 }
 
 pub fn now_secs() -> i64 {

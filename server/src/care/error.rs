@@ -79,7 +79,10 @@ impl IntoResponse for CareError {
             ),
             CareError::Internal(msg) => {
                 tracing::error!("built-in backend error: {msg}");
-                (StatusCode::INTERNAL_SERVER_ERROR, json!({"detail": "server_error"}))
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"detail": "server_error"}),
+                )
             }
         };
         (status, Json(body)).into_response()
@@ -93,7 +96,9 @@ mod tests {
     async fn body_of(e: CareError) -> (u16, Value) {
         let resp = e.into_response();
         let status = resp.status().as_u16();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16).await.expect("body");
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .expect("body");
         (status, serde_json::from_slice(&bytes).expect("json"))
     }
 
@@ -107,8 +112,11 @@ mod tests {
 
     #[tokio::test]
     async fn field_errors_are_drf_lists() {
-        let (status, body) =
-            body_of(CareError::Fields(vec![("password".into(), "This field is required.".into())])).await;
+        let (status, body) = body_of(CareError::Fields(vec![(
+            "password".into(),
+            "This field is required.".into(),
+        )]))
+        .await;
         assert_eq!(status, 400);
         assert_eq!(body, json!({"password": ["This field is required."]}));
     }

@@ -14,7 +14,11 @@ pub fn router() -> Router<Care> {
     Router::new().route("/facility/{id}/", get(retrieve))
 }
 
-async fn retrieve(State(care): State<Care>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Value>, CareError> {
+async fn retrieve(
+    State(care): State<Care>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, CareError> {
     care.db.with(|conn| {
         let member: bool = conn.query_row(
             "SELECT EXISTS(SELECT 1 FROM facility_user WHERE facility_id = ?1 AND user_id = ?2)",
@@ -24,7 +28,20 @@ async fn retrieve(State(care): State<Care>, user: AuthUser, Path(id): Path<Strin
         if !member && !user.is_superuser {
             return Err(CareError::NotFound("Facility"));
         }
-        type FacilityRow = (String, String, String, String, Option<i64>, String, Option<String>, Option<String>, String, bool, Option<String>, Option<String>);
+        type FacilityRow = (
+            String,
+            String,
+            String,
+            String,
+            Option<i64>,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            bool,
+            Option<String>,
+            Option<String>,
+        );
         let row: FacilityRow = conn
             .query_row(
                 "SELECT id, name, description, address, pincode, phone_number, latitude, longitude,
@@ -33,8 +50,18 @@ async fn retrieve(State(care): State<Care>, user: AuthUser, Path(id): Path<Strin
                 params![id],
                 |r| {
                     Ok((
-                        r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?,
-                        r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?,
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(9)?,
+                        r.get(10)?,
+                        r.get(11)?,
                     ))
                 },
             )

@@ -67,7 +67,11 @@ impl Jwt {
             user_id: user_id.to_string(),
         };
         let payload = serde_json::to_vec(&claims).unwrap_or_default();
-        let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(HEADER), URL_SAFE_NO_PAD.encode(payload));
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(HEADER),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
         let mut mac = self.mac();
         mac.update(signing_input.as_bytes());
         let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
@@ -76,7 +80,9 @@ impl Jwt {
 
     pub fn verify(&self, token: &str, expected: TokenType, now: i64) -> Result<Claims, JwtError> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(JwtError::Malformed);
         };
         let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| JwtError::Malformed)?;
@@ -106,11 +112,28 @@ mod tests {
         let jwt = Jwt::new(b"secret".to_vec());
         let (token, claims) = jwt.issue(TokenType::Access, "u1", 1000);
         assert_eq!(claims.exp, 1000 + ACCESS_LIFETIME_SECS);
-        assert_eq!(jwt.verify(&token, TokenType::Access, 1001).expect("valid").user_id, "u1");
-        assert_eq!(jwt.verify(&token, TokenType::Refresh, 1001), Err(JwtError::WrongType));
-        assert_eq!(jwt.verify(&token, TokenType::Access, 1000 + ACCESS_LIFETIME_SECS), Err(JwtError::Expired));
-        assert_eq!(Jwt::new(b"other".to_vec()).verify(&token, TokenType::Access, 1001), Err(JwtError::Signature));
-        assert_eq!(jwt.verify("garbage", TokenType::Access, 1001), Err(JwtError::Malformed));
+        assert_eq!(
+            jwt.verify(&token, TokenType::Access, 1001)
+                .expect("valid")
+                .user_id,
+            "u1"
+        );
+        assert_eq!(
+            jwt.verify(&token, TokenType::Refresh, 1001),
+            Err(JwtError::WrongType)
+        );
+        assert_eq!(
+            jwt.verify(&token, TokenType::Access, 1000 + ACCESS_LIFETIME_SECS),
+            Err(JwtError::Expired)
+        );
+        assert_eq!(
+            Jwt::new(b"other".to_vec()).verify(&token, TokenType::Access, 1001),
+            Err(JwtError::Signature)
+        );
+        assert_eq!(
+            jwt.verify("garbage", TokenType::Access, 1001),
+            Err(JwtError::Malformed)
+        );
         let mut tampered = token.clone();
         tampered.insert(tampered.len() - 3, 'x');
         assert!(jwt.verify(&tampered, TokenType::Access, 1001).is_err());

@@ -45,22 +45,32 @@ impl Care {
     /// Opens (creating and seeding if new) the SQLite file. The JWT secret lives in the
     /// database, so tokens survive a restart just as the data does.
     pub fn open(path: &Path) -> Result<Self, CareInitError> {
-        let db = db::Db::open(path).map_err(|e| CareInitError::Open(path.display().to_string(), e))?;
+        let db =
+            db::Db::open(path).map_err(|e| CareInitError::Open(path.display().to_string(), e))?;
         let secret = db.with(|conn| {
             seed::seed_if_empty(conn)?;
-            let existing: Option<String> =
-                conn.query_row("SELECT value FROM meta WHERE key = 'jwt_secret'", [], |r| r.get(0)).ok();
+            let existing: Option<String> = conn
+                .query_row("SELECT value FROM meta WHERE key = 'jwt_secret'", [], |r| {
+                    r.get(0)
+                })
+                .ok();
             match existing {
                 Some(s) => Ok(s),
                 None => {
                     let bytes: [u8; 32] = rand::random();
                     let s = base64::engine::general_purpose::STANDARD.encode(bytes);
-                    conn.execute("INSERT INTO meta (key, value) VALUES ('jwt_secret', ?1)", params![s])?;
+                    conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('jwt_secret', ?1)",
+                        params![s],
+                    )?;
                     Ok(s)
                 }
             }
         })?;
-        Ok(Self { db, jwt: jwt::Jwt::new(secret.into_bytes()) })
+        Ok(Self {
+            db,
+            jwt: jwt::Jwt::new(secret.into_bytes()),
+        })
     }
 }
 
@@ -87,7 +97,15 @@ async fn not_found(req: Request) -> Response {
             Some(q) => format!("{path}/?{q}"),
             None => format!("{path}/"),
         };
-        return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, location)]).into_response();
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, location)],
+        )
+            .into_response();
     }
-    (StatusCode::NOT_FOUND, Json(serde_json::json!({"detail": "Not found."}))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({"detail": "Not found."})),
+    )
+        .into_response()
 }

@@ -49,7 +49,11 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 /// The organization as CARE nests it: `parent` is `{}` for a root, else the parent object.
 pub fn org_json(conn: &Connection, id: &str) -> Result<Value, CareError> {
     let row = conn
-        .query_row(&format!("SELECT {COLUMNS} FROM organization WHERE id = ?1"), params![id], read_row)
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM organization WHERE id = ?1"),
+            params![id],
+            read_row,
+        )
         .optional()?
         .ok_or(CareError::NotFound("Organization"))?;
     to_json(conn, row)
@@ -90,7 +94,11 @@ pub struct ListParams {
     page: Page,
 }
 
-async fn list(State(care): State<Care>, _user: AuthUser, Query(p): Query<ListParams>) -> Result<Json<Value>, CareError> {
+async fn list(
+    State(care): State<Care>,
+    _user: AuthUser,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Value>, CareError> {
     care.db.with(|conn| {
         let mut sql = format!("SELECT {COLUMNS} FROM organization WHERE 1=1");
         let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
@@ -117,7 +125,10 @@ async fn list(State(care): State<Care>, _user: AuthUser, Query(p): Query<ListPar
         sql += " ORDER BY name";
         let rows: Vec<Row> = {
             let mut stmt = conn.prepare(&sql)?;
-            let mapped = stmt.query_map(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())), read_row)?;
+            let mapped = stmt.query_map(
+                rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
+                read_row,
+            )?;
             mapped.collect::<Result<_, _>>()?
         };
         let count = rows.len();
@@ -131,7 +142,11 @@ async fn list(State(care): State<Care>, _user: AuthUser, Query(p): Query<ListPar
     })
 }
 
-async fn retrieve(State(care): State<Care>, user: AuthUser, Path(id): Path<String>) -> Result<Json<Value>, CareError> {
+async fn retrieve(
+    State(care): State<Care>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, CareError> {
     care.db.with(|conn| {
         let mut org = org_json(conn, &id)?;
         org["permissions"] = json!(user.role.permissions());

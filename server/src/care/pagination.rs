@@ -21,11 +21,18 @@ impl Page {
     }
 
     pub fn offset(&self) -> usize {
-        self.offset.as_deref().and_then(|o| o.parse().ok()).unwrap_or(0)
+        self.offset
+            .as_deref()
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0)
     }
 
     pub fn slice<T>(&self, items: Vec<T>) -> Vec<T> {
-        items.into_iter().skip(self.offset()).take(self.limit()).collect()
+        items
+            .into_iter()
+            .skip(self.offset())
+            .take(self.limit())
+            .collect()
     }
 }
 
@@ -34,7 +41,10 @@ mod tests {
     use super::*;
 
     fn page(limit: Option<&str>, offset: Option<&str>) -> Page {
-        Page { limit: limit.map(Into::into), offset: offset.map(Into::into) }
+        Page {
+            limit: limit.map(Into::into),
+            offset: offset.map(Into::into),
+        }
     }
 
     #[test]
@@ -42,6 +52,9 @@ mod tests {
         assert_eq!(page(None, None).limit(), 14);
         assert_eq!(page(Some("500"), None).limit(), 200);
         assert_eq!(page(Some("abc"), Some("x")).limit(), 14);
-        assert_eq!(page(Some("2"), Some("3")).slice((0..10).collect()), vec![3, 4]);
+        assert_eq!(
+            page(Some("2"), Some("3")).slice((0..10).collect()),
+            vec![3, 4]
+        );
     }
 }

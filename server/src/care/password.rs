@@ -7,7 +7,11 @@ use sha2::Sha256;
 const ITERATIONS: u32 = 60_000;
 
 pub fn hash(password: &str) -> String {
-    let salt: String = rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect();
+    let salt: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect();
     hash_with(password, &salt, ITERATIONS)
 }
 
@@ -20,15 +24,25 @@ fn hash_with(password: &str, salt: &str, iterations: u32) -> String {
 /// Constant-time compare of a password against a stored hash; a malformed hash never matches.
 pub fn verify(password: &str, stored: &str) -> bool {
     let mut parts = stored.split('$');
-    let (Some("pbkdf2_sha256"), Some(iter), Some(salt), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some("pbkdf2_sha256"), Some(iter), Some(salt), Some(_), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return false;
     };
-    let Ok(iterations) = iter.parse::<u32>() else { return false };
+    let Ok(iterations) = iter.parse::<u32>() else {
+        return false;
+    };
     let candidate = hash_with(password, salt, iterations);
     candidate.len() == stored.len()
-        && candidate.bytes().zip(stored.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        && candidate
+            .bytes()
+            .zip(stored.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 #[cfg(test)]

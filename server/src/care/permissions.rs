@@ -122,15 +122,26 @@ impl Role {
     }
 
     pub fn from_name(name: &str) -> Option<Role> {
-        [Role::Doctor, Role::Nurse, Role::Staff, Role::Volunteer, Role::Administrator, Role::FacilityAdmin]
-            .into_iter()
-            .find(|r| r.name() == name)
+        [
+            Role::Doctor,
+            Role::Nurse,
+            Role::Staff,
+            Role::Volunteer,
+            Role::Administrator,
+            Role::FacilityAdmin,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
     }
 
     pub fn permissions(self) -> Vec<&'static str> {
         match self {
             Role::Doctor | Role::Nurse | Role::Staff => DOCTOR.to_vec(),
-            Role::Volunteer => DOCTOR.iter().copied().filter(|p| !VOLUNTEER_DENIED.contains(p)).collect(),
+            Role::Volunteer => DOCTOR
+                .iter()
+                .copied()
+                .filter(|p| !VOLUNTEER_DENIED.contains(p))
+                .collect(),
             Role::Administrator | Role::FacilityAdmin => {
                 DOCTOR.iter().chain(ADMIN_EXTRA.iter()).copied().collect()
             }

@@ -4,12 +4,7 @@
 
 use rusqlite::{params, Connection};
 
-use super::{
-    db::now_iso,
-    error::CareError,
-    password,
-    permissions::Role,
-};
+use super::{db::now_iso, error::CareError, password, permissions::Role};
 
 pub const DEMO_PASSWORD: &str = "Ohcn@123";
 
@@ -20,30 +15,78 @@ pub struct DemoUser {
     pub user_type: &'static str,
     pub gender: &'static str,
     pub role: Role,
-    pub role_name: &'static str,
     pub is_superuser: bool,
 }
 
-const fn user(
-    username: &'static str,
-    first_name: &'static str,
-    last_name: &'static str,
-    user_type: &'static str,
-    gender: &'static str,
-    role: Role,
-    role_name: &'static str,
-    is_superuser: bool,
-) -> DemoUser {
-    DemoUser { username, first_name, last_name, user_type, gender, role, role_name, is_superuser }
+macro_rules! demo_user {
+    ($username:literal, $first:literal, $last:literal, $user_type:literal, $gender:literal, $role:expr, $superuser:literal) => {
+        DemoUser {
+            username: $username,
+            first_name: $first,
+            last_name: $last,
+            user_type: $user_type,
+            gender: $gender,
+            role: $role,
+            is_superuser: $superuser,
+        }
+    };
 }
 
 pub const DEMO_USERS: &[DemoUser] = &[
-    user("care-doctor", "Hemal", "Prabhakar", "doctor", "male", Role::Doctor, "Doctor", false),
-    user("care-nurse", "Anjali", "Menon", "nurse", "female", Role::Nurse, "Nurse", false),
-    user("care-staff", "Rahul", "Nair", "staff", "male", Role::Staff, "Staff", false),
-    user("care-volunteer", "Fathima", "Beevi", "volunteer", "female", Role::Volunteer, "Volunteer", false),
-    user("care-admin", "Arjun", "Pillai", "administrator", "male", Role::Administrator, "Administrator", true),
-    user("care-fac-admin", "Lakshmi", "Iyer", "administrator", "female", Role::FacilityAdmin, "Facility Admin", false),
+    demo_user!(
+        "care-doctor",
+        "Hemal",
+        "Prabhakar",
+        "doctor",
+        "male",
+        Role::Doctor,
+        false
+    ),
+    demo_user!(
+        "care-nurse",
+        "Anjali",
+        "Menon",
+        "nurse",
+        "female",
+        Role::Nurse,
+        false
+    ),
+    demo_user!(
+        "care-staff",
+        "Rahul",
+        "Nair",
+        "staff",
+        "male",
+        Role::Staff,
+        false
+    ),
+    demo_user!(
+        "care-volunteer",
+        "Fathima",
+        "Beevi",
+        "volunteer",
+        "female",
+        Role::Volunteer,
+        false
+    ),
+    demo_user!(
+        "care-admin",
+        "Arjun",
+        "Pillai",
+        "administrator",
+        "male",
+        Role::Administrator,
+        true
+    ),
+    demo_user!(
+        "care-fac-admin",
+        "Lakshmi",
+        "Iyer",
+        "administrator",
+        "female",
+        Role::FacilityAdmin,
+        false
+    ),
 ];
 
 /// (name, parent index, level) — a state, its districts, local bodies and wards.
@@ -67,7 +110,9 @@ fn new_id() -> String {
 /// Seeds an empty database; a database that was seeded before is left as it is.
 pub fn seed_if_empty(conn: &mut Connection) -> Result<(), CareError> {
     let seeded: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'seeded'", [], |r| r.get(0))
+        .query_row("SELECT value FROM meta WHERE key = 'seeded'", [], |r| {
+            r.get(0)
+        })
         .ok();
     if seeded.is_some() {
         return Ok(());
@@ -104,7 +149,7 @@ pub fn seed_if_empty(conn: &mut Connection) -> Result<(), CareError> {
                 format!("{}@example.com", u.username),
                 u.user_type,
                 u.gender,
-                u.role_name,
+                u.role.name(),
                 u.is_superuser,
                 state_id,
                 now
@@ -126,9 +171,15 @@ pub fn seed_if_empty(conn: &mut Connection) -> Result<(), CareError> {
         params![facility_id, geo_ids[1], admin_id, now],
     )?;
     for id in &user_ids {
-        tx.execute("INSERT INTO facility_user (facility_id, user_id) VALUES (?1, ?2)", params![facility_id, id])?;
+        tx.execute(
+            "INSERT INTO facility_user (facility_id, user_id) VALUES (?1, ?2)",
+            params![facility_id, id],
+        )?;
     }
-    tx.execute("INSERT INTO meta (key, value) VALUES ('seeded', ?1)", params![now])?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('seeded', ?1)",
+        params![now],
+    )?;
     tx.commit()?;
     Ok(())
 }

@@ -35,14 +35,24 @@ pub async fn start_in(data: tempfile::TempDir, extra: &[&str]) -> TestServer {
     let data_dir = data.path().to_string_lossy().to_string();
     let mut args = vec!["server", "--addr", "127.0.0.1:0", "--data-dir", &data_dir];
     args.extend_from_slice(extra);
-    let config = Config::try_parse_from(args).expect("flags").resolve().expect("config");
+    let config = Config::try_parse_from(args)
+        .expect("flags")
+        .resolve()
+        .expect("config");
     let state = AppState::open(&config).expect("state");
-    let listener = tokio::net::TcpListener::bind(config.addr).await.expect("bind");
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let task = Task(tokio::spawn(async move {
         let _ = server::serve(listener, state).await;
     }));
-    TestServer { base: format!("http://{addr}"), addr, data, task }
+    TestServer {
+        base: format!("http://{addr}"),
+        addr,
+        data,
+        task,
+    }
 }
 
 pub fn client() -> reqwest::Client {
@@ -67,7 +77,10 @@ impl TestServer {
             .expect("login");
         assert_eq!(resp.status(), 200, "login of {username}");
         let body: Value = resp.json().await.expect("json");
-        (body["access"].as_str().expect("access").into(), body["refresh"].as_str().expect("refresh").into())
+        (
+            body["access"].as_str().expect("access").into(),
+            body["refresh"].as_str().expect("refresh").into(),
+        )
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {

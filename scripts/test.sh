@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every test: formatting, clippy on both feature sets, Rust unit + integration tests,
+# the release build, and Playwright in Debian Chromium. Installs the toolchain first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:/usr/local/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+./scripts/setup.sh
+
+step "rustfmt"
+cargo fmt --all --check
+
+step "clippy (ssr: server + app)"
+cargo clippy -p server --all-targets -- -D warnings
+step "clippy (hydrate: frontend + app, wasm32)"
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+step "clippy (app tests, pure logic)"
+cargo clippy -p app --all-targets -- -D warnings
+
+step "unit and server integration tests"
+cargo test -p app -p server
+
+step "release build (server + wasm)"
+cargo leptos build --release
+
+step "Playwright (Chromium)"
+(cd end2end && npx playwright test)
+
+printf '\nall tests passed\n'
