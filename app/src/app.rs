@@ -9,8 +9,13 @@ use leptos_router::{
 
 use crate::{
     components::{layout::AuthedLayout, not_found::NotFound},
+    offline::{network::provide_network, query::provide_query_client},
     pages::{
-        facility_home::FacilityHome, login::LoginPage, placeholder::Placeholder, root::RootRedirect,
+        facility_home::FacilityHome,
+        login::LoginPage,
+        patients::{detail::PatientDetail, list::PatientList},
+        placeholder::Placeholder,
+        root::RootRedirect,
     },
     session::provide_session,
 };
@@ -36,9 +41,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_session();
+    let session = provide_session();
+    provide_network();
+    let client = provide_query_client();
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| crate::components::browser::on_hydrated());
+    {
+        Effect::new(move |_| crate::components::browser::on_hydrated());
+        // The cache follows the signed-in user: their own database is restored before
+        // pages fetch; signing out (or an ended session) wipes what was cached.
+        Effect::new(move |_| {
+            if !session.restored() {
+                return;
+            }
+            let user_id = session.user().map(|u| u.user.id);
+            leptos::task::spawn_local(async move {
+                let wipe = user_id.is_none();
+                client.switch_user(user_id, wipe).await;
+            });
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (session, client);
 
     view! {
         <Stylesheet id="leptos" href="/pkg/care-offline.css"/>
@@ -54,10 +77,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 <ParentRoute path=path!("/facility/:facility_id") view=AuthedLayout>
                     <Route path=path!("") view=FacilityHome/>
-                    <Route
-                        path=path!("patients")
-                        view=|| view! { <Placeholder title="Patients" issue=6 what="Patient registration, search by phone and the patient profile"/> }
-                    />
+                    <Route path=path!("patients") view=PatientList/>
+                    <Route path=path!("patients/:patient_id") view=PatientDetail/>
                     <Route
                         path=path!("encounters")
                         view=|| view! { <Placeholder title="Encounters" issue=7 what="Encounters and questionnaire filling"/> }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod model;
+pub mod offline;
 pub mod pages;
 pub mod session;
 

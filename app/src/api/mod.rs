@@ -4,7 +4,10 @@
 
 pub mod auth;
 pub mod error;
+pub mod keys;
 mod transport;
 
 pub use error::ApiError;
-pub use transport::{request, Method};
+#[cfg(feature = "hydrate")]
+pub use transport::set_reachability_observer;
+pub use transport::{looks_like_captive_portal, request, Method};

@@ -43,16 +43,30 @@ pub async fn request<T: DeserializeOwned>(
             .build()
             .map_err(|e| ApiError::Decode(e.to_string()))?,
     };
+    let result = send(request).await;
+    observe(&result);
+    result
+}
+
+#[cfg(feature = "hydrate")]
+async fn send<T: DeserializeOwned>(request: gloo_net::http::Request) -> Result<T, ApiError> {
     let response = request
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
     let status = response.status();
     let from_proxy = response.headers().get("x-care-offline-proxy").is_some();
+    let html = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|c| c.starts_with("text/html"));
     let text = response
         .text()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
+    if looks_like_captive_portal(status, html) {
+        return Err(ApiError::Unreachable { status });
+    }
     if (200..300).contains(&status) {
         let text = if text.is_empty() {
             "null"
@@ -66,6 +80,36 @@ pub async fn request<T: DeserializeOwned>(
     }
 }
 
+/// CARE's API always answers JSON; an HTML 2xx/3xx is a captive portal or a login wall
+/// between us and the server.
+pub fn looks_like_captive_portal(status: u16, html: bool) -> bool {
+    html && (200..400).contains(&status)
+}
+
+#[cfg(feature = "hydrate")]
+type Observer = Box<dyn Fn(bool)>;
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    static OBSERVER: std::cell::RefCell<Option<Observer>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Registers the function told, after every request, whether it reached the server.
+#[cfg(feature = "hydrate")]
+pub fn set_reachability_observer(f: impl Fn(bool) + 'static) {
+    OBSERVER.with(|o| *o.borrow_mut() = Some(Box::new(f)));
+}
+
+#[cfg(feature = "hydrate")]
+fn observe<T>(result: &Result<T, ApiError>) {
+    let reached = !matches!(result, Err(e) if e.is_unreachable());
+    OBSERVER.with(|o| {
+        if let Some(f) = o.borrow().as_ref() {
+            f(reached);
+        }
+    });
+}
+
 #[cfg(not(feature = "hydrate"))]
 pub async fn request<T: DeserializeOwned>(
     _method: Method,
@@ -74,4 +118,20 @@ pub async fn request<T: DeserializeOwned>(
     _token: Option<&str>,
 ) -> Result<T, ApiError> {
     Err(ApiError::NotInBrowser)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_success_is_a_captive_portal() {
+        assert!(looks_like_captive_portal(200, true));
+        assert!(looks_like_captive_portal(302, true));
+        assert!(!looks_like_captive_portal(200, false));
+        assert!(
+            !looks_like_captive_portal(500, true),
+            "a server error page is still the server"
+        );
+    }
 }

@@ -4,7 +4,10 @@ use leptos_router::{
     hooks::{use_navigate, use_params_map},
 };
 
-use crate::{components::nav::Nav, session::use_session};
+use crate::{
+    components::{connectivity::Connectivity, nav::Nav},
+    session::use_session,
+};
 
 /// The signed-in frame: header, navigation, and the page. Sends a signed-out visitor to
 /// the login page once the browser has restored (or not) the session.
@@ -34,6 +37,7 @@ pub fn AuthedLayout() -> impl IntoView {
         >
             <header class="topbar">
                 <span class="topbar__brand">"CARE Offline"</span>
+                <Connectivity/>
                 <span class="topbar__user" data-testid="signed-in-user">
                     {move || session.user().map(|u| u.user.full_name()).unwrap_or_default()}
                 </span>

@@ -2,7 +2,9 @@
 
 #[cfg(feature = "hydrate")]
 pub mod browser;
+pub mod connectivity;
 pub mod error_message;
 pub mod layout;
 pub mod nav;
 pub mod not_found;
+pub mod query_notice;

@@ -4,9 +4,11 @@
 pub mod auth;
 pub mod facility;
 pub mod organization;
+pub mod patient;
 pub mod user;
 
 pub use auth::{LoginRequest, TokenPair};
 pub use facility::{Facility, FacilityRef};
 pub use organization::Organization;
+pub use patient::{Paginated, Patient};
 pub use user::{CurrentUser, UserSpec};

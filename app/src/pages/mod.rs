@@ -2,5 +2,6 @@
 
 pub mod facility_home;
 pub mod login;
+pub mod patients;
 pub mod placeholder;
 pub mod root;

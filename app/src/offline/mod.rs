@@ -1,0 +1,7 @@
+//! The offline engine: connectivity, the reactive query cache and its IndexedDB persistence.
+//! Decisions (key matching, staleness, expiry, backoff, record versions) are plain Rust with
+//! native tests; the reactive and browser parts only wire signals and IndexedDB to them.
+
+pub mod network;
+pub mod query;
+pub mod store;

@@ -1,0 +1,94 @@
+//! The user's IndexedDB database through rexie. Browser only.
+
+use rexie::{ObjectStore, Rexie, TransactionMode};
+use wasm_bindgen::JsValue;
+
+use super::{database_name, PersistedQuery, StoreError, OUTBOX_STORE, QUERIES_STORE};
+
+/// Version 1 creates both stores, so the outbox (a later issue) needs no upgrade dance.
+const DB_VERSION: u32 = 1;
+
+pub struct IdbStore {
+    db: Rexie,
+}
+
+fn read_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Read(e.to_string())
+}
+
+fn write_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Write(e.to_string())
+}
+
+impl IdbStore {
+    pub async fn open(user_id: &str) -> Result<Self, StoreError> {
+        let db = Rexie::builder(&database_name(user_id))
+            .version(DB_VERSION)
+            .add_object_store(ObjectStore::new(QUERIES_STORE).key_path("key"))
+            .add_object_store(ObjectStore::new(OUTBOX_STORE).key_path("id"))
+            .build()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Self { db })
+    }
+
+    pub async fn load_all(&self) -> Result<Vec<PersistedQuery>, StoreError> {
+        let tx = self
+            .db
+            .transaction(&[QUERIES_STORE], TransactionMode::ReadOnly)
+            .map_err(read_err)?;
+        let store = tx.store(QUERIES_STORE).map_err(read_err)?;
+        let values = store.get_all(None, None).await.map_err(read_err)?;
+        tx.done().await.map_err(read_err)?;
+        // A record that does not even deserialise is skipped here and dropped by its key
+        // on the next write of that query; it is never shown.
+        Ok(values
+            .into_iter()
+            .filter_map(|v| serde_wasm_bindgen::from_value::<PersistedQuery>(v).ok())
+            .collect())
+    }
+
+    /// Writes and deletes in one transaction (batched by the client).
+    pub async fn write(
+        &self,
+        puts: &[PersistedQuery],
+        deletes: &[String],
+    ) -> Result<(), StoreError> {
+        if puts.is_empty() && deletes.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .db
+            .transaction(&[QUERIES_STORE], TransactionMode::ReadWrite)
+            .map_err(write_err)?;
+        let store = tx.store(QUERIES_STORE).map_err(write_err)?;
+        for record in puts {
+            let value = serde_wasm_bindgen::to_value(record).map_err(write_err)?;
+            store.put(&value, None).await.map_err(write_err)?;
+        }
+        for key in deletes {
+            store
+                .delete(JsValue::from_str(key))
+                .await
+                .map_err(write_err)?;
+        }
+        tx.done().await.map_err(write_err)?;
+        Ok(())
+    }
+
+    /// Removes every cached query; the outbox store is not touched.
+    pub async fn clear_queries(&self) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(&[QUERIES_STORE], TransactionMode::ReadWrite)
+            .map_err(write_err)?;
+        let store = tx.store(QUERIES_STORE).map_err(write_err)?;
+        store.clear().await.map_err(write_err)?;
+        tx.done().await.map_err(write_err)?;
+        Ok(())
+    }
+
+    pub fn close(self) {
+        self.db.close();
+    }
+}
