@@ -10,7 +10,11 @@ ARG BUILDER_IMAGE=docker.io/library/rust:1.95-bookworm
 ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim
 
 FROM ${BUILDER_IMAGE} AS builder
-ENV DEBIAN_FRONTEND=noninteractive
+# The official rust image's layout, stated so a plain Debian base with a mounted toolchain works too.
+ENV DEBIAN_FRONTEND=noninteractive \
+    RUSTUP_HOME=/usr/local/rustup \
+    CARGO_HOME=/usr/local/cargo \
+    PATH=/usr/local/cargo/bin:$PATH
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates gcc libc6-dev pkg-config nodejs npm \
  && rm -rf /var/lib/apt/lists/*

@@ -112,6 +112,10 @@ impl Session {
         self.expired.set(false);
         self.store(tokens);
         self.store_user(user.clone());
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async {
+            let _ = crate::offline::store::request_persistent_storage().await;
+        });
         Ok(user)
     }
 

@@ -30,3 +30,33 @@ pub enum StoreError {
     #[error("a saved record could not be read: {0}")]
     Codec(String),
 }
+
+/// Asks the browser to keep this origin's storage under pressure (called after login);
+/// returns whether it agreed.
+#[cfg(feature = "hydrate")]
+pub async fn request_persistent_storage() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let Ok(promise) = window.navigator().storage().persist() else {
+        return false;
+    };
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+/// Bytes used and available to this origin, for the sync page.
+#[cfg(feature = "hydrate")]
+pub async fn storage_estimate() -> Option<(f64, f64)> {
+    let promise = web_sys::window()?.navigator().storage().estimate().ok()?;
+    let estimate = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    let field = |name: &str| {
+        js_sys::Reflect::get(&estimate, &wasm_bindgen::JsValue::from_str(name))
+            .ok()?
+            .as_f64()
+    };
+    Some((field("usage")?, field("quota")?))
+}
