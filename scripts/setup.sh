@@ -49,12 +49,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# 1. Chromium for Playwright (never `playwright install`)
+# 1. Chromium for Playwright (never `playwright install`) and chromedriver for wasm tests
 SKIP_BROWSER="${CARE_SETUP_SKIP_BROWSER:-0}"
-if [ "$SKIP_BROWSER" != 1 ] && [ ! -x /usr/bin/chromium ]; then
-  log "installing Debian chromium"
+if [ "$SKIP_BROWSER" != 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
+  log "installing Debian chromium and chromium-driver"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 fi
 
 # 2. wasm-opt from npm binaryen (Debian's binaryen silently breaks the release wasm)

@@ -20,8 +20,15 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "clippy (app tests, pure logic)"
 cargo clippy -p app --all-targets -- -D warnings
 
+step "clippy (hydrate wasm tests)"
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown --test idb_persister -- -D warnings
+
 step "unit and server integration tests"
 cargo test -p app -p server
+
+step "wasm tests in headless Chromium (IndexedDB persister)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver \
+  cargo test -p app --features hydrate --target wasm32-unknown-unknown --test idb_persister
 
 step "release build (server + wasm)"
 cargo leptos build --release
