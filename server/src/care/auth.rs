@@ -37,6 +37,13 @@ pub struct AuthUser {
     pub is_superuser: bool,
 }
 
+impl AuthUser {
+    /// Whether the user holds a permission slug (superusers hold all).
+    pub fn can(&self, slug: &str) -> bool {
+        self.is_superuser || self.role.permissions().contains(&slug)
+    }
+}
+
 impl FromRequestParts<Care> for AuthUser {
     type Rejection = CareError;
 

@@ -68,6 +68,134 @@ CREATE TABLE IF NOT EXISTS facility_user (
     user_id TEXT NOT NULL REFERENCES user(id),
     PRIMARY KEY (facility_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS role (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL,
+    is_system INTEGER NOT NULL DEFAULT 1,
+    is_archived INTEGER NOT NULL DEFAULT 0,
+    permissions TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS patient (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    gender TEXT NOT NULL,
+    phone_number TEXT NOT NULL,
+    emergency_phone_number TEXT,
+    address TEXT,
+    permanent_address TEXT,
+    pincode INTEGER,
+    deceased_datetime TEXT,
+    blood_group TEXT,
+    date_of_birth TEXT,
+    year_of_birth INTEGER,
+    geo_organization_id TEXT REFERENCES organization(id),
+    created_by_id TEXT REFERENCES user(id),
+    updated_by_id TEXT REFERENCES user(id),
+    deleted INTEGER NOT NULL DEFAULT 0,
+    created_date TEXT NOT NULL,
+    modified_date TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS patient_phone ON patient(phone_number);
+CREATE TABLE IF NOT EXISTS patient_user (
+    patient_id TEXT NOT NULL REFERENCES patient(id),
+    user_id TEXT NOT NULL REFERENCES user(id),
+    role_id TEXT NOT NULL REFERENCES role(id),
+    created_date TEXT NOT NULL,
+    PRIMARY KEY (patient_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS facility_organization (
+    id TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL REFERENCES facility(id),
+    name TEXT NOT NULL,
+    description TEXT,
+    org_type TEXT NOT NULL,
+    parent_id TEXT REFERENCES facility_organization(id),
+    level_cache INTEGER NOT NULL DEFAULT 0,
+    system_generated INTEGER NOT NULL DEFAULT 0,
+    created_by_id TEXT REFERENCES user(id),
+    created_date TEXT NOT NULL,
+    modified_date TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS encounter (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    patient_id TEXT NOT NULL REFERENCES patient(id),
+    facility_id TEXT NOT NULL REFERENCES facility(id),
+    status TEXT NOT NULL,
+    encounter_class TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    period TEXT NOT NULL DEFAULT '{}',
+    hospitalization TEXT NOT NULL DEFAULT '{}',
+    external_identifier TEXT,
+    discharge_summary_advice TEXT,
+    status_history TEXT NOT NULL,
+    encounter_class_history TEXT NOT NULL,
+    appointment_id TEXT,
+    created_by_id TEXT REFERENCES user(id),
+    updated_by_id TEXT REFERENCES user(id),
+    deleted INTEGER NOT NULL DEFAULT 0,
+    created_date TEXT NOT NULL,
+    modified_date TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS encounter_patient ON encounter(patient_id);
+CREATE TABLE IF NOT EXISTS encounter_organization (
+    encounter_id TEXT NOT NULL REFERENCES encounter(id),
+    organization_id TEXT NOT NULL REFERENCES facility_organization(id),
+    PRIMARY KEY (encounter_id, organization_id)
+);
+CREATE TABLE IF NOT EXISTS schedule (
+    id TEXT PRIMARY KEY,
+    facility_id TEXT NOT NULL REFERENCES facility(id),
+    name TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    created_by_id TEXT REFERENCES user(id),
+    updated_by_id TEXT REFERENCES user(id),
+    deleted INTEGER NOT NULL DEFAULT 0,
+    created_date TEXT NOT NULL,
+    modified_date TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS availability (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    schedule_id TEXT NOT NULL REFERENCES schedule(id),
+    name TEXT NOT NULL,
+    slot_type TEXT NOT NULL,
+    slot_size_in_minutes INTEGER,
+    tokens_per_slot INTEGER,
+    reason TEXT,
+    availability TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS token_slot (
+    id TEXT PRIMARY KEY,
+    availability_id TEXT NOT NULL REFERENCES availability(id),
+    facility_id TEXT NOT NULL REFERENCES facility(id),
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    start_datetime TEXT NOT NULL,
+    end_datetime TEXT NOT NULL,
+    allocated INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (availability_id, start_datetime)
+);
+CREATE TABLE IF NOT EXISTS token_booking (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    token_slot_id TEXT NOT NULL REFERENCES token_slot(id),
+    patient_id TEXT NOT NULL REFERENCES patient(id),
+    booked_on TEXT NOT NULL,
+    booked_by_id TEXT REFERENCES user(id),
+    status TEXT NOT NULL,
+    note TEXT,
+    created_by_id TEXT REFERENCES user(id),
+    updated_by_id TEXT REFERENCES user(id),
+    created_date TEXT NOT NULL,
+    modified_date TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS token_booking_patient ON token_booking(patient_id);
 CREATE TABLE IF NOT EXISTS revoked_token (
     jti TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL
@@ -110,6 +238,13 @@ impl Db {
 pub fn now_iso() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+/// An aware datetime as CARE serialises a stored one: converted to UTC, `Z`.
+pub fn to_care_datetime(dt: &chrono::DateTime<chrono::FixedOffset>) -> String {
+    dt.with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%S%.fZ")
         .to_string()
 }
 

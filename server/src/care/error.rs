@@ -25,6 +25,12 @@ pub enum CareError {
     NotFound(&'static str),
     #[error("permission denied: {0}")]
     Forbidden(String),
+    /// Pydantic validation of a request body: `{"errors": [{"type", "loc", "msg", ...}]}`.
+    #[error("invalid body")]
+    Pydantic(Vec<Value>),
+    /// A business-rule `ValidationError`: `{"errors": [{"type": "validation_error", "msg"}]}`.
+    #[error("validation: {0}")]
+    Validation(String),
     /// A request body that is not JSON of the expected shape.
     #[error("malformed body: {0}")]
     BadJson(String),
@@ -73,6 +79,11 @@ impl IntoResponse for CareError {
                 json!({"errors": [{"type": "object_not_found", "msg": format!("No {what} matches the given query.")}]}),
             ),
             CareError::Forbidden(detail) => (StatusCode::FORBIDDEN, json!({ "detail": detail })),
+            CareError::Pydantic(errors) => (StatusCode::BAD_REQUEST, json!({ "errors": errors })),
+            CareError::Validation(msg) => (
+                StatusCode::BAD_REQUEST,
+                json!({"errors": [{"type": "validation_error", "msg": msg}]}),
+            ),
             CareError::BadJson(msg) => (
                 StatusCode::BAD_REQUEST,
                 json!({"detail": format!("JSON parse error - {msg}")}),

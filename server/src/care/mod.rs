@@ -9,9 +9,12 @@ pub mod jwt;
 pub mod organization;
 pub mod pagination;
 pub mod password;
+pub mod patient;
 pub mod permissions;
+pub mod role;
 pub mod seed;
 pub mod users;
+pub mod validate;
 
 use std::path::Path;
 
@@ -80,7 +83,19 @@ pub fn router() -> Router<Care> {
         .merge(users::router())
         .merge(facility::router())
         .merge(organization::router())
+        .merge(patient::router())
+        .merge(role::router())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// DRF's 405 body for a known route and a method it does not take.
+async fn method_not_allowed(method: Method) -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(serde_json::json!({ "detail": format!("Method \"{method}\" not allowed.") })),
+    )
+        .into_response()
 }
 
 /// Unknown routes: a GET without the trailing slash is redirected (Django's APPEND_SLASH);

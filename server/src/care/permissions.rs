@@ -1,5 +1,107 @@
 //! Role → permission slugs, as CARE's role fixtures grant them (slugs from real responses).
 
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// One permission of CARE's catalog (`data/permissions.json`, taken from a real `/role/` answer).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PermissionDef {
+    pub name: String,
+    pub slug: String,
+    pub context: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExtraRole {
+    pub description: String,
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Catalog {
+    permissions: Vec<PermissionDef>,
+    roles: std::collections::BTreeMap<String, ExtraRole>,
+}
+
+static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../data/permissions.json")).unwrap_or_default()
+});
+
+/// `{name, slug, context, description}` of a slug, as `/role/` lists it.
+pub fn describe(slug: &str) -> Value {
+    match CATALOG.permissions.iter().find(|p| p.slug == slug) {
+        Some(p) => {
+            json!({"name": p.name, "slug": p.slug, "context": p.context, "description": p.description})
+        }
+        None => json!({"name": slug, "slug": slug, "context": "FACILITY", "description": ""}),
+    }
+}
+
+fn context_of(slug: &str) -> &'static str {
+    CATALOG
+        .permissions
+        .iter()
+        .find(|p| p.slug == slug)
+        .map(|p| p.context.as_str())
+        .unwrap_or("FACILITY")
+}
+
+/// The `permissions` a patient retrieve carries: the user's slugs outside the questionnaire,
+/// organization and encounter contexts (matches a real care-doctor's 50 of 60).
+pub fn patient_permissions(role: Role) -> Vec<&'static str> {
+    role.permissions()
+        .into_iter()
+        .filter(|p| {
+            !matches!(
+                context_of(p),
+                "QUESTIONNAIRE" | "ORGANIZATION" | "FACILITY_ORGANIZATION" | "ENCOUNTER"
+            )
+        })
+        .collect()
+}
+
+/// The `permissions` an encounter retrieve carries: encounter and patient contexts (11 for a doctor).
+pub fn encounter_permissions(role: Role) -> Vec<&'static str> {
+    role.permissions()
+        .into_iter()
+        .filter(|p| matches!(context_of(p), "ENCOUNTER" | "PATIENT"))
+        .collect()
+}
+
+/// CARE's eight system roles with their descriptions and slugs, for the `role` table.
+pub fn system_roles() -> Vec<(String, String, Vec<String>)> {
+    let mut roles: Vec<(String, String, Vec<String>)> = ALL_ROLES
+        .iter()
+        .map(|r| {
+            (
+                r.name().to_string(),
+                format!("{} at some facility", r.name()),
+                r.permissions().into_iter().map(String::from).collect(),
+            )
+        })
+        .collect();
+    for (name, extra) in &CATALOG.roles {
+        roles.push((
+            name.clone(),
+            extra.description.clone(),
+            extra.permissions.clone(),
+        ));
+    }
+    roles
+}
+
+const ALL_ROLES: [Role; 6] = [
+    Role::Doctor,
+    Role::Nurse,
+    Role::Staff,
+    Role::Volunteer,
+    Role::Administrator,
+    Role::FacilityAdmin,
+];
+
 /// What a doctor gets at facility level (the `permissions` of a real care-doctor).
 pub const DOCTOR: &[&str] = &[
     "can_read_facility",
@@ -122,16 +224,7 @@ impl Role {
     }
 
     pub fn from_name(name: &str) -> Option<Role> {
-        [
-            Role::Doctor,
-            Role::Nurse,
-            Role::Staff,
-            Role::Volunteer,
-            Role::Administrator,
-            Role::FacilityAdmin,
-        ]
-        .into_iter()
-        .find(|r| r.name() == name)
+        ALL_ROLES.into_iter().find(|r| r.name() == name)
     }
 
     pub fn permissions(self) -> Vec<&'static str> {
@@ -160,5 +253,13 @@ mod tests {
         assert!(p.contains(&"can_list_patients"));
         assert!(Role::Doctor.permissions().contains(&"can_write_patient"));
         assert_eq!(Role::from_name("Facility Admin"), Some(Role::FacilityAdmin));
+    }
+
+    #[test]
+    fn catalog_loads_and_scopes_like_real_care() {
+        assert!(describe("can_write_patient")["context"] == "PATIENT");
+        assert_eq!(patient_permissions(Role::Doctor).len(), 50);
+        assert_eq!(encounter_permissions(Role::Doctor).len(), 11);
+        assert_eq!(system_roles().len(), 8);
     }
 }

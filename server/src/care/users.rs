@@ -1,13 +1,115 @@
-//! Users: the embedded `UserSpec` shape and `GET /users/getcurrentuser/`.
+//! Users: the embedded `UserSpec` shape, `GET /users/getcurrentuser/`, `GET /users/` and
+//! `GET /users/{username}/`.
 
-use axum::{extract::State, routing::get, Json, Router};
+use axum::{
+    extract::{Path, Query, State},
+    routing::get,
+    Json, Router,
+};
 use rusqlite::{params, Connection, OptionalExtension};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{auth::AuthUser, error::CareError, organization::org_json, Care};
+use super::{
+    auth::AuthUser, error::CareError, organization::org_json, pagination::Page,
+    patient::escape_like, Care,
+};
 
 pub fn router() -> Router<Care> {
-    Router::new().route("/users/getcurrentuser/", get(current_user))
+    Router::new()
+        .route("/users/", get(list))
+        .route("/users/getcurrentuser/", get(current_user))
+        .route("/users/{username}/", get(retrieve))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    search_text: Option<String>,
+    username: Option<String>,
+    phone_number: Option<String>,
+    email: Option<String>,
+    user_type: Option<String>,
+    #[serde(flatten)]
+    page: Page,
+}
+
+async fn list(
+    State(care): State<Care>,
+    _user: AuthUser,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Value>, CareError> {
+    care.db.with(|conn| {
+        let mut filter = String::from(" WHERE deleted = 0");
+        let mut args: Vec<String> = Vec::new();
+        if let Some(text) = p.search_text.as_deref().filter(|t| !t.is_empty()) {
+            args.push(format!("%{}%", escape_like(&text.to_lowercase())));
+            let n = args.len();
+            filter += &format!(
+                " AND (lower(username) LIKE ?{n} ESCAPE '\\' OR lower(first_name) LIKE ?{n} ESCAPE '\\'
+                   OR lower(last_name) LIKE ?{n} ESCAPE '\\')"
+            );
+        }
+        for (column, value) in [
+            ("username", &p.username),
+            ("phone_number", &p.phone_number),
+            ("email", &p.email),
+            ("user_type", &p.user_type),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                args.push(v.to_lowercase());
+                filter += &format!(" AND lower({column}) = ?{}", args.len());
+            }
+        }
+        let count: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM user{filter}"),
+            rusqlite::params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        let ids: Vec<String> = conn
+            .prepare(&format!(
+                "SELECT id FROM user{filter} ORDER BY username LIMIT {} OFFSET {}",
+                p.page.limit(),
+                p.page.offset()
+            ))?
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let results = ids
+            .iter()
+            .map(|id| user_spec(conn, id, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Json(json!({ "count": count, "results": results })))
+    })
+}
+
+/// `UserRetrieve`: UserSpec + geo_organization, created_by, email, flags.
+async fn retrieve(
+    State(care): State<Care>,
+    _user: AuthUser,
+    Path(username): Path<String>,
+) -> Result<Json<Value>, CareError> {
+    care.db.with(|conn| {
+        let row: Option<(String, String, Option<String>, Option<String>)> = conn
+            .query_row(
+                "SELECT id, email, geo_organization_id, created_by_id FROM user
+                 WHERE username = ?1 AND deleted = 0",
+                params![username],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (id, email, geo, created_by) = row.ok_or(CareError::NotFound("User"))?;
+        let mut out = user_spec(conn, &id, false)?;
+        out["geo_organization"] = match geo {
+            Some(g) => org_json(conn, &g)?,
+            None => json!({}),
+        };
+        out["created_by"] = match created_by {
+            Some(c) => user_spec(conn, &c, true)?,
+            None => Value::Null,
+        };
+        out["email"] = json!(email);
+        out["flags"] = json!([]);
+        Ok(Json(out))
+    })
 }
 
 /// CARE's `UserSpec` (care-api.md §4.1). `nested` adds the `"meta": {}` that pydantic-nested
@@ -65,7 +167,7 @@ async fn current_user(State(care): State<Care>, user: AuthUser) -> Result<Json<V
         let mut organizations = organizations;
         // CARE lists the user's role as an organization of type "role".
         organizations.push(json!({
-            "id": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, role_name.as_bytes()).to_string(),
+            "id": super::role::role_id(&role_name),
             "active": true, "org_type": "role", "name": role_name, "description": null,
             "metadata": {}, "level_cache": 0, "system_generated": false, "has_children": false, "parent": {}
         }));

@@ -102,4 +102,68 @@ impl TestServer {
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
+
+    pub async fn put(&self, path: &str, body: Value, token: Option<&str>) -> (u16, Value) {
+        let mut req = client().put(self.url(path)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("put");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sends a raw (possibly malformed) JSON body.
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &str,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = client()
+            .request(method, self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("send");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The id of a govt organization by name.
+    pub async fn geo_id(&self, token: &str, name: &str) -> String {
+        let (_, orgs) = self
+            .get(
+                &format!("/api/v1/organization/?name={name}&limit=200"),
+                Some(token),
+            )
+            .await;
+        orgs["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|o| o["name"] == name)
+            .and_then(|o| o["id"].as_str())
+            .expect("org")
+            .to_string()
+    }
+
+    /// The demo facility's id.
+    pub async fn facility_id(&self, token: &str) -> String {
+        let (_, me) = self.get("/api/v1/users/getcurrentuser/", Some(token)).await;
+        me["facilities"][0]["id"]
+            .as_str()
+            .expect("facility")
+            .to_string()
+    }
+}
+
+/// A captured real-CARE sample (copied from shared/care-samples into tests/samples).
+pub fn sample(name: &str) -> Value {
+    let path = format!("{}/tests/samples/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("sample file");
+    serde_json::from_str(&text).expect("sample json")
 }
