@@ -14,6 +14,36 @@ pub fn router() -> Router<Care> {
     Router::new().route("/facility/{id}/", get(retrieve))
 }
 
+/// CARE hides facilities the user does not belong to: 404, as if they did not exist.
+pub fn ensure_member(
+    conn: &rusqlite::Connection,
+    facility_id: &str,
+    user: &AuthUser,
+) -> Result<(), CareError> {
+    let (exists, member): (bool, bool) = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM facility WHERE id = ?1),
+                EXISTS(SELECT 1 FROM facility_user WHERE facility_id = ?1 AND user_id = ?2)",
+        params![facility_id, user.id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if exists && (member || user.is_superuser) {
+        Ok(())
+    } else {
+        Err(CareError::NotFound("Facility"))
+    }
+}
+
+/// `{"id", "name"}` of a facility, as encounters embed it.
+pub fn facility_min(conn: &rusqlite::Connection, id: &str) -> Result<Value, CareError> {
+    conn.query_row(
+        "SELECT id, name FROM facility WHERE id = ?1",
+        params![id],
+        |r| Ok(json!({"id": r.get::<_, String>(0)?, "name": r.get::<_, String>(1)?})),
+    )
+    .optional()?
+    .ok_or(CareError::NotFound("Facility"))
+}
+
 async fn retrieve(
     State(care): State<Care>,
     user: AuthUser,

@@ -1,10 +1,13 @@
 //! The built-in CARE-compatible backend on SQLite, used when no real CARE is configured.
 //! Shapes and error bodies follow ../shared/care-api.md and the captured samples.
 
+pub mod appointment;
 pub mod auth;
 pub mod db;
+pub mod encounter;
 pub mod error;
 pub mod facility;
+pub mod facility_org;
 pub mod jwt;
 pub mod organization;
 pub mod pagination;
@@ -84,6 +87,9 @@ pub fn router() -> Router<Care> {
         .merge(facility::router())
         .merge(organization::router())
         .merge(patient::router())
+        .merge(encounter::router())
+        .merge(facility_org::router())
+        .merge(appointment::router())
         .merge(role::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

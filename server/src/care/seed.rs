@@ -121,6 +121,265 @@ pub fn seed_if_empty(conn: &mut Connection) -> Result<(), CareError> {
     seed_base(conn)?;
     seed_roles(conn)?;
     once(conn, "seed:patients", seed_patients)?;
+    once(conn, "seed:departments", seed_departments)?;
+    once(conn, "seed:encounters", seed_encounters)?;
+    once(conn, "seed:schedules", seed_schedules)?;
+    Ok(())
+}
+
+fn demo_facility(tx: &Connection) -> Result<Option<(String, String)>, CareError> {
+    use rusqlite::OptionalExtension;
+    Ok(tx
+        .query_row(
+            "SELECT f.id, u.id FROM facility f JOIN user u ON u.username = 'care-admin'
+             WHERE f.name = 'CARE Demo Hospital'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+fn user_id(tx: &Connection, username: &str) -> Result<Option<String>, CareError> {
+    use rusqlite::OptionalExtension;
+    Ok(tx
+        .query_row(
+            "SELECT id FROM user WHERE username = ?1",
+            params![username],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// (name, description, parent index): the demo facility's departments and one team.
+const DEPARTMENTS: &[(&str, &str, Option<usize>)] = &[
+    (
+        "General Medicine",
+        "Outpatient and inpatient general medicine.",
+        None,
+    ),
+    (
+        "Paediatrics",
+        "Care of infants, children and adolescents.",
+        None,
+    ),
+    ("Orthopaedics", "Bones, joints and trauma.", None),
+    ("Emergency", "Casualty and emergency care.", None),
+    (
+        "Cardiology Unit",
+        "Cardiology team within General Medicine.",
+        Some(0),
+    ),
+];
+
+fn seed_departments(tx: &rusqlite::Transaction<'_>) -> Result<(), CareError> {
+    let Some((facility, admin)) = demo_facility(tx)? else {
+        return Ok(());
+    };
+    let mut rng = StdRng::seed_from_u64(0xCA4E_0002);
+    let now = now_iso();
+    let mut ids: Vec<String> = Vec::new();
+    for (name, description, parent) in DEPARTMENTS {
+        let id = demo_uuid(&mut rng);
+        let parent_id = parent.and_then(|i| ids.get(i).cloned());
+        tx.execute(
+            "INSERT INTO facility_organization (id, facility_id, name, description, org_type, parent_id,
+                 level_cache, created_by_id, created_date, modified_date)
+             VALUES (?1, ?2, ?3, ?4, 'dept', ?5, ?6, ?7, ?8, ?8)",
+            params![
+                id,
+                facility,
+                name,
+                description,
+                parent_id,
+                i64::from(parent.is_some()),
+                admin,
+                now
+            ],
+        )?;
+        ids.push(id);
+    }
+    Ok(())
+}
+
+/// Two encounters in every status, on the oldest demo patients, in the demo departments.
+fn seed_encounters(tx: &rusqlite::Transaction<'_>) -> Result<(), CareError> {
+    use super::encounter::{moved_at, CLASSES, STATUSES};
+    let Some((facility, _)) = demo_facility(tx)? else {
+        return Ok(());
+    };
+    let Some(doctor) = user_id(tx, "care-doctor")? else {
+        return Ok(());
+    };
+    let patients: Vec<String> = tx
+        .prepare("SELECT id FROM patient ORDER BY seq LIMIT ?1")?
+        .query_map(params![STATUSES.len() * 2], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let departments: Vec<String> = tx
+        .prepare("SELECT id FROM facility_organization WHERE facility_id = ?1 ORDER BY rowid")?
+        .query_map(params![facility], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if departments.is_empty() {
+        return Ok(());
+    }
+    let mut rng = StdRng::seed_from_u64(0xCA4E_0003);
+    let priorities = ["routine", "urgent", "ASAP", "elective", "emergency", "stat"];
+    let now = chrono::Utc::now();
+    for (i, patient) in patients.iter().enumerate() {
+        let status = STATUSES[i % STATUSES.len()];
+        let class = CLASSES[i % CLASSES.len()];
+        let priority = priorities[rng.gen_range(0..priorities.len())];
+        let ist = super::appointment::ist();
+        let start =
+            (now - chrono::Duration::hours(rng.gen_range(2..(24 * 20)))).with_timezone(&ist);
+        let ended = super::encounter::COMPLETED.contains(&status) || status == "discharged";
+        let mut period = serde_json::json!({"start": start.to_rfc3339()});
+        if status == "planned" {
+            period = serde_json::json!({"start": (now + chrono::Duration::days(2)).with_timezone(&ist).to_rfc3339()});
+        } else if ended {
+            period["end"] = serde_json::json!((start
+                + chrono::Duration::hours(rng.gen_range(1..72)))
+            .to_rfc3339());
+        }
+        let mut history = vec![serde_json::json!({"status": "planned", "moved_at": moved_at()})];
+        if status != "planned" {
+            history.push(serde_json::json!({"status": status, "moved_at": moved_at()}));
+        }
+        let hospitalization = if class == "imp" {
+            serde_json::json!({"re_admission": false, "admit_source": "outp", "diet_preference": "none"})
+        } else {
+            serde_json::json!({})
+        };
+        let id = demo_uuid(&mut rng);
+        let created = now_iso();
+        tx.execute(
+            "INSERT INTO encounter (id, patient_id, facility_id, status, encounter_class, priority, period,
+                 hospitalization, status_history, encounter_class_history, created_by_id, updated_by_id,
+                 created_date, modified_date)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?12)",
+            params![
+                id,
+                patient,
+                facility,
+                status,
+                class,
+                priority,
+                period.to_string(),
+                hospitalization.to_string(),
+                serde_json::json!({"history": history}).to_string(),
+                serde_json::json!({"history": [{"status": class, "moved_at": moved_at()}]}).to_string(),
+                doctor,
+                created
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO encounter_organization (encounter_id, organization_id) VALUES (?1, ?2)",
+            params![id, departments[i % departments.len()]],
+        )?;
+    }
+    Ok(())
+}
+
+/// Schedules for two practitioners (care-doctor mornings, care-nurse afternoons) from today
+/// for 14 days, and bookings in every status on the coming days.
+fn seed_schedules(tx: &rusqlite::Transaction<'_>) -> Result<(), CareError> {
+    use super::appointment::{
+        book, insert_schedule, ist, materialise_day, ScheduleInput, BOOKING_STATUSES,
+    };
+    let Some((facility, _)) = demo_facility(tx)? else {
+        return Ok(());
+    };
+    let (Some(doctor), Some(nurse)) = (user_id(tx, "care-doctor")?, user_id(tx, "care-nurse")?)
+    else {
+        return Ok(());
+    };
+    let mut rng = StdRng::seed_from_u64(0xCA4E_0004);
+    let today = chrono::Utc::now().with_timezone(&ist()).date_naive();
+    let until = today + chrono::Duration::days(14);
+    let every_day = |start: &str, end: &str, days: std::ops::RangeInclusive<i64>| {
+        serde_json::Value::Array(
+            days.map(
+                |d| serde_json::json!({"end_time": end, "start_time": start, "day_of_week": d}),
+            )
+            .collect(),
+        )
+    };
+    let plans = [
+        (
+            &doctor,
+            "OP Mornings",
+            "Morning OP",
+            15,
+            2,
+            every_day("09:00:00", "12:00:00", 0..=6),
+        ),
+        (
+            &nurse,
+            "Nurse Clinic",
+            "Afternoon Clinic",
+            20,
+            1,
+            every_day("14:00:00", "17:00:00", 0..=5),
+        ),
+    ];
+    for (resource, name, availability, size, tokens, days) in plans {
+        insert_schedule(
+            tx,
+            &ScheduleInput {
+                id: demo_uuid(&mut rng),
+                facility_id: facility.clone(),
+                name: name.to_string(),
+                valid_from: format!("{today}T00:00:00"),
+                valid_to: format!("{until}T23:59:59"),
+                resource_type: "practitioner".into(),
+                resource_id: resource.clone(),
+                availabilities: vec![(
+                    demo_uuid(&mut rng),
+                    (
+                        availability.to_string(),
+                        "appointment".to_string(),
+                        Some(size),
+                        Some(tokens),
+                        None,
+                        days,
+                    ),
+                )],
+            },
+            &doctor,
+        )?;
+    }
+    // Bookings in every status with the doctor over the next days, one per patient.
+    let patients: Vec<String> = tx
+        .prepare("SELECT id FROM patient ORDER BY seq DESC LIMIT ?1")?
+        .query_map(params![BOOKING_STATUSES.len()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut slots = Vec::new();
+    for offset in 1..=3 {
+        slots.extend(materialise_day(
+            tx,
+            &facility,
+            "practitioner",
+            &doctor,
+            today + chrono::Duration::days(offset),
+        )?);
+    }
+    for (i, (patient, status)) in patients.iter().zip(BOOKING_STATUSES).enumerate() {
+        let Some(slot) = slots.get(i * 2) else {
+            break;
+        };
+        let booking = book(tx, slot, patient, "Demo appointment", &doctor)?;
+        if *status != "booked" {
+            tx.execute(
+                "UPDATE token_booking SET status = ?1 WHERE id = ?2",
+                params![status, booking],
+            )?;
+            if super::appointment::CANCELLED.contains(status) {
+                tx.execute(
+                    "UPDATE token_slot SET allocated = MAX(allocated - 1, 0) WHERE id = ?1",
+                    params![slot],
+                )?;
+            }
+        }
+    }
     Ok(())
 }
 
