@@ -47,6 +47,14 @@ function pageKey(url) {
   return new Request(url.origin + url.pathname);
 }
 
+// The same page for any record: ids replaced, so a patient page visited once lets every
+// patient page open offline (the server renders no record data into the shell; the app
+// then shows what IndexedDB has, or says plainly that it is not available offline).
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+function shapeKey(url) {
+  return new Request(url.origin + "/__page-shape__" + url.pathname.replace(UUID, ":id"));
+}
+
 function markFromCache(response) {
   const headers = new Headers(response.headers);
   headers.set("x-sw-cache", "hit");
@@ -72,10 +80,13 @@ self.addEventListener("fetch", (event) => {
         const cache = await caches.open(CACHE);
         try {
           const response = await fetch(request);
-          if (response.ok) await cache.put(pageKey(url), response.clone());
+          if (response.ok) {
+            await cache.put(pageKey(url), response.clone());
+            await cache.put(shapeKey(url), response.clone());
+          }
           return response;
         } catch (err) {
-          const cached = await cache.match(pageKey(url));
+          const cached = (await cache.match(pageKey(url))) || (await cache.match(shapeKey(url)));
           if (cached) return markFromCache(cached);
           return new Response(OFFLINE_PAGE, {
             status: 503,

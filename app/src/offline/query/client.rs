@@ -145,6 +145,12 @@ impl QueryClient {
         self.restored.get()
     }
 
+    /// Subscribes the caller to entry replacement (user switch, restore from the device).
+    pub fn track_epoch(&self) {
+        self.generation.track();
+        self.restored.track();
+    }
+
     pub fn storage_notice(&self) -> Option<String> {
         self.storage_notice.get()
     }

@@ -61,7 +61,12 @@ where
     let key = Memo::new(move |_| key());
     let manual = RwSignal::new(0u64);
 
-    let state = Signal::derive(move || client.entry(&key.get(), &options).state.get());
+    // Tracks the client's epoch too: switching user or restoring from the device replaces
+    // entries, and readers must follow the new one.
+    let state = Signal::derive(move || {
+        client.track_epoch();
+        client.entry(&key.get(), &options).state.get()
+    });
     let data = Signal::derive(move || {
         state.with(|s| {
             s.data
