@@ -3,5 +3,6 @@
 //! native tests; the reactive and browser parts only wire signals and IndexedDB to them.
 
 pub mod network;
+pub mod outbox;
 pub mod query;
 pub mod store;

@@ -1,0 +1,638 @@
+//! The pure sync core: what to send next, how to send it, and what an answer means.
+//!
+//! Rules (seed 001, plus what offline systems get wrong):
+//! - Serial, in client order, parents first; a child waits for its parents and is blocked
+//!   when one fails for good.
+//! - Temporary ids of offline creates are rewritten to the server's ids in children's paths
+//!   and bodies.
+//! - Network errors, 502/503/504, 500 and 429 are retried with exponential backoff and
+//!   jitter up to `MAX_RETRIES`; 400/404/other 403 fail with CARE's body; `token_not_valid`
+//!   parks the write as needs-sign-in, never dropping it.
+//! - Every attempt carries the record id as `Idempotency-Key`, so a retry after a lost
+//!   response is answered from the server's store instead of applied twice.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use super::{
+    record::{OutboxRecord, SyncStatus},
+    registry::{fill_path, route, HttpMethod},
+};
+use crate::{api::ApiError, offline::query::options::Millis};
+
+pub const MAX_RETRIES: u32 = 6;
+/// How long an in-flight write belongs to the tab that took it (crash recovery).
+pub const LEASE: Millis = 60_000;
+const BACKOFF_BASE: Millis = 2_000;
+const BACKOFF_MAX: Millis = 5 * 60_000;
+
+/// Delay before retry number `retries` (1-based): 2 s doubling to 5 min, ±25 % jitter.
+pub fn backoff(retries: u32, jitter: f64) -> Millis {
+    let exp = retries.saturating_sub(1).min(20);
+    let base = BACKOFF_BASE.saturating_mul(1 << exp).min(BACKOFF_MAX);
+    let spread = (base as f64 * 0.25 * (jitter.clamp(0.0, 1.0) * 2.0 - 1.0)) as Millis;
+    (base + spread).max(BACKOFF_BASE / 2)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Success(Value),
+    /// Try again later (network, gateway, 429, 500).
+    Retry(String),
+    /// The server refused the write as it is (400, 404, permission 403): CARE's body.
+    Rejected {
+        status: u16,
+        body: Value,
+    },
+    NeedsAuth,
+    /// The server's record changed since the user's edit: its current version.
+    Conflict(Value),
+}
+
+pub fn classify(result: Result<Value, ApiError>) -> Outcome {
+    match result {
+        Ok(body) => Outcome::Success(body),
+        Err(ApiError::AuthExpired) => Outcome::NeedsAuth,
+        Err(ApiError::Network(msg)) => Outcome::Retry(msg),
+        Err(ApiError::Unreachable { status }) => {
+            Outcome::Retry(format!("server unreachable ({status})"))
+        }
+        Err(ApiError::Http { status: 409, body }) => Outcome::Conflict(body),
+        Err(ApiError::Http { status, body }) if status == 429 || status >= 500 => {
+            Outcome::Retry(format!("server answered {status}: {body}"))
+        }
+        Err(ApiError::Http { status, body }) => Outcome::Rejected { status, body },
+        Err(ApiError::Decode(msg)) => Outcome::Retry(format!("unreadable answer: {msg}")),
+        Err(ApiError::NotInBrowser) => Outcome::Retry("not in a browser".into()),
+    }
+}
+
+/// temp id → server id, from every synced create.
+pub fn id_map(records: &[OutboxRecord]) -> HashMap<String, String> {
+    records
+        .iter()
+        .filter(|r| r.sync_status == SyncStatus::Success)
+        .filter_map(|r| {
+            let real = r.response.as_ref()?.get("id")?.as_str()?;
+            Some((r.temp_id.clone()?, real.to_string()))
+        })
+        .collect()
+}
+
+/// Replaces every string that is exactly a temporary id.
+pub fn rewrite_ids(value: &Value, map: &HashMap<String, String>) -> Value {
+    match value {
+        Value::String(s) => map
+            .get(s)
+            .map(|r| Value::String(r.clone()))
+            .unwrap_or_else(|| value.clone()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| rewrite_ids(v, map)).collect()),
+        Value::Object(obj) => Value::Object(
+            obj.iter()
+                .map(|(k, v)| (k.clone(), rewrite_ids(v, map)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A request ready to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub method: HttpMethod,
+    pub path: String,
+    pub body: Value,
+    /// For updates: where to read the server's current version first.
+    pub current_path: Option<String>,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrepareError {
+    #[error("unknown write type {0}")]
+    UnknownRoute(String),
+    #[error("the write refers to a record that is not on the server yet")]
+    MissingParam,
+}
+
+pub fn prepare(
+    record: &OutboxRecord,
+    ids: &HashMap<String, String>,
+) -> Result<Prepared, PrepareError> {
+    let route = route(&record.sync_route_key)
+        .ok_or_else(|| PrepareError::UnknownRoute(record.sync_route_key.clone()))?;
+    let params: BTreeMap<String, String> = record
+        .path_params
+        .iter()
+        .map(|(k, v)| (k.clone(), ids.get(v).cloned().unwrap_or_else(|| v.clone())))
+        .collect();
+    let path = fill_path(route.path, &params).ok_or(PrepareError::MissingParam)?;
+    let current_path = route
+        .current
+        .map(|c| fill_path(c, &params).ok_or(PrepareError::MissingParam))
+        .transpose()?;
+    Ok(Prepared {
+        method: route.method,
+        path,
+        body: rewrite_ids(&record.payload, ids),
+        current_path,
+        idempotency_key: record.id.clone(),
+    })
+}
+
+fn parents_status(
+    record: &OutboxRecord,
+    by_id: &HashMap<&str, &OutboxRecord>,
+) -> Vec<Option<SyncStatus>> {
+    record
+        .parent_mutation_ids
+        .iter()
+        .map(|p| by_id.get(p.as_str()).map(|r| r.sync_status))
+        .collect()
+}
+
+/// The next write to send, if any: the oldest pending (or abandoned in-flight) write whose
+/// parents have all synced and whose backoff has passed.
+pub fn next_ready(records: &[OutboxRecord], now: Millis) -> Option<&OutboxRecord> {
+    let by_id: HashMap<&str, &OutboxRecord> = records.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut ready: Vec<&OutboxRecord> = records
+        .iter()
+        .filter(|r| match r.sync_status {
+            SyncStatus::Pending => r.next_attempt_at.is_none_or(|t| t <= now),
+            SyncStatus::InFlight => r.lease_until.is_none_or(|t| t <= now),
+            _ => false,
+        })
+        .filter(|r| {
+            parents_status(r, &by_id)
+                .iter()
+                .all(|s| *s == Some(SyncStatus::Success))
+        })
+        .collect();
+    ready.sort_by(|a, b| {
+        a.client_timestamp
+            .cmp(&b.client_timestamp)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    ready.into_iter().next()
+}
+
+/// Open writes one of whose parents failed for good (or was discarded): they are blocked.
+pub fn newly_blocked(records: &[OutboxRecord]) -> Vec<String> {
+    let by_id: HashMap<&str, &OutboxRecord> = records.iter().map(|r| (r.id.as_str(), r)).collect();
+    records
+        .iter()
+        .filter(|r| r.sync_status == SyncStatus::Pending || r.sync_status == SyncStatus::NeedsAuth)
+        .filter(|r| {
+            parents_status(r, &by_id).iter().any(|s| {
+                matches!(
+                    s,
+                    None | Some(SyncStatus::Failed) | Some(SyncStatus::Blocked)
+                )
+            })
+        })
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+/// Blocked writes whose parents are all open again or synced (after a retry): unblock.
+pub fn newly_unblocked(records: &[OutboxRecord]) -> Vec<String> {
+    let by_id: HashMap<&str, &OutboxRecord> = records.iter().map(|r| (r.id.as_str(), r)).collect();
+    records
+        .iter()
+        .filter(|r| r.sync_status == SyncStatus::Blocked)
+        .filter(|r| {
+            parents_status(r, &by_id).iter().all(|s| {
+                matches!(
+                    s,
+                    Some(
+                        SyncStatus::Success
+                            | SyncStatus::Pending
+                            | SyncStatus::InFlight
+                            | SyncStatus::NeedsAuth
+                            | SyncStatus::Conflict
+                    )
+                )
+            })
+        })
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+/// Marks the start of an attempt (this tab holds the write until `LEASE` passes).
+pub fn begin_attempt(record: &mut OutboxRecord, now: Millis) {
+    record.sync_status = SyncStatus::InFlight;
+    record.last_attempt_at = Some(now);
+    record.lease_until = Some(now + LEASE);
+}
+
+/// True when the server's current record is not the one the user edited.
+pub fn is_conflict(record: &OutboxRecord, server_current: &Value) -> bool {
+    match (
+        &record.server_timestamp,
+        server_current.get("modified_date").and_then(Value::as_str),
+    ) {
+        (Some(base), Some(now)) => base != now,
+        _ => false,
+    }
+}
+
+pub fn apply_outcome(record: &mut OutboxRecord, outcome: Outcome, now: Millis, jitter: f64) {
+    record.lease_until = None;
+    match outcome {
+        Outcome::Success(body) => {
+            record.sync_status = SyncStatus::Success;
+            record.response = Some(body);
+            record.synced_at = Some(now);
+            record.last_error = None;
+            record.next_attempt_at = None;
+        }
+        Outcome::Retry(msg) => {
+            record.retries += 1;
+            record.last_error = Some(Value::String(msg));
+            if record.retries >= MAX_RETRIES {
+                record.sync_status = SyncStatus::Failed;
+                record.next_attempt_at = None;
+            } else {
+                record.sync_status = SyncStatus::Pending;
+                record.next_attempt_at = Some(now + backoff(record.retries, jitter));
+            }
+        }
+        Outcome::Rejected { status, body } => {
+            record.sync_status = SyncStatus::Failed;
+            record.last_error = Some(serde_json::json!({ "status": status, "body": body }));
+        }
+        Outcome::NeedsAuth => {
+            record.sync_status = SyncStatus::NeedsAuth;
+            record.last_error = Some(Value::String("Sign in again to send this.".into()));
+        }
+        Outcome::Conflict(server) => {
+            record.sync_status = SyncStatus::Conflict;
+            record.conflict_data = Some(server);
+            record.last_error = Some(Value::String(
+                "Changed on the server since you edited it.".into(),
+            ));
+        }
+    }
+}
+
+/// The same user signed in again: their parked writes go back in the queue.
+pub fn resume_after_sign_in(record: &mut OutboxRecord, user_id: &str) -> bool {
+    if record.sync_status == SyncStatus::NeedsAuth && record.user_id == user_id {
+        record.sync_status = SyncStatus::Pending;
+        record.next_attempt_at = None;
+        true
+    } else {
+        false
+    }
+}
+
+/// A person asked to try again: back to pending with a fresh retry budget.
+pub fn retry(record: &mut OutboxRecord) {
+    if matches!(
+        record.sync_status,
+        SyncStatus::Failed | SyncStatus::Blocked | SyncStatus::NeedsAuth
+    ) {
+        record.sync_status = SyncStatus::Pending;
+        record.retries = 0;
+        record.next_attempt_at = None;
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    ClientWins,
+    ServerWins,
+    Manual,
+}
+
+impl Resolution {
+    pub fn code(self) -> &'static str {
+        match self {
+            Resolution::ClientWins => "CLIENT_WINS",
+            Resolution::ServerWins => "SERVER_WINS",
+            Resolution::Manual => "MANUAL",
+        }
+    }
+}
+
+/// Settles a conflict. `merged` (per-field choices) replaces the payload for CLIENT_WINS.
+pub fn resolve(
+    record: &mut OutboxRecord,
+    resolution: Resolution,
+    merged: Option<Value>,
+    now: Millis,
+) {
+    if record.sync_status != SyncStatus::Conflict {
+        return;
+    }
+    record.resolution = Some(resolution.code().to_string());
+    let server = record.conflict_data.clone().unwrap_or(Value::Null);
+    match resolution {
+        Resolution::ClientWins => {
+            if let Some(payload) = merged {
+                record.payload = payload;
+            }
+            // Now based on the server's current version: sent as the user decided.
+            record.server_timestamp = server
+                .get("modified_date")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            record.base_snapshot = Some(server);
+            record.sync_status = SyncStatus::Pending;
+            record.retries = 0;
+            record.next_attempt_at = None;
+        }
+        Resolution::ServerWins => {
+            record.sync_status = SyncStatus::Success;
+            record.response = Some(server);
+            record.synced_at = Some(now);
+            record.last_error = None;
+        }
+        Resolution::Manual => {}
+    }
+}
+
+/// One field of a three-way merge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDiff {
+    pub field: String,
+    pub base: Value,
+    pub mine: Value,
+    pub server: Value,
+}
+
+impl FieldDiff {
+    /// Both sides changed it, differently.
+    pub fn conflicting(&self) -> bool {
+        self.mine != self.base && self.server != self.base && self.mine != self.server
+    }
+
+    /// The value a merge takes when only one side changed it.
+    pub fn auto(&self) -> Value {
+        if self.mine != self.base {
+            self.mine.clone()
+        } else {
+            self.server.clone()
+        }
+    }
+}
+
+/// The payload's fields compared across base, mine and server (only fields that differ).
+pub fn diff_fields(base: &Value, mine: &Value, server: &Value) -> Vec<FieldDiff> {
+    let Some(fields) = mine.as_object() else {
+        return Vec::new();
+    };
+    let mut out: Vec<FieldDiff> = fields
+        .iter()
+        .map(|(field, m)| FieldDiff {
+            field: field.clone(),
+            base: comparable(base.get(field)),
+            mine: m.clone(),
+            server: comparable(server.get(field)),
+        })
+        .filter(|d| d.mine != d.server || d.mine != d.base)
+        .collect();
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+/// Nested objects (a geo organization) are compared by id, as the payload sends ids.
+fn comparable(v: Option<&Value>) -> Value {
+    match v {
+        Some(Value::Object(o)) => o.get("id").cloned().unwrap_or(Value::Object(o.clone())),
+        Some(v) => v.clone(),
+        None => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline::outbox::registry;
+    use serde_json::json;
+
+    fn rec(id: &str, key: &str, at: Millis) -> OutboxRecord {
+        let route = registry::route(key).expect("route");
+        OutboxRecord::new(
+            id.into(),
+            "u".into(),
+            "d".into(),
+            route,
+            BTreeMap::new(),
+            json!({}),
+            at,
+        )
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered_within_bounds() {
+        assert_eq!(backoff(1, 0.5), 2_000);
+        assert_eq!(backoff(2, 0.5), 4_000);
+        assert_eq!(backoff(30, 0.5), BACKOFF_MAX);
+        assert!(backoff(3, 0.0) >= 6_000 && backoff(3, 1.0) <= 10_000);
+    }
+
+    #[test]
+    fn classification() {
+        assert_eq!(
+            classify(Ok(json!({"id": 1}))),
+            Outcome::Success(json!({"id": 1}))
+        );
+        assert_eq!(classify(Err(ApiError::AuthExpired)), Outcome::NeedsAuth);
+        assert!(matches!(
+            classify(Err(ApiError::Network("x".into()))),
+            Outcome::Retry(_)
+        ));
+        assert!(matches!(
+            classify(Err(ApiError::Unreachable { status: 504 })),
+            Outcome::Retry(_)
+        ));
+        assert!(matches!(
+            classify(Err(ApiError::Http {
+                status: 429,
+                body: json!(null)
+            })),
+            Outcome::Retry(_)
+        ));
+        assert!(matches!(
+            classify(Err(ApiError::Http {
+                status: 503,
+                body: json!(null)
+            })),
+            Outcome::Retry(_)
+        ));
+        assert_eq!(
+            classify(Err(ApiError::Http {
+                status: 400,
+                body: json!({"errors": []})
+            })),
+            Outcome::Rejected {
+                status: 400,
+                body: json!({"errors": []})
+            }
+        );
+        assert!(matches!(
+            classify(Err(ApiError::Http {
+                status: 404,
+                body: json!(null)
+            })),
+            Outcome::Rejected { status: 404, .. }
+        ));
+        assert!(matches!(
+            classify(Err(ApiError::Http {
+                status: 409,
+                body: json!({"id": 1})
+            })),
+            Outcome::Conflict(_)
+        ));
+    }
+
+    #[test]
+    fn children_wait_for_parents_and_use_their_real_ids() {
+        let mut patient = rec("w1", "patient.create", 1);
+        patient.temp_id = Some("tmp-p".into());
+        let mut encounter = rec("w2", "encounter.create", 2);
+        encounter.parent_mutation_ids = vec!["w1".into()];
+        encounter.payload = json!({"patient": "tmp-p", "facility": "f"});
+        let mut records = vec![encounter.clone(), patient.clone()];
+        assert_eq!(next_ready(&records, 10).map(|r| r.id.as_str()), Some("w1"));
+        records[1].sync_status = SyncStatus::InFlight;
+        records[1].lease_until = Some(100);
+        assert_eq!(
+            next_ready(&records, 10),
+            None,
+            "in flight elsewhere; child waits"
+        );
+        assert_eq!(
+            next_ready(&records, 100).map(|r| r.id.as_str()),
+            Some("w1"),
+            "lease expired: taken over"
+        );
+        apply_outcome(
+            &mut records[1],
+            Outcome::Success(json!({"id": "real-p"})),
+            11,
+            0.5,
+        );
+        let next = next_ready(&records, 12).expect("child ready");
+        assert_eq!(next.id, "w2");
+        let prepared = prepare(next, &id_map(&records)).expect("prepare");
+        assert_eq!(prepared.body["patient"], "real-p");
+        assert_eq!(prepared.idempotency_key, "w2");
+    }
+
+    #[test]
+    fn temp_ids_in_path_params_are_rewritten() {
+        let mut update = rec("w3", "patient.update", 3);
+        update
+            .path_params
+            .insert("patient_id".into(), "tmp-p".into());
+        let mut ids = HashMap::new();
+        ids.insert("tmp-p".to_string(), "real-p".to_string());
+        let p = prepare(&update, &ids).expect("prepare");
+        assert_eq!(p.path, "/patient/real-p/");
+        assert_eq!(p.current_path.as_deref(), Some("/patient/real-p/"));
+        let missing = rec("w4", "patient.update", 4);
+        assert_eq!(prepare(&missing, &ids), Err(PrepareError::MissingParam));
+    }
+
+    #[test]
+    fn failures_block_children_and_a_retry_unblocks_them() {
+        let parent = rec("p", "patient.create", 1);
+        let mut child = rec("c", "encounter.create", 2);
+        child.parent_mutation_ids = vec!["p".into()];
+        let mut records = vec![parent, child];
+        apply_outcome(
+            &mut records[0],
+            Outcome::Rejected {
+                status: 400,
+                body: json!({}),
+            },
+            5,
+            0.5,
+        );
+        assert_eq!(newly_blocked(&records), vec!["c".to_string()]);
+        records[1].sync_status = SyncStatus::Blocked;
+        assert!(newly_unblocked(&records).is_empty());
+        retry(&mut records[0]);
+        assert_eq!(newly_unblocked(&records), vec!["c".to_string()]);
+        // A discarded parent blocks too.
+        let orphan = {
+            let mut o = rec("o", "encounter.create", 3);
+            o.parent_mutation_ids = vec!["gone".into()];
+            o
+        };
+        assert_eq!(newly_blocked(&[orphan]), vec!["o".to_string()]);
+    }
+
+    #[test]
+    fn retries_then_fails_and_needs_auth_is_kept() {
+        let mut r = rec("w", "patient.create", 1);
+        for i in 1..MAX_RETRIES {
+            apply_outcome(&mut r, Outcome::Retry("down".into()), 10, 0.5);
+            assert_eq!(r.sync_status, SyncStatus::Pending, "attempt {i}");
+            assert!(r.next_attempt_at.expect("scheduled") > 10);
+        }
+        apply_outcome(&mut r, Outcome::Retry("down".into()), 10, 0.5);
+        assert_eq!(r.sync_status, SyncStatus::Failed);
+        let mut a = rec("a", "patient.create", 1);
+        apply_outcome(&mut a, Outcome::NeedsAuth, 10, 0.5);
+        assert_eq!(a.sync_status, SyncStatus::NeedsAuth);
+        assert!(!resume_after_sign_in(&mut a, "someone-else"));
+        assert!(resume_after_sign_in(&mut a, "u"));
+        assert_eq!(a.sync_status, SyncStatus::Pending);
+    }
+
+    #[test]
+    fn conflicts_detect_and_resolve() {
+        let mut r = rec("w", "patient.update", 1);
+        r.server_timestamp = Some("2026-01-01T00:00:00.000000Z".into());
+        assert!(!is_conflict(
+            &r,
+            &json!({"modified_date": "2026-01-01T00:00:00.000000Z"})
+        ));
+        let server = json!({"modified_date": "2026-01-02T00:00:00.000000Z", "name": "Server"});
+        assert!(is_conflict(&r, &server));
+        apply_outcome(&mut r, Outcome::Conflict(server.clone()), 5, 0.5);
+        let mut manual = r.clone();
+        resolve(&mut manual, Resolution::Manual, None, 6);
+        assert_eq!(
+            (manual.sync_status, manual.resolution.as_deref()),
+            (SyncStatus::Conflict, Some("MANUAL"))
+        );
+        let mut keep_server = r.clone();
+        resolve(&mut keep_server, Resolution::ServerWins, None, 6);
+        assert_eq!(keep_server.sync_status, SyncStatus::Success);
+        resolve(
+            &mut r,
+            Resolution::ClientWins,
+            Some(json!({"name": "Mine"})),
+            6,
+        );
+        assert_eq!(r.sync_status, SyncStatus::Pending);
+        assert_eq!(r.payload, json!({"name": "Mine"}));
+        assert!(
+            !is_conflict(&r, &server),
+            "now based on the server's version"
+        );
+    }
+
+    #[test]
+    fn three_way_field_diff() {
+        let base =
+            json!({"name": "A", "address": "x", "pincode": 1, "geo_organization": {"id": "g1"}});
+        let mine = json!({"name": "B", "address": "x", "pincode": 2, "geo_organization": "g1"});
+        let server =
+            json!({"name": "A", "address": "y", "pincode": 3, "geo_organization": {"id": "g1"}});
+        let d = diff_fields(&base, &mine, &server);
+        let by: HashMap<&str, &FieldDiff> = d.iter().map(|f| (f.field.as_str(), f)).collect();
+        assert!(!by["name"].conflicting() && by["name"].auto() == json!("B"));
+        assert!(!by["address"].conflicting() && by["address"].auto() == json!("y"));
+        assert!(by["pincode"].conflicting());
+        assert!(
+            !by.contains_key("geo_organization"),
+            "same id on both sides"
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! One queued write: seed 001's `offlineWrites` schema, plus device id, the idempotency key
+//! (= the record id), the base snapshot for a three-way merge, and a lease.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::offline::query::options::Millis;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    Pending,
+    InFlight,
+    Success,
+    Failed,
+    Conflict,
+    /// A parent failed for good; this write cannot be sent as it is.
+    Blocked,
+    /// CARE said the session ended; kept and resent after the same user signs in again.
+    NeedsAuth,
+}
+
+impl SyncStatus {
+    /// Still to be sent (now or later) without a person deciding anything.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            SyncStatus::Pending | SyncStatus::InFlight | SyncStatus::NeedsAuth
+        )
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SyncStatus::Pending => "Pending",
+            SyncStatus::InFlight => "Sending",
+            SyncStatus::Success => "Synced",
+            SyncStatus::Failed => "Failed",
+            SyncStatus::Conflict => "Conflict",
+            SyncStatus::Blocked => "Blocked",
+            SyncStatus::NeedsAuth => "Needs sign-in",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Op {
+    Create,
+    Update,
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxRecord {
+    /// UUIDv4; also the `Idempotency-Key` of every attempt.
+    pub id: String,
+    pub user_id: String,
+    pub device_id: String,
+    /// A key of the registry (`patient.create`, `patient.update`, ...).
+    pub sync_route_key: String,
+    #[serde(rename = "type")]
+    pub op: Op,
+    pub resource_type: String,
+    /// Values for the route's path template (`{patient_id}` …); may hold temporary ids.
+    pub path_params: BTreeMap<String, String>,
+    pub payload: Value,
+    /// The server's response once synced.
+    pub response: Option<Value>,
+    /// Writes that must succeed first (the patient of a new encounter ...).
+    pub parent_mutation_ids: Vec<String>,
+    /// The temporary id a create was given offline (replaced by the server's on success).
+    pub temp_id: Option<String>,
+    pub client_timestamp: Millis,
+    /// For updates: the `modified_date` the user's edit was based on.
+    pub server_timestamp: Option<String>,
+    /// For updates: the record as the user saw it when editing (three-way merge base).
+    pub base_snapshot: Option<Value>,
+    pub last_attempt_at: Option<Millis>,
+    pub next_attempt_at: Option<Millis>,
+    pub sync_status: SyncStatus,
+    pub last_error: Option<Value>,
+    pub retries: u32,
+    /// The server's version when a conflict was found.
+    pub conflict_data: Option<Value>,
+    /// The query (detail) that shows this record, for the `modified_date` check.
+    pub query_route_key: Option<String>,
+    pub query_params: BTreeMap<String, String>,
+    /// While in flight: until when this tab holds it (a crashed tab's lease expires).
+    pub lease_until: Option<Millis>,
+    pub synced_at: Option<Millis>,
+    /// How a conflict was settled: CLIENT_WINS | SERVER_WINS | MANUAL.
+    pub resolution: Option<String>,
+}
+
+impl OutboxRecord {
+    pub fn new(
+        id: String,
+        user_id: String,
+        device_id: String,
+        route: &super::SyncRoute,
+        path_params: BTreeMap<String, String>,
+        payload: Value,
+        now: Millis,
+    ) -> Self {
+        Self {
+            id,
+            user_id,
+            device_id,
+            sync_route_key: route.key.to_string(),
+            op: route.op,
+            resource_type: route.resource_type.to_string(),
+            path_params,
+            payload,
+            response: None,
+            parent_mutation_ids: Vec::new(),
+            temp_id: None,
+            client_timestamp: now,
+            server_timestamp: None,
+            base_snapshot: None,
+            last_attempt_at: None,
+            next_attempt_at: None,
+            sync_status: SyncStatus::Pending,
+            last_error: None,
+            retries: 0,
+            conflict_data: None,
+            query_route_key: None,
+            query_params: BTreeMap::new(),
+            lease_until: None,
+            synced_at: None,
+            resolution: None,
+        }
+    }
+}
