@@ -9,13 +9,14 @@ use leptos_router::{
 
 use crate::{
     components::{layout::AuthedLayout, not_found::NotFound},
-    offline::{network::provide_network, query::provide_query_client},
+    offline::{network::provide_network, outbox::provide_outbox, query::provide_query_client},
     pages::{
         facility_home::FacilityHome,
         login::LoginPage,
-        patients::{detail::PatientDetail, list::PatientList},
+        patients::{detail::PatientDetail, list::PatientList, register::RegisterPatient},
         placeholder::Placeholder,
         root::RootRedirect,
+        sync::page::SyncPage,
     },
     session::provide_session,
 };
@@ -42,8 +43,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let session = provide_session();
-    provide_network();
+    let network = provide_network();
     let client = provide_query_client();
+    let outbox = provide_outbox(session, client, network);
     #[cfg(feature = "hydrate")]
     {
         Effect::new(move |_| crate::components::browser::on_hydrated());
@@ -55,13 +57,21 @@ pub fn App() -> impl IntoView {
             }
             let user_id = session.user().map(|u| u.user.id);
             leptos::task::spawn_local(async move {
-                let wipe = user_id.is_none();
-                client.switch_user(user_id, wipe).await;
+                let signed_in = user_id.is_some();
+                // Hold readers until the outbox says which records exist only here.
+                client.switch_user(user_id, !signed_in, signed_in).await;
+                if signed_in {
+                    outbox.on_signed_in().await;
+                    client.release_restore();
+                } else {
+                    outbox.reload().await;
+                }
             });
         });
+        outbox.start();
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (session, client);
+    let _ = (session, client, outbox);
 
     view! {
         <Stylesheet id="leptos" href="/pkg/care-offline.css"/>
@@ -72,12 +82,14 @@ pub fn App() -> impl IntoView {
         <Meta name="theme-color" content="#0d766e"/>
         <Meta name="description" content="CARE for clinics with unreliable internet"/>
         <Router>
+            <RememberPages/>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view=RootRedirect/>
                 <Route path=path!("/login") view=LoginPage/>
                 <ParentRoute path=path!("/facility/:facility_id") view=AuthedLayout>
                     <Route path=path!("") view=FacilityHome/>
                     <Route path=path!("patients") view=PatientList/>
+                    <Route path=path!("patients/new") view=RegisterPatient/>
                     <Route path=path!("patients/:patient_id") view=PatientDetail/>
                     <Route
                         path=path!("encounters")
@@ -87,12 +99,19 @@ pub fn App() -> impl IntoView {
                         path=path!("appointments")
                         view=|| view! { <Placeholder title="Appointments" issue=7 what="Appointment slots, booking, rescheduling and status lists"/> }
                     />
-                    <Route
-                        path=path!("sync")
-                        view=|| view! { <Placeholder title="Sync status" issue=5 what="The list of writes saved on this device and their sync state"/> }
-                    />
+                    <Route path=path!("sync") view=SyncPage/>
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+/// Keeps every visited route's shell in the service worker's cache.
+#[component]
+fn RememberPages() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |_| crate::components::browser::remember_page(&location.pathname.get()));
     }
 }

@@ -1,5 +1,7 @@
 //! CARE Offline: the Leptos app (components, pages, the typed CARE client and the session).
 //! Compiled with `ssr` inside the server and with `hydrate` into the browser's wasm.
+// Leptos view types nest deeply (the registration form).
+#![recursion_limit = "512"]
 
 pub mod api;
 pub mod app;

@@ -127,7 +127,7 @@ async fn a_database_that_cannot_open_falls_back_to_memory_with_a_notice() {
     let owner = Owner::new();
     owner.set();
     let client = app::offline::query::provide_query_client();
-    client.switch_user(Some(user), false).await;
+    client.switch_user(Some(user), false, false).await;
     assert!(untrack(|| client.restored()), "pages are not left waiting");
     assert!(
         untrack(|| client.storage_notice()).is_some(),

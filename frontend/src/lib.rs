@@ -1,4 +1,6 @@
 //! The wasm entry point: hydrates the server-rendered shell and nothing else.
+// Leptos view types nest deeply (the registration form).
+#![recursion_limit = "512"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -1,5 +1,7 @@
 //! The CARE Offline server: SSR shell, PWA files, `/health`, and `/api/v1/*` from either the
 //! built-in CARE-compatible backend or a proxied real CARE.
+// Leptos view types nest deeply (the registration form).
+#![recursion_limit = "512"]
 
 pub mod care;
 pub mod config;

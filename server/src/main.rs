@@ -1,4 +1,6 @@
 //! Reads the configuration, opens the state and serves. Everything else lives in the library.
+// Leptos view types nest deeply (the registration form).
+#![recursion_limit = "512"]
 
 use clap::Parser;
 use server::config::Config;

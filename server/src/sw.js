@@ -68,6 +68,30 @@ const OFFLINE_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"
 <p>It was not opened on this device while online. Pages you have visited work without a network.</p>
 <p><a href="/">Go to the home page</a></p></main></body></html>`;
 
+// The app reports routes opened by client-side navigation (no page load went through
+// this worker), so that reloading them offline works too.
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type !== "cache-page" || typeof data.url !== "string") return;
+  const url = new URL(data.url, self.location.origin);
+  if (!isShellRequest(url)) return;
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      if (await cache.match(pageKey(url))) return;
+      try {
+        const response = await fetch(url.origin + url.pathname, { credentials: "same-origin" });
+        if (response.ok) {
+          await cache.put(pageKey(url), response.clone());
+          await cache.put(shapeKey(url), response);
+        }
+      } catch (err) {
+        // Offline: it will be cached on the next visit.
+      }
+    })(),
+  );
+});
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;

@@ -10,4 +10,4 @@ mod transport;
 pub use error::ApiError;
 #[cfg(feature = "hydrate")]
 pub use transport::set_reachability_observer;
-pub use transport::{looks_like_captive_portal, request, Method};
+pub use transport::{looks_like_captive_portal, request, request_with, Method};

@@ -15,12 +15,23 @@ pub enum Method {
 
 /// Sends `method path` (a path under `/api/v1`, with its trailing slash) and decodes the
 /// JSON answer. `token` becomes `Authorization: Bearer …`.
-#[cfg(feature = "hydrate")]
 pub async fn request<T: DeserializeOwned>(
     method: Method,
     path: &str,
     body: Option<&Value>,
     token: Option<&str>,
+) -> Result<T, ApiError> {
+    request_with(method, path, body, token, &[]).await
+}
+
+/// `request` with extra headers (`Idempotency-Key` on queued writes).
+#[cfg(feature = "hydrate")]
+pub async fn request_with<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
 ) -> Result<T, ApiError> {
     use gloo_net::http::RequestBuilder;
 
@@ -34,6 +45,9 @@ pub async fn request<T: DeserializeOwned>(
     .header("Accept", "application/json");
     if let Some(token) = token {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    for (name, value) in headers {
+        builder = builder.header(name, value);
     }
     let request = match body {
         Some(b) => builder
@@ -111,11 +125,12 @@ fn observe<T>(result: &Result<T, ApiError>) {
 }
 
 #[cfg(not(feature = "hydrate"))]
-pub async fn request<T: DeserializeOwned>(
+pub async fn request_with<T: DeserializeOwned>(
     _method: Method,
     _path: &str,
     _body: Option<&Value>,
     _token: Option<&str>,
+    _headers: &[(&str, &str)],
 ) -> Result<T, ApiError> {
     Err(ApiError::NotInBrowser)
 }

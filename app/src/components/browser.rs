@@ -11,3 +11,18 @@ pub fn on_hydrated() {
     }
     let _ = window.navigator().service_worker().register("/sw.js");
 }
+
+/// Asks the service worker to keep the shell of `path` (a route reached by client-side
+/// navigation, which no page load brought through the worker).
+pub fn remember_page(path: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(controller) = window.navigator().service_worker().controller() else {
+        return;
+    };
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"type".into(), &"cache-page".into());
+    let _ = js_sys::Reflect::set(&message, &"url".into(), &path.into());
+    let _ = controller.post_message(&message);
+}

@@ -5,7 +5,8 @@ use leptos_router::{
 };
 
 use crate::{
-    components::{connectivity::Connectivity, nav::Nav},
+    components::{connectivity::Connectivity, nav::Nav, sync_badge::SyncBadge},
+    offline::outbox::use_outbox,
     session::use_session,
 };
 
@@ -24,7 +25,24 @@ pub fn AuthedLayout() -> impl IntoView {
         }
     });
 
+    let outbox = use_outbox();
+    // Writes waiting on this device are kept for this user (and sent when they sign in
+    // again), but the person should know before leaving.
     let sign_out = move |_| {
+        let open = outbox.open_count() + outbox.attention_count();
+        #[cfg(feature = "hydrate")]
+        if open > 0 {
+            let message = format!(
+                "{open} change(s) are saved only on this device. They stay here and are sent when you sign in again. Sign out?"
+            );
+            let ok = web_sys::window()
+                .and_then(|w| w.confirm_with_message(&message).ok())
+                .unwrap_or(false);
+            if !ok {
+                return;
+            }
+        }
+        let _ = open;
         leptos::task::spawn_local(async move {
             session.sign_out().await;
         });
@@ -38,6 +56,7 @@ pub fn AuthedLayout() -> impl IntoView {
             <header class="topbar">
                 <span class="topbar__brand">"CARE Offline"</span>
                 <Connectivity/>
+                <SyncBadge facility_id=facility_id()/>
                 <span class="topbar__user" data-testid="signed-in-user">
                     {move || session.user().map(|u| u.user.full_name()).unwrap_or_default()}
                 </span>

@@ -4,7 +4,10 @@
 pub mod browser;
 pub mod connectivity;
 pub mod error_message;
+pub mod geo_select;
 pub mod layout;
 pub mod nav;
 pub mod not_found;
 pub mod query_notice;
+pub mod sync_badge;
+pub mod unsynced_badge;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod facility;
 pub mod organization;
 pub mod patient;
+pub mod patient_form;
 pub mod user;
 
 pub use auth::{LoginRequest, TokenPair};

@@ -5,3 +5,4 @@ pub mod login;
 pub mod patients;
 pub mod placeholder;
 pub mod root;
+pub mod sync;

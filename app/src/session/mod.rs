@@ -61,6 +61,10 @@ impl Session {
         self.tokens.with(Option::is_some)
     }
 
+    pub fn signed_in_untracked(&self) -> bool {
+        self.tokens.with_untracked(Option::is_some)
+    }
+
     pub fn expired(&self) -> bool {
         self.expired.get()
     }
@@ -164,10 +168,21 @@ impl Session {
         path: &str,
         body: Option<&Value>,
     ) -> Result<T, ApiError> {
+        self.call_with(method, path, body, &[]).await
+    }
+
+    /// `call` with extra headers (`Idempotency-Key` on queued writes).
+    pub async fn call_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<T, ApiError> {
         let Some(tokens) = self.tokens.get_untracked() else {
             return Err(ApiError::AuthExpired);
         };
-        match api::request(method, path, body, Some(&tokens.access)).await {
+        match api::request_with(method, path, body, Some(&tokens.access), headers).await {
             Err(ApiError::AuthExpired) => {
                 self.refresh().await?;
                 let access = self
@@ -175,7 +190,7 @@ impl Session {
                     .get_untracked()
                     .map(|t| t.access)
                     .ok_or(ApiError::AuthExpired)?;
-                api::request(method, path, body, Some(&access)).await
+                api::request_with(method, path, body, Some(&access), headers).await
             }
             other => other,
         }

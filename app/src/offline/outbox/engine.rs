@@ -287,6 +287,17 @@ pub fn resume_after_sign_in(record: &mut OutboxRecord, user_id: &str) -> bool {
     }
 }
 
+/// The server is reachable again: waiting out a backoff that was caused by being offline
+/// makes no sense, so pending writes become due now (their retry count stays).
+pub fn wake(record: &mut OutboxRecord) -> bool {
+    if record.sync_status == SyncStatus::Pending && record.next_attempt_at.is_some() {
+        record.next_attempt_at = None;
+        true
+    } else {
+        false
+    }
+}
+
 /// A person asked to try again: back to pending with a fresh retry budget.
 pub fn retry(record: &mut OutboxRecord) {
     if matches!(
@@ -564,6 +575,22 @@ mod tests {
             o
         };
         assert_eq!(newly_blocked(&[orphan]), vec!["o".to_string()]);
+    }
+
+    #[test]
+    fn reconnect_wakes_only_waiting_pending_writes() {
+        let mut r = rec("w", "patient.create", 1);
+        apply_outcome(&mut r, Outcome::Retry("offline".into()), 10, 0.5);
+        assert!(
+            next_ready(std::slice::from_ref(&r), 11).is_none(),
+            "backing off"
+        );
+        assert!(wake(&mut r));
+        assert!(next_ready(std::slice::from_ref(&r), 11).is_some());
+        assert_eq!(r.retries, 1);
+        let mut failed = rec("f", "patient.create", 1);
+        failed.sync_status = SyncStatus::Failed;
+        assert!(!wake(&mut failed));
     }
 
     #[test]

@@ -2,7 +2,11 @@
 //! core (ordering, temporary-id rewriting, outcome classification, backoff, conflicts).
 //! The browser shell (IndexedDB, locks, timers) only moves records through these.
 
+#[cfg(feature = "hydrate")]
+pub mod browser;
+pub mod effects;
 pub mod engine;
+pub mod handle;
 pub mod record;
 pub mod registry;
 
@@ -10,5 +14,6 @@ pub mod registry;
 mod sim;
 
 pub use engine::{classify, Outcome, Prepared};
+pub use handle::{provide_outbox, use_outbox, Outbox};
 pub use record::{Op, OutboxRecord, SyncStatus};
 pub use registry::{route, SyncRoute};

@@ -93,7 +93,11 @@ pub struct QueryClient {
     /// Changes whenever the user changes, so a late response of the previous user's
     /// session is never stored in the next one's cache.
     generation: RwSignal<u64>,
+    /// Keys that exist only on this device (records created offline): never fetched.
+    local_only: StoredValue<Option<LocalOnly>>,
 }
+
+type LocalOnly = Arc<dyn Fn(&QueryKey) -> bool + Send + Sync>;
 
 pub fn provide_query_client() -> QueryClient {
     let client = QueryClient {
@@ -101,6 +105,7 @@ pub fn provide_query_client() -> QueryClient {
         restored: RwSignal::new(false),
         storage_notice: RwSignal::new(None),
         generation: RwSignal::new(0),
+        local_only: StoredValue::new(None),
     };
     provide_context(client);
     #[cfg(feature = "hydrate")]
@@ -143,6 +148,11 @@ impl QueryClient {
 
     pub fn restored(&self) -> bool {
         self.restored.get()
+    }
+
+    /// Lets readers fetch after a held restore (see `switch_user`).
+    pub fn release_restore(&self) {
+        self.restored.set(true);
     }
 
     /// Subscribes the caller to entry replacement (user switch, restore from the device).
@@ -194,6 +204,26 @@ impl QueryClient {
         f(&mut data);
         let persist = self.existing(key).is_some_and(|e| e.persist);
         self.set_query_data(key, data, persist);
+    }
+
+    /// Tells the client which keys name records that exist only on this device.
+    pub fn set_local_only(&self, predicate: impl Fn(&QueryKey) -> bool + Send + Sync + 'static) {
+        self.local_only.set_value(Some(Arc::new(predicate)));
+    }
+
+    pub fn is_local_only(&self, key: &QueryKey) -> bool {
+        self.local_only
+            .with_value(|p| p.as_ref().is_some_and(|p| p(key)))
+    }
+
+    /// Every cached key under `prefix`.
+    pub fn keys_with_prefix(&self, prefix: &QueryKey) -> Vec<QueryKey> {
+        self.entries.with_value(|m| {
+            m.keys()
+                .filter(|k| k.starts_with(prefix))
+                .cloned()
+                .collect()
+        })
     }
 
     /// Marks every query under `prefix` stale; mounted readers refetch (seed 002).
@@ -325,7 +355,7 @@ mod persistence {
 
     struct Persister {
         user_id: String,
-        store: IdbStore,
+        store: Rc<IdbStore>,
         puts: RefCell<HashMap<String, PersistedQuery>>,
         deletes: RefCell<HashSet<String>>,
         flush_scheduled: std::cell::Cell<bool>,
@@ -337,6 +367,11 @@ mod persistence {
 
     fn current() -> Option<Rc<Persister>> {
         PERSISTER.with(|p| p.borrow().clone())
+    }
+
+    /// The signed-in user's id and database (shared with the outbox).
+    pub fn current_store() -> Option<(String, Rc<IdbStore>)> {
+        current().map(|p| (p.user_id.clone(), p.store.clone()))
     }
 
     /// Writes are collected for a moment and stored in one transaction.
@@ -383,7 +418,10 @@ mod persistence {
         /// Switches the cache to `user_id` (None: signed out). The previous user's memory
         /// cache is dropped; with `wipe_previous`, their saved queries are deleted too
         /// (logout / expiry). Their outbox is never touched.
-        pub async fn switch_user(&self, user_id: Option<String>, wipe_previous: bool) {
+        ///
+        /// With `hold`, readers keep waiting after the restore until `release_restore` (so
+        /// the outbox can load first and say which records exist only on this device).
+        pub async fn switch_user(&self, user_id: Option<String>, wipe_previous: bool, hold: bool) {
             let previous = current();
             if previous.as_ref().map(|p| p.user_id.as_str()) == user_id.as_deref()
                 && self.restored.get_untracked()
@@ -414,7 +452,7 @@ mod persistence {
                     self.restore_entries(kept);
                     let persister = Rc::new(Persister {
                         user_id,
-                        store,
+                        store: Rc::new(store),
                         puts: RefCell::new(HashMap::new()),
                         deletes: RefCell::new(dropped.into_iter().collect()),
                         flush_scheduled: std::cell::Cell::new(false),
@@ -427,7 +465,9 @@ mod persistence {
                     self.storage_notice.set(Some(e.to_string()));
                 }
             }
-            self.restored.set(true);
+            if !hold {
+                self.restored.set(true);
+            }
         }
     }
 
@@ -449,6 +489,9 @@ mod persistence {
         (kept, dropped)
     }
 }
+
+#[cfg(feature = "hydrate")]
+pub use persistence::current_store;
 
 #[cfg(not(feature = "hydrate"))]
 impl QueryClient {

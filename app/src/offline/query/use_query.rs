@@ -128,7 +128,7 @@ where
             let manual_now = manual.get();
             let entry = client.entry(&k, &options);
             entry.invalidations.get();
-            if !restored || !online {
+            if !restored || !online || client.is_local_only(&k) {
                 return manual_now;
             }
             let forced = previous_manual.is_some_and(|p| p != manual_now);

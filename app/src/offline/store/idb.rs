@@ -63,7 +63,7 @@ impl IdbStore {
             .map_err(write_err)?;
         let store = tx.store(QUERIES_STORE).map_err(write_err)?;
         for record in puts {
-            let value = serde_wasm_bindgen::to_value(record).map_err(write_err)?;
+            let value = to_js(record)?;
             store.put(&value, None).await.map_err(write_err)?;
         }
         for key in deletes {
@@ -91,4 +91,95 @@ impl IdbStore {
     pub fn close(self) {
         self.db.close();
     }
+}
+
+/// The outbox side of the user's database.
+impl IdbStore {
+    /// The queued write and its optimistic cache records, in ONE transaction: if any part
+    /// fails, none is kept.
+    pub async fn enqueue<R: serde::Serialize>(
+        &self,
+        record: &R,
+        queries: &[PersistedQuery],
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(&[OUTBOX_STORE, QUERIES_STORE], TransactionMode::ReadWrite)
+            .map_err(write_err)?;
+        let outbox = tx.store(OUTBOX_STORE).map_err(write_err)?;
+        let cache = tx.store(QUERIES_STORE).map_err(write_err)?;
+        let value = to_js(record)?;
+        let mut result = outbox
+            .add(&value, None)
+            .await
+            .map(|_| ())
+            .map_err(write_err);
+        if result.is_ok() {
+            for q in queries {
+                let v = to_js(q)?;
+                if let Err(e) = cache.put(&v, None).await {
+                    result = Err(write_err(e));
+                    break;
+                }
+            }
+        }
+        match result {
+            Ok(()) => tx.done().await.map(|_| ()).map_err(write_err),
+            Err(e) => {
+                let _ = tx.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn outbox_all<R: serde::de::DeserializeOwned>(&self) -> Result<Vec<R>, StoreError> {
+        let tx = self
+            .db
+            .transaction(&[OUTBOX_STORE], TransactionMode::ReadOnly)
+            .map_err(read_err)?;
+        let values = tx
+            .store(OUTBOX_STORE)
+            .map_err(read_err)?
+            .get_all(None, None)
+            .await
+            .map_err(read_err)?;
+        tx.done().await.map_err(read_err)?;
+        Ok(values
+            .into_iter()
+            .filter_map(|v| serde_wasm_bindgen::from_value(v).ok())
+            .collect())
+    }
+
+    pub async fn outbox_put<R: serde::Serialize>(&self, record: &R) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(&[OUTBOX_STORE], TransactionMode::ReadWrite)
+            .map_err(write_err)?;
+        tx.store(OUTBOX_STORE)
+            .map_err(write_err)?
+            .put(&to_js(record)?, None)
+            .await
+            .map_err(write_err)?;
+        tx.done().await.map(|_| ()).map_err(write_err)
+    }
+
+    pub async fn outbox_delete(&self, id: &str) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(&[OUTBOX_STORE], TransactionMode::ReadWrite)
+            .map_err(write_err)?;
+        tx.store(OUTBOX_STORE)
+            .map_err(write_err)?
+            .delete(JsValue::from_str(id))
+            .await
+            .map_err(write_err)?;
+        tx.done().await.map(|_| ()).map_err(write_err)
+    }
+}
+
+/// Plain JS objects (not `Map`s), so key paths resolve.
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, StoreError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| StoreError::Codec(e.to_string()))
 }

@@ -3,7 +3,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 use crate::{
     api::keys,
-    components::query_notice::QueryNotice,
+    components::{query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
     model::Patient,
     offline::query::{use_query, QueryOptions},
     session::use_session,
@@ -48,6 +48,7 @@ pub fn PatientDetail() -> impl IntoView {
                     "Refresh"
                 </button>
             </div>
+            <UnsyncedBadge id=Signal::derive(move || patient_id.get())/>
             <QueryNotice saved_at=patient.saved_at unavailable_offline=patient.unavailable_offline error=patient.error/>
             {move || patient.data.get().map(|p| view! {
                 <dl class="facts" data-testid="patient-facts">

@@ -3,7 +3,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 use crate::{
     api::keys::{self, PATIENT_PAGE_SIZE},
-    components::query_notice::QueryNotice,
+    components::{query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
     model::{Paginated, Patient},
     offline::query::{use_query, QueryOptions},
     session::use_session,
@@ -33,6 +33,9 @@ pub fn PatientList() -> impl IntoView {
         <section class="patients">
             <div class="toolbar">
                 <h1>"Patients"</h1>
+                <A href=move || format!("/facility/{}/patients/new", facility_id.get()) attr:class="button button--link">
+                    "Register patient"
+                </A>
                 <button
                     class="button"
                     on:click=move |_| page.refetch()
@@ -65,6 +68,7 @@ pub fn PatientList() -> impl IntoView {
                     <ul class="list" data-testid="patient-list">
                         {p.results.into_iter().map(|pt| {
                             let href = format!("/facility/{fid}/patients/{}", pt.id);
+                            let id = pt.id.clone();
                             let meta = format!(
                                 "{}{} · {}",
                                 pt.gender_label(),
@@ -74,6 +78,7 @@ pub fn PatientList() -> impl IntoView {
                             view! {
                                 <li class="list__item">
                                     <A href=href attr:class="list__link">{pt.name}</A>
+                                    <UnsyncedBadge id=id/>
                                     <span class="muted">{meta}</span>
                                 </li>
                             }

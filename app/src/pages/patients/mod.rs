@@ -2,3 +2,4 @@
 
 pub mod detail;
 pub mod list;
+pub mod register;

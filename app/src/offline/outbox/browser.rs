@@ -1,0 +1,478 @@
+//! The outbox in the browser: enqueue (one IndexedDB transaction with the optimistic cache
+//! records), the sync pass (one at a time across tabs through Web Locks, progress to other
+//! tabs through BroadcastChannel), and the person's actions (retry, discard, resolve).
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use serde_json::Value;
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+
+use super::{
+    effects,
+    engine::{self, Outcome, Resolution},
+    handle::Outbox,
+    record::{OutboxRecord, SyncStatus},
+    registry::{route, HttpMethod},
+};
+use crate::{
+    api::{ApiError, Method},
+    offline::{
+        query::{client::current_store, options::Millis, QueryKey},
+        store::{PersistedQuery, PlainJson, StoreError},
+    },
+    session::storage,
+};
+
+const CHANNEL: &str = "care-offline-outbox";
+const LOCK: &str = "care-offline-sync";
+const DEVICE_KEY: &str = "care_offline_device_id";
+/// Synced writes are kept this long on the device (then cleaned up).
+pub const KEEP_SYNCED_DAYS: i64 = 7;
+
+fn now() -> Millis {
+    js_sys::Date::now() as Millis
+}
+
+fn device_id() -> String {
+    if let Some(id) = storage::get(DEVICE_KEY) {
+        return id;
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    storage::set(DEVICE_KEY, &id);
+    id
+}
+
+fn broadcast() {
+    if let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) {
+        let _ = channel.post_message(&JsValue::from_str("changed"));
+        channel.close();
+    }
+}
+
+/// What a page asks to queue.
+#[derive(Debug, Clone, Default)]
+pub struct WriteSpec {
+    pub route_key: &'static str,
+    pub path_params: BTreeMap<String, String>,
+    pub payload: Value,
+    pub temp_id: Option<String>,
+    pub parents: Vec<String>,
+    /// Cached queries as they should read until the write syncs.
+    pub optimistic: Vec<(QueryKey, Value)>,
+    pub base_snapshot: Option<Value>,
+    pub server_timestamp: Option<String>,
+}
+
+impl Outbox {
+    /// Starts the triggers: now, on reconnect, every 30 s, and when another tab changes
+    /// the outbox.
+    pub fn start(self) {
+        let network = self.network;
+        // A record created offline has only a temporary id: the server has never heard of
+        // it, so its detail query is never fetched (it shows the optimistic record, then
+        // the server's once synced).
+        let records = self.records;
+        self.client.set_local_only(move |key| {
+            let parts = key.parts();
+            parts.len() == 3
+                && parts[1] == "detail"
+                && records.with_untracked(|r| {
+                    r.iter()
+                        .any(|w| w.temp_id.as_deref() == Some(parts[2].as_str()))
+                })
+        });
+        Effect::new(move |previous: Option<u64>| {
+            let reconnects = network.reconnects();
+            if previous.is_some_and(|p| p != reconnects) {
+                leptos::task::spawn_local(async move { self.wake().await });
+            } else {
+                self.sync_soon();
+            }
+            reconnects
+        });
+        let _ =
+            set_interval_with_handle(move || self.sync_soon(), std::time::Duration::from_secs(30));
+        if let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) {
+            let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| {
+                leptos::task::spawn_local(async move { self.reload().await });
+            });
+            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+            // Kept open for the page's life.
+            std::mem::forget(channel);
+        }
+    }
+
+    /// Re-reads the signed-in user's writes from the device.
+    pub async fn reload(&self) {
+        let Some((user_id, store)) = current_store() else {
+            self.records.set(Vec::new());
+            return;
+        };
+        match store.outbox_all::<OutboxRecord>().await {
+            Ok(mut records) => {
+                records.retain(|r| r.user_id == user_id);
+                records.sort_by_key(|r| r.client_timestamp);
+                self.records.set(records);
+            }
+            Err(e) => self.notice.set(Some(e.to_string())),
+        }
+    }
+
+    /// Called when a user is signed in (their database restored): parked writes resume.
+    pub async fn on_signed_in(&self) {
+        self.reload().await;
+        let Some((user_id, store)) = current_store() else {
+            return;
+        };
+        let mut resumed = false;
+        let cutoff = now() - KEEP_SYNCED_DAYS * 86_400_000;
+        for mut r in self.records.get_untracked() {
+            if engine::resume_after_sign_in(&mut r, &user_id) {
+                resumed |= store.outbox_put(&r).await.is_ok();
+            } else if r.sync_status == SyncStatus::Success
+                && r.synced_at.is_some_and(|t| t < cutoff)
+            {
+                let _ = store.outbox_delete(&r.id).await;
+            }
+        }
+        self.reload().await;
+        if resumed {
+            broadcast();
+        }
+        self.sync_soon();
+    }
+
+    /// Queues a write with its optimistic cache records, atomically.
+    pub async fn enqueue(&self, spec: WriteSpec) -> Result<OutboxRecord, StoreError> {
+        let Some((user_id, store)) = current_store() else {
+            return Err(StoreError::Unavailable(
+                "no device storage for this session".into(),
+            ));
+        };
+        let route = route(spec.route_key)
+            .ok_or_else(|| StoreError::Write(format!("unknown write {}", spec.route_key)))?;
+        let at = now();
+        let mut record = OutboxRecord::new(
+            uuid::Uuid::new_v4().to_string(),
+            user_id,
+            device_id(),
+            route,
+            spec.path_params,
+            spec.payload,
+            at,
+        );
+        record.temp_id = spec.temp_id;
+        record.parent_mutation_ids = spec.parents;
+        record.base_snapshot = spec.base_snapshot;
+        record.server_timestamp = spec.server_timestamp;
+        let queries = spec
+            .optimistic
+            .iter()
+            .map(|(k, v)| PersistedQuery::encode(&PlainJson, k, v, at))
+            .collect::<Result<Vec<_>, _>>()?;
+        store.enqueue(&record, &queries).await?;
+        for (key, value) in spec.optimistic {
+            self.client.set_query_data(&key, value, false);
+        }
+        self.records.update(|r| r.push(record.clone()));
+        broadcast();
+        self.sync_soon();
+        Ok(record)
+    }
+
+    pub fn sync_soon(&self) {
+        let this = *self;
+        leptos::task::spawn_local(async move { this.sync_now().await });
+    }
+
+    /// One sync pass, unless one runs already (here or in another tab).
+    pub async fn sync_now(&self) {
+        if current_store().is_none() || !self.session.signed_in_untracked() {
+            return;
+        }
+        let this = *self;
+        with_lock(LOCK, async move { this.pass().await }).await;
+    }
+
+    /// Back online: writes waiting out an offline backoff are due now.
+    async fn wake(&self) {
+        if let Some((_, store)) = current_store() {
+            self.reload().await;
+            for mut r in self.records.get_untracked() {
+                if engine::wake(&mut r) {
+                    let _ = store.outbox_put(&r).await;
+                }
+            }
+        }
+        self.sync_now().await;
+    }
+
+    async fn pass(&self) {
+        // Known to be offline: sending would only burn retries.
+        if !self.network.online_untracked() {
+            self.reload().await;
+            return;
+        }
+        let Some((user_id, store)) = current_store() else {
+            return;
+        };
+        let mut sent = 0usize;
+        loop {
+            self.reload().await;
+            let mut records = self.records.get_untracked();
+            records.retain(|r| r.user_id == user_id);
+            let mut changed = false;
+            for id in engine::newly_blocked(&records) {
+                if let Some(r) = records.iter_mut().find(|r| r.id == id) {
+                    r.sync_status = SyncStatus::Blocked;
+                    r.last_error = Some(Value::String("A write it depends on failed.".into()));
+                    changed |= store.outbox_put(r).await.is_ok();
+                }
+            }
+            for id in engine::newly_unblocked(&records) {
+                if let Some(r) = records.iter_mut().find(|r| r.id == id) {
+                    r.sync_status = SyncStatus::Pending;
+                    changed |= store.outbox_put(r).await.is_ok();
+                }
+            }
+            if changed {
+                self.records.set(records.clone());
+            }
+            let remaining = records.iter().filter(|r| r.sync_status.is_open()).count();
+            let Some(next) = engine::next_ready(&records, now()).cloned() else {
+                break;
+            };
+            self.progress.set(Some((sent + 1, sent + remaining)));
+            let ids = engine::id_map(&records);
+            let mut record = next;
+            engine::begin_attempt(&mut record, now());
+            if store.outbox_put(&record).await.is_err() {
+                break;
+            }
+            let outcome = self.attempt(&record, &ids).await;
+            let stop = matches!(outcome, Outcome::NeedsAuth | Outcome::Retry(_));
+            engine::apply_outcome(&mut record, outcome, now(), js_sys::Math::random());
+            if let Err(e) = store.outbox_put(&record).await {
+                self.notice.set(Some(e.to_string()));
+                break;
+            }
+            if record.sync_status == SyncStatus::Success {
+                sent += 1;
+                self.last_synced_at.set(Some(now()));
+                self.apply_success(&record, &ids);
+            }
+            broadcast();
+            if stop {
+                break;
+            }
+        }
+        self.progress.set(None);
+        self.reload().await;
+    }
+
+    async fn attempt(
+        &self,
+        record: &OutboxRecord,
+        ids: &std::collections::HashMap<String, String>,
+    ) -> Outcome {
+        let prepared = match engine::prepare(record, ids) {
+            Ok(p) => p,
+            Err(e) => {
+                return Outcome::Rejected {
+                    status: 0,
+                    body: Value::String(e.to_string()),
+                }
+            }
+        };
+        if let Some(current) = &prepared.current_path {
+            match self.session.call::<Value>(Method::Get, current, None).await {
+                Ok(server) if engine::is_conflict(record, &server) => {
+                    return Outcome::Conflict(server)
+                }
+                Ok(_) => {}
+                Err(e) => return engine::classify(Err(e)),
+            }
+        }
+        let method = match prepared.method {
+            HttpMethod::Post => Method::Post,
+            HttpMethod::Put => Method::Put,
+        };
+        let headers = [("Idempotency-Key", prepared.idempotency_key.as_str())];
+        let result: Result<Value, ApiError> = self
+            .session
+            .call_with(method, &prepared.path, Some(&prepared.body), &headers)
+            .await;
+        engine::classify(result)
+    }
+
+    /// The server's record replaces the optimistic one everywhere it is cached.
+    fn apply_success(
+        &self,
+        record: &OutboxRecord,
+        ids: &std::collections::HashMap<String, String>,
+    ) {
+        let Some(route) = route(&record.sync_route_key) else {
+            return;
+        };
+        let Some(response) = record.response.clone() else {
+            return;
+        };
+        let resource = route.resource_type;
+        let old_id = record.temp_id.clone().or_else(|| {
+            record
+                .path_params
+                .values()
+                .next()
+                .map(|v| ids.get(v).cloned().unwrap_or_else(|| v.clone()))
+        });
+        if let Some(real) = response.get("id").and_then(Value::as_str) {
+            if let Some(old) = &old_id {
+                if old != real {
+                    // The temporary address keeps working: it now shows the server's record.
+                    let temp_key = QueryKey::new([resource, "detail", old.as_str()]);
+                    self.client
+                        .set_query_data(&temp_key, response.clone(), true);
+                }
+                for key in self
+                    .client
+                    .keys_with_prefix(&QueryKey::new([resource, "list"]))
+                {
+                    self.client.update_query(&key, |list| {
+                        effects::replace(list, old, &response);
+                    });
+                }
+            }
+            self.client.set_query_data(
+                &QueryKey::new([resource, "detail", real]),
+                response.clone(),
+                true,
+            );
+        }
+        for key in route.invalidation_keys() {
+            self.client.invalidate(&key);
+        }
+    }
+
+    async fn update_record(&self, id: &str, f: impl FnOnce(&mut OutboxRecord)) {
+        let Some((_, store)) = current_store() else {
+            return;
+        };
+        let Some(mut record) = self
+            .records
+            .get_untracked()
+            .into_iter()
+            .find(|r| r.id == id)
+        else {
+            return;
+        };
+        f(&mut record);
+        if let Err(e) = store.outbox_put(&record).await {
+            self.notice.set(Some(e.to_string()));
+        }
+        self.reload().await;
+        broadcast();
+        self.sync_soon();
+    }
+
+    pub async fn retry(&self, id: &str) {
+        self.update_record(id, engine::retry).await;
+    }
+
+    pub async fn resolve(&self, id: &str, resolution: Resolution, merged: Option<Value>) {
+        let at = now();
+        self.update_record(id, |r| engine::resolve(r, resolution, merged, at))
+            .await;
+    }
+
+    /// Removes a write for good (the person confirmed), and the optimistic record of a
+    /// create that will now never exist.
+    pub async fn discard(&self, id: &str) {
+        let Some((_, store)) = current_store() else {
+            return;
+        };
+        let record = self
+            .records
+            .get_untracked()
+            .into_iter()
+            .find(|r| r.id == id);
+        if let Err(e) = store.outbox_delete(id).await {
+            self.notice.set(Some(e.to_string()));
+            return;
+        }
+        if let Some(r) = record {
+            if let (Some(temp), Some(route)) = (r.temp_id.as_deref(), route(&r.sync_route_key)) {
+                if r.sync_status != SyncStatus::Success {
+                    self.client
+                        .remove(&QueryKey::new([route.resource_type, "detail", temp]));
+                }
+            }
+            if let Some(route) = route(&r.sync_route_key) {
+                for key in route.invalidation_keys() {
+                    self.client.invalidate(&key);
+                }
+            }
+        }
+        self.reload().await;
+        broadcast();
+    }
+}
+
+/// Runs `f` holding the Web Lock `name` if it is free; skips when another tab holds it.
+/// Without Web Locks, runs directly (each write's lease still keeps tabs apart).
+async fn with_lock<F>(name: &str, f: F)
+where
+    F: std::future::Future<Output = ()> + 'static,
+{
+    thread_local! {
+        static RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if RUNNING.with(|r| r.replace(true)) {
+        return;
+    }
+    let locks = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("locks")).ok())
+        .filter(|l| !l.is_undefined() && !l.is_null());
+    match locks {
+        Some(locks) => {
+            let request = js_sys::Reflect::get(&locks, &JsValue::from_str("request"))
+                .ok()
+                .and_then(|r| r.dyn_into::<js_sys::Function>().ok());
+            if let Some(request) = request {
+                let options = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(
+                    &options,
+                    &JsValue::from_str("ifAvailable"),
+                    &JsValue::TRUE,
+                );
+                let job = std::rc::Rc::new(std::cell::RefCell::new(Some(f)));
+                let callback =
+                    Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |lock: JsValue| {
+                        let job = job.borrow_mut().take();
+                        wasm_bindgen_futures::future_to_promise(async move {
+                            if let (false, Some(job)) = (lock.is_null(), job) {
+                                job.await;
+                            }
+                            Ok(JsValue::UNDEFINED)
+                        })
+                    });
+                if let Ok(promise) = request.call3(
+                    &locks,
+                    &JsValue::from_str(name),
+                    &options,
+                    callback.as_ref(),
+                ) {
+                    if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
+                        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+                    }
+                }
+                drop(callback);
+            } else {
+                f.await;
+            }
+        }
+        None => f.await,
+    }
+    RUNNING.with(|r| r.set(false));
+}

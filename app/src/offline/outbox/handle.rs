@@ -1,0 +1,106 @@
+//! The outbox as the pages see it: the signed-in user's queued writes, sync progress and
+//! the last successful sync. A `Copy` handle provided in `App`.
+//!
+//! # Server-Side Rendering
+//! Empty on the server; the browser loads the user's writes from IndexedDB.
+
+use leptos::prelude::*;
+
+use super::record::{OutboxRecord, SyncStatus};
+use crate::{
+    offline::{network::Network, query::options::Millis, query::QueryClient},
+    session::Session,
+};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Outbox {
+    pub(super) records: RwSignal<Vec<OutboxRecord>>,
+    /// ("3 of 12") while a pass runs.
+    pub(super) progress: RwSignal<Option<(usize, usize)>>,
+    pub(super) last_synced_at: RwSignal<Option<Millis>>,
+    /// A problem with the device store, shown on the sync page.
+    pub(super) notice: RwSignal<Option<String>>,
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub(super) session: Session,
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub(super) client: QueryClient,
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub(super) network: Network,
+}
+
+pub fn provide_outbox(session: Session, client: QueryClient, network: Network) -> Outbox {
+    let outbox = Outbox {
+        records: RwSignal::new(Vec::new()),
+        progress: RwSignal::new(None),
+        last_synced_at: RwSignal::new(None),
+        notice: RwSignal::new(None),
+        session,
+        client,
+        network,
+    };
+    provide_context(outbox);
+    outbox
+}
+
+pub fn use_outbox() -> Outbox {
+    expect_context::<Outbox>()
+}
+
+impl Outbox {
+    pub fn records(&self) -> Vec<OutboxRecord> {
+        self.records.get()
+    }
+
+    /// Writes still to be sent (pending, sending, waiting for sign-in).
+    pub fn open_count(&self) -> usize {
+        self.records
+            .with(|r| r.iter().filter(|w| w.sync_status.is_open()).count())
+    }
+
+    /// Writes a person has to look at (failed, conflict, blocked).
+    pub fn attention_count(&self) -> usize {
+        self.records.with(|r| {
+            r.iter()
+                .filter(|w| {
+                    matches!(
+                        w.sync_status,
+                        SyncStatus::Failed | SyncStatus::Conflict | SyncStatus::Blocked
+                    )
+                })
+                .count()
+        })
+    }
+
+    /// The state of the newest unsynced write touching record `id` (a create's temporary
+    /// id, or the record an update targets), for the "saved on this device" badge.
+    pub fn unsynced_status(&self, id: &str) -> Option<SyncStatus> {
+        self.records.with(|r| {
+            r.iter()
+                .filter(|w| w.sync_status != SyncStatus::Success)
+                .filter(|w| {
+                    w.temp_id.as_deref() == Some(id) || w.path_params.values().any(|v| v == id)
+                })
+                .max_by_key(|w| w.client_timestamp)
+                .map(|w| w.sync_status)
+        })
+    }
+
+    pub fn progress(&self) -> Option<(usize, usize)> {
+        self.progress.get()
+    }
+
+    /// The last time a write reached the server, from this session or a stored record.
+    pub fn last_synced_at(&self) -> Option<Millis> {
+        let from_records = self
+            .records
+            .with(|r| r.iter().filter_map(|w| w.synced_at).max());
+        match (self.last_synced_at.get(), from_records) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn notice(&self) -> Option<String> {
+        self.notice.get()
+    }
+}

@@ -1,0 +1,5 @@
+//! The sync status route: every write saved on this device and what became of it.
+
+pub mod merge_dialog;
+pub mod page;
+pub mod write_row;

@@ -1,0 +1,83 @@
+use leptos::prelude::*;
+
+use super::write_row::WriteRow;
+use crate::{
+    components::query_notice::format_saved_at,
+    offline::{
+        network::use_network,
+        outbox::{use_outbox, SyncStatus},
+    },
+};
+
+const SECTIONS: &[(&str, &[SyncStatus])] = &[
+    ("Pending", &[SyncStatus::Pending, SyncStatus::InFlight]),
+    ("Needs sign-in", &[SyncStatus::NeedsAuth]),
+    ("Failed", &[SyncStatus::Failed]),
+    ("Conflicts", &[SyncStatus::Conflict]),
+    ("Blocked", &[SyncStatus::Blocked]),
+    ("Synced", &[SyncStatus::Success]),
+];
+
+/// Pending, needs sign-in, failed, conflicted, blocked and synced writes, with retry,
+/// details, discard and conflict resolution; the last sync, progress and storage use.
+#[component]
+pub fn SyncPage() -> impl IntoView {
+    let outbox = use_outbox();
+    let network = use_network();
+    let storage = RwSignal::new(None::<(f64, f64)>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        outbox.records();
+        leptos::task::spawn_local(async move {
+            storage.set(crate::offline::store::storage_estimate().await)
+        });
+    });
+    let sync_now = move |_| {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move { outbox.sync_now().await });
+    };
+
+    view! {
+        <section class="sync">
+            <div class="toolbar">
+                <h1>"Sync status"</h1>
+                <button class="button" on:click=sync_now disabled=move || !network.online() || outbox.progress().is_some()>
+                    "Sync now"
+                </button>
+            </div>
+            <p class="muted" data-testid="last-sync">
+                {move || match outbox.last_synced_at() {
+                    Some(at) => format!("Last synced at {}", format_saved_at(at, chrono::Utc::now().timestamp_millis())),
+                    None => "Nothing has been synced from this device yet.".to_string(),
+                }}
+            </p>
+            {move || outbox.progress().map(|(i, n)| view! {
+                <p class="alert alert--info" role="status" data-testid="sync-progress">{format!("Syncing {i} of {n}")}</p>
+            })}
+            {move || outbox.notice().map(|n| view! { <p class="alert alert--error" role="alert">{n}</p> })}
+            {move || storage.get().map(|(used, quota)| view! {
+                <p class="muted" data-testid="storage">
+                    {format!("Storage on this device: {:.1} MB used of {:.0} MB", used / 1e6, quota / 1e6)}
+                </p>
+            })}
+            {SECTIONS.iter().map(|(title, statuses)| {
+                let statuses: &'static [SyncStatus] = statuses;
+                let rows = move || {
+                    outbox.records().into_iter().rev().filter(|r| statuses.contains(&r.sync_status)).collect::<Vec<_>>()
+                };
+                view! {
+                    <section class="sync__section" data-testid=format!("section-{}", title.to_lowercase().replace(' ', "-"))>
+                        <h2>{*title} " " <span class="muted">{move || format!("({})", rows().len())}</span></h2>
+                        <Show when=move || !rows().is_empty() fallback=|| view! { <p class="muted">"None."</p> }>
+                            <ul class="list">
+                                <For each=rows key=|r| (r.id.clone(), r.sync_status, r.retries) let:record>
+                                    <WriteRow record=record/>
+                                </For>
+                            </ul>
+                        </Show>
+                    </section>
+                }
+            }).collect_view()}
+        </section>
+    }
+}

@@ -1,0 +1,119 @@
+use leptos::prelude::*;
+use serde_json::Value;
+
+use super::merge_dialog::MergeDialog;
+use crate::{
+    components::query_notice::format_saved_at,
+    offline::outbox::{registry::route, use_outbox, OutboxRecord, SyncStatus},
+};
+
+fn describe(record: &OutboxRecord) -> String {
+    let name = record
+        .payload
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let label = route(&record.sync_route_key)
+        .map(|r| r.label)
+        .unwrap_or("Write");
+    if name.is_empty() {
+        label.to_string()
+    } else {
+        format!("{label}: {name}")
+    }
+}
+
+/// A readable message from a stored error (CARE's body or our note).
+pub fn error_text(error: &Value) -> String {
+    match error {
+        Value::String(s) => s.clone(),
+        other => {
+            let body = other.get("body").unwrap_or(other);
+            crate::api::error::describe(
+                other.get("status").and_then(Value::as_u64).unwrap_or(0) as u16,
+                body,
+            )
+        }
+    }
+}
+
+/// One queued write with its state and actions.
+#[component]
+pub fn WriteRow(
+    /// The write.
+    record: OutboxRecord,
+) -> impl IntoView {
+    let outbox = use_outbox();
+    let show = RwSignal::new(false);
+    let resolving = RwSignal::new(false);
+    let now = chrono::Utc::now().timestamp_millis();
+    let id = record.id.clone();
+    let status = record.sync_status;
+    let can_retry = matches!(
+        status,
+        SyncStatus::Failed | SyncStatus::Blocked | SyncStatus::NeedsAuth
+    );
+    let can_discard = status != SyncStatus::InFlight;
+    let details = serde_json::to_string_pretty(&serde_json::json!({
+        "payload": record.payload,
+        "response": record.response,
+        "error": record.last_error,
+    }))
+    .unwrap_or_default();
+    let (retry_id, discard_id) = (id.clone(), id.clone());
+    let _ = outbox;
+    let retry = move |_| {
+        let _id = retry_id.clone();
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move { outbox.retry(&_id).await });
+    };
+    let discard = move |_| {
+        let _id = discard_id.clone();
+        #[cfg(feature = "hydrate")]
+        {
+            let ok = web_sys::window()
+                .and_then(|w| {
+                    w.confirm_with_message(
+                        "Discard this change? It has not reached the server and will be lost.",
+                    )
+                    .ok()
+                })
+                .unwrap_or(false);
+            if ok {
+                leptos::task::spawn_local(async move { outbox.discard(&_id).await });
+            }
+        }
+    };
+    let conflict_record = record.clone();
+    view! {
+        <li class="list__item write" data-testid="write-row">
+            <div class="write__main">
+                <strong>{describe(&record)}</strong>
+                <span class=format!("badge badge--{}", format!("{status:?}").to_lowercase()) data-testid="write-status">{status.label()}</span>
+            </div>
+            <div class="muted write__meta">
+                {format!("Saved {} · attempts {}", format_saved_at(record.client_timestamp, now), record.retries)}
+                {record.resolution.clone().map(|r| format!(" · resolution {r}"))}
+            </div>
+            {record.last_error.as_ref().filter(|_| status != SyncStatus::Success).map(|e| view! {
+                <p class="write__error" data-testid="write-error">{error_text(e)}</p>
+            })}
+            <div class="write__actions">
+                {can_retry.then(|| view! { <button class="button" on:click=retry.clone()>"Retry"</button> })}
+                {(status == SyncStatus::Conflict).then(|| view! {
+                    <button class="button" on:click=move |_| resolving.set(true)>"Resolve"</button>
+                })}
+                <button class="button" on:click=move |_| show.update(|s| *s = !*s)>
+                    {move || if show.get() { "Hide details" } else { "Details" }}
+                </button>
+                {can_discard.then(|| view! { <button class="button button--danger" on:click=discard.clone()>"Discard"</button> })}
+            </div>
+            <Show when=move || show.get()>
+                <pre class="write__details">{details.clone()}</pre>
+            </Show>
+            <Show when=move || resolving.get()>
+                <MergeDialog record=conflict_record.clone() on_close=Callback::new(move |_| resolving.set(false))/>
+            </Show>
+        </li>
+    }
+}
