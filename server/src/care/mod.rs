@@ -18,6 +18,7 @@ pub mod role;
 pub mod seed;
 pub mod users;
 pub mod validate;
+pub mod valueset;
 
 use std::path::Path;
 
@@ -53,7 +54,7 @@ impl Care {
     pub fn open(path: &Path) -> Result<Self, CareInitError> {
         let db =
             db::Db::open(path).map_err(|e| CareInitError::Open(path.display().to_string(), e))?;
-        let secret = db.with(|conn| {
+        let secret = db.with_blocking(|conn| {
             seed::seed_if_empty(conn)?;
             let existing: Option<String> = conn
                 .query_row("SELECT value FROM meta WHERE key = 'jwt_secret'", [], |r| {
@@ -91,6 +92,7 @@ pub fn router() -> Router<Care> {
         .merge(facility_org::router())
         .merge(appointment::router())
         .merge(role::router())
+        .merge(valueset::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
