@@ -212,6 +212,38 @@ CREATE TABLE IF NOT EXISTS valueset_preference (
     created_date TEXT NOT NULL,
     UNIQUE (user_id, slug, kind, code)
 );
+CREATE TABLE IF NOT EXISTS clinical (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    patient_id TEXT NOT NULL REFERENCES patient(id),
+    encounter_id TEXT REFERENCES encounter(id),
+    category TEXT,
+    data TEXT NOT NULL,
+    created_by_id TEXT REFERENCES user(id),
+    updated_by_id TEXT REFERENCES user(id),
+    deleted INTEGER NOT NULL DEFAULT 0,
+    created_date TEXT NOT NULL,
+    modified_date TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clinical_patient ON clinical(patient_id, kind);
+CREATE TABLE IF NOT EXISTS questionnaire_response (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    questionnaire_slug TEXT,
+    subject_id TEXT NOT NULL,
+    patient_id TEXT NOT NULL REFERENCES patient(id),
+    encounter_id TEXT REFERENCES encounter(id),
+    responses TEXT NOT NULL,
+    structured_responses TEXT NOT NULL,
+    structured_response_type TEXT,
+    created_by_id TEXT REFERENCES user(id),
+    updated_by_id TEXT REFERENCES user(id),
+    deleted INTEGER NOT NULL DEFAULT 0,
+    created_date TEXT NOT NULL,
+    modified_date TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS questionnaire_response_patient ON questionnaire_response(patient_id);
 CREATE TABLE IF NOT EXISTS revoked_token (
     jti TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL

@@ -3,6 +3,7 @@
 
 pub mod appointment;
 pub mod auth;
+pub mod clinical;
 pub mod db;
 pub mod encounter;
 pub mod error;
@@ -93,6 +94,7 @@ pub fn router() -> Router<Care> {
         .merge(appointment::router())
         .merge(role::router())
         .merge(valueset::router())
+        .merge(clinical::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
