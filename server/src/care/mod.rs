@@ -15,6 +15,7 @@ pub mod pagination;
 pub mod password;
 pub mod patient;
 pub mod permissions;
+pub mod questionnaire;
 pub mod role;
 pub mod seed;
 pub mod users;
@@ -95,6 +96,7 @@ pub fn router() -> Router<Care> {
         .merge(role::router())
         .merge(valueset::router())
         .merge(clinical::router())
+        .merge(questionnaire::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
