@@ -244,6 +244,16 @@ CREATE TABLE IF NOT EXISTS questionnaire_response (
     modified_date TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS questionnaire_response_patient ON questionnaire_response(patient_id);
+CREATE TABLE IF NOT EXISTS idempotency_key (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_key_age ON idempotency_key(created_at);
 CREATE TABLE IF NOT EXISTS revoked_token (
     jti TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL
