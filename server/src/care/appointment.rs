@@ -355,73 +355,75 @@ async fn create_schedule(
     body: Bytes,
 ) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
-    care.db.with(|conn| {
-        ensure_member(conn, &fid, &user)?;
-        let mut c = Checker::new(&body);
-        let name = c.req_str("name", None);
-        let valid_from = c.req_str("valid_from", None);
-        let valid_to = c.req_str("valid_to", None);
-        let resource_type = match c.opt_enum("resource_type", RESOURCE_TYPES) {
-            Field::Set(r) => r,
-            _ => "practitioner".to_string(),
-        };
-        let resource_id = c.req_uuid("resource_id");
-        let availabilities = parse_availabilities(&mut c);
-        let from = valid_from.as_deref().and_then(parse_wall_datetime);
-        let to = valid_to.as_deref().and_then(parse_wall_datetime);
-        if valid_from.is_some() && from.is_none() {
-            c.value_error(&["valid_from"], "Invalid datetime", json!(valid_from));
-        }
-        if valid_to.is_some() && to.is_none() {
-            c.value_error(&["valid_to"], "Invalid datetime", json!(valid_to));
-        }
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                c.value_error(
-                    &[],
-                    "Valid from cannot be greater than valid to",
-                    Value::Object(body.clone()),
-                );
+    care.db
+        .with(|conn| {
+            ensure_member(conn, &fid, &user)?;
+            let mut c = Checker::new(&body);
+            let name = c.req_str("name", None);
+            let valid_from = c.req_str("valid_from", None);
+            let valid_to = c.req_str("valid_to", None);
+            let resource_type = match c.opt_enum("resource_type", RESOURCE_TYPES) {
+                Field::Set(r) => r,
+                _ => "practitioner".to_string(),
+            };
+            let resource_id = c.req_uuid("resource_id");
+            let availabilities = parse_availabilities(&mut c);
+            let from = valid_from.as_deref().and_then(parse_wall_datetime);
+            let to = valid_to.as_deref().and_then(parse_wall_datetime);
+            if valid_from.is_some() && from.is_none() {
+                c.value_error(&["valid_from"], "Invalid datetime", json!(valid_from));
             }
-        }
-        c.finish()?;
-        let (Some(name), Some(valid_from), Some(valid_to), Some(resource_id)) =
-            (name, valid_from, valid_to, resource_id)
-        else {
-            return Err(CareError::Internal("validated fields missing".into()));
-        };
-        if !user.can("can_write_schedule") {
-            return Err(CareError::Forbidden(
-                "You do not have permission to create schedule".into(),
-            ));
-        }
-        let is_member: bool = conn.query_row(
+            if valid_to.is_some() && to.is_none() {
+                c.value_error(&["valid_to"], "Invalid datetime", json!(valid_to));
+            }
+            if let (Some(f), Some(t)) = (from, to) {
+                if f > t {
+                    c.value_error(
+                        &[],
+                        "Valid from cannot be greater than valid to",
+                        Value::Object(body.clone()),
+                    );
+                }
+            }
+            c.finish()?;
+            let (Some(name), Some(valid_from), Some(valid_to), Some(resource_id)) =
+                (name, valid_from, valid_to, resource_id)
+            else {
+                return Err(CareError::Internal("validated fields missing".into()));
+            };
+            if !user.can("can_write_schedule") {
+                return Err(CareError::Forbidden(
+                    "You do not have permission to create schedule".into(),
+                ));
+            }
+            let is_member: bool = conn.query_row(
             "SELECT EXISTS(SELECT 1 FROM facility_user WHERE facility_id = ?1 AND user_id = ?2)",
             params![fid, resource_id],
             |r| r.get(0),
         )?;
-        if resource_type == "practitioner" && !is_member {
-            return Err(CareError::NotFound("User"));
-        }
-        let id = insert_schedule(
-            conn,
-            &ScheduleInput {
-                id: uuid::Uuid::new_v4().to_string(),
-                facility_id: fid,
-                name,
-                valid_from,
-                valid_to,
-                resource_type,
-                resource_id,
-                availabilities: availabilities
-                    .into_iter()
-                    .map(|a| (uuid::Uuid::new_v4().to_string(), a))
-                    .collect(),
-            },
-            &user.id,
-        )?;
-        Ok(Json(schedule_json(conn, &id)?))
-    })
+            if resource_type == "practitioner" && !is_member {
+                return Err(CareError::NotFound("User"));
+            }
+            let id = insert_schedule(
+                conn,
+                &ScheduleInput {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    facility_id: fid,
+                    name,
+                    valid_from,
+                    valid_to,
+                    resource_type,
+                    resource_id,
+                    availabilities: availabilities
+                        .into_iter()
+                        .map(|a| (uuid::Uuid::new_v4().to_string(), a))
+                        .collect(),
+                },
+                &user.id,
+            )?;
+            Ok(Json(schedule_json(conn, &id)?))
+        })
+        .await
 }
 
 pub struct ScheduleInput {
@@ -482,25 +484,27 @@ async fn list_schedules(
     Path(fid): Path<String>,
     Query(p): Query<ScheduleParams>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        ensure_member(conn, &fid, &user)?;
-        let ids: Vec<String> = conn
-            .prepare(
-                "SELECT id FROM schedule WHERE facility_id = ?1 AND deleted = 0
+    care.db
+        .with(|conn| {
+            ensure_member(conn, &fid, &user)?;
+            let ids: Vec<String> = conn
+                .prepare(
+                    "SELECT id FROM schedule WHERE facility_id = ?1 AND deleted = 0
                  AND (?2 IS NULL OR resource_type = ?2) AND (?3 IS NULL OR resource_id = ?3)
                  ORDER BY created_date DESC",
-            )?
-            .query_map(params![fid, p.resource_type, p.resource_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let count = ids.len();
-        let results = p
-            .page
-            .slice(ids)
-            .iter()
-            .map(|id| schedule_json(conn, id))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Json(json!({"count": count, "results": results})))
-    })
+                )?
+                .query_map(params![fid, p.resource_type, p.resource_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let count = ids.len();
+            let results = p
+                .page
+                .slice(ids)
+                .iter()
+                .map(|id| schedule_json(conn, id))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Json(json!({"count": count, "results": results})))
+        })
+        .await
 }
 
 // ---------------------------------------------------------------- slots
@@ -673,17 +677,19 @@ async fn slots_for_day(
     else {
         return Err(CareError::Internal("validated fields missing".into()));
     };
-    care.db.with(|conn| {
-        ensure_member(conn, &fid, &user)?;
-        let tx = conn.transaction()?;
-        let ids = materialise_day(&tx, &fid, &resource_type, &resource_id, day)?;
-        tx.commit()?;
-        let results = ids
-            .iter()
-            .map(|id| slot_json(conn, id))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Json(json!({ "results": results })))
-    })
+    care.db
+        .with(|conn| {
+            ensure_member(conn, &fid, &user)?;
+            let tx = conn.savepoint()?;
+            let ids = materialise_day(&tx, &fid, &resource_type, &resource_id, day)?;
+            tx.commit()?;
+            let results = ids
+                .iter()
+                .map(|id| slot_json(conn, id))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Json(json!({ "results": results })))
+        })
+        .await
 }
 
 async fn availability_stats(
@@ -746,7 +752,7 @@ async fn availability_stats(
             }
         }
         Ok(Json(Value::Object(out)))
-    })
+    }).await
 }
 
 // ---------------------------------------------------------------- bookings
@@ -953,22 +959,24 @@ async fn create_appointment(
     let (Some(patient_id), Some(note)) = (patient_id, note) else {
         return Err(CareError::Internal("validated fields missing".into()));
     };
-    care.db.with(|conn| {
-        ensure_member(conn, &fid, &user)?;
-        require_write(&user)?;
-        let in_facility: bool = conn.query_row(
-            "SELECT EXISTS(SELECT 1 FROM token_slot WHERE id = ?1 AND facility_id = ?2)",
-            params![slot, fid],
-            |r| r.get(0),
-        )?;
-        if !in_facility {
-            return Err(CareError::NotFound("TokenSlot"));
-        }
-        let tx = conn.transaction()?;
-        let id = book(&tx, &slot, &patient_id, &note, &user.id)?;
-        tx.commit()?;
-        Ok(Json(booking_json(conn, &id, false)?))
-    })
+    care.db
+        .with(|conn| {
+            ensure_member(conn, &fid, &user)?;
+            require_write(&user)?;
+            let in_facility: bool = conn.query_row(
+                "SELECT EXISTS(SELECT 1 FROM token_slot WHERE id = ?1 AND facility_id = ?2)",
+                params![slot, fid],
+                |r| r.get(0),
+            )?;
+            if !in_facility {
+                return Err(CareError::NotFound("TokenSlot"));
+            }
+            let tx = conn.savepoint()?;
+            let id = book(&tx, &slot, &patient_id, &note, &user.id)?;
+            tx.commit()?;
+            Ok(Json(booking_json(conn, &id, false)?))
+        })
+        .await
 }
 
 /// The booking, which must belong to the facility.
@@ -988,11 +996,13 @@ async fn retrieve_appointment(
     user: AuthUser,
     Path((fid, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        ensure_member(conn, &fid, &user)?;
-        load_booking(conn, &fid, &id)?;
-        Ok(Json(booking_json(conn, &id, true)?))
-    })
+    care.db
+        .with(|conn| {
+            ensure_member(conn, &fid, &user)?;
+            load_booking(conn, &fid, &id)?;
+            Ok(Json(booking_json(conn, &id, true)?))
+        })
+        .await
 }
 
 async fn update_appointment(
@@ -1021,7 +1031,7 @@ async fn update_appointment(
             params![status, note, user.id, now_iso(), id],
         )?;
         Ok(Json(booking_json(conn, &id, true)?))
-    })
+    }).await
 }
 
 /// Cancels (or marks rescheduled / entered in error) and frees the slot.
@@ -1059,21 +1069,23 @@ async fn cancel(
     let Some(reason) = reason else {
         return Err(CareError::Internal("validated fields missing".into()));
     };
-    care.db.with(|conn| {
-        ensure_member(conn, &fid, &user)?;
-        let (status, slot) = load_booking(conn, &fid, &id)?;
-        require_write(&user)?;
-        if status == "in_consultation" {
-            return Err(CareError::Validation(
-                "Cannot cancel a booking that is in consultation".into(),
-            ));
-        }
-        if CANCELLED.contains(&status.as_str()) {
-            return Err(CareError::Validation("Booking is already cancelled".into()));
-        }
-        release(conn, &id, &slot, &reason, note.as_deref(), &user.id)?;
-        Ok(Json(booking_json(conn, &id, false)?))
-    })
+    care.db
+        .with(|conn| {
+            ensure_member(conn, &fid, &user)?;
+            let (status, slot) = load_booking(conn, &fid, &id)?;
+            require_write(&user)?;
+            if status == "in_consultation" {
+                return Err(CareError::Validation(
+                    "Cannot cancel a booking that is in consultation".into(),
+                ));
+            }
+            if CANCELLED.contains(&status.as_str()) {
+                return Err(CareError::Validation("Booking is already cancelled".into()));
+            }
+            release(conn, &id, &slot, &reason, note.as_deref(), &user.id)?;
+            Ok(Json(booking_json(conn, &id, false)?))
+        })
+        .await
 }
 
 async fn reschedule(
@@ -1092,48 +1104,50 @@ async fn reschedule(
     let (Some(new_slot), Some(new_note)) = (new_slot, new_note) else {
         return Err(CareError::Internal("validated fields missing".into()));
     };
-    care.db.with(|conn| {
-        ensure_member(conn, &fid, &user)?;
-        let (status, slot) = load_booking(conn, &fid, &id)?;
-        if !user.can("can_reschedule_booking") {
-            return Err(CareError::Forbidden(
-                "You do not have permission to reschedule bookings".into(),
-            ));
-        }
-        if CANCELLED.contains(&status.as_str())
-            || status == "in_consultation"
-            || status == "fulfilled"
-        {
-            return Err(CareError::Validation(
-                "Cannot reschedule this booking".into(),
-            ));
-        }
-        let patient_id: String = conn.query_row(
-            "SELECT patient_id FROM token_booking WHERE id = ?1",
-            params![id],
-            |r| r.get(0),
-        )?;
-        let in_facility: bool = conn.query_row(
-            "SELECT EXISTS(SELECT 1 FROM token_slot WHERE id = ?1 AND facility_id = ?2)",
-            params![new_slot, fid],
-            |r| r.get(0),
-        )?;
-        if !in_facility {
-            return Err(CareError::NotFound("TokenSlot"));
-        }
-        let tx = conn.transaction()?;
-        release(
-            &tx,
-            &id,
-            &slot,
-            "rescheduled",
-            previous_note.as_deref(),
-            &user.id,
-        )?;
-        let new_id = book(&tx, &new_slot, &patient_id, &new_note, &user.id)?;
-        tx.commit()?;
-        Ok(Json(booking_json(conn, &new_id, false)?))
-    })
+    care.db
+        .with(|conn| {
+            ensure_member(conn, &fid, &user)?;
+            let (status, slot) = load_booking(conn, &fid, &id)?;
+            if !user.can("can_reschedule_booking") {
+                return Err(CareError::Forbidden(
+                    "You do not have permission to reschedule bookings".into(),
+                ));
+            }
+            if CANCELLED.contains(&status.as_str())
+                || status == "in_consultation"
+                || status == "fulfilled"
+            {
+                return Err(CareError::Validation(
+                    "Cannot reschedule this booking".into(),
+                ));
+            }
+            let patient_id: String = conn.query_row(
+                "SELECT patient_id FROM token_booking WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
+            let in_facility: bool = conn.query_row(
+                "SELECT EXISTS(SELECT 1 FROM token_slot WHERE id = ?1 AND facility_id = ?2)",
+                params![new_slot, fid],
+                |r| r.get(0),
+            )?;
+            if !in_facility {
+                return Err(CareError::NotFound("TokenSlot"));
+            }
+            let tx = conn.savepoint()?;
+            release(
+                &tx,
+                &id,
+                &slot,
+                "rescheduled",
+                previous_note.as_deref(),
+                &user.id,
+            )?;
+            let new_id = book(&tx, &new_slot, &patient_id, &new_note, &user.id)?;
+            tx.commit()?;
+            Ok(Json(booking_json(conn, &new_id, false)?))
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1251,10 +1265,12 @@ async fn list_appointments(
     if p.resource_type.as_deref().is_none_or(str::is_empty) {
         return Err(CareError::Validation("Resource Type is required".into()));
     }
-    care.db.with(|conn| {
-        ensure_member(conn, &fid, &user)?;
-        Ok(Json(booking_page(conn, Some(&fid), None, &p)?))
-    })
+    care.db
+        .with(|conn| {
+            ensure_member(conn, &fid, &user)?;
+            Ok(Json(booking_page(conn, Some(&fid), None, &p)?))
+        })
+        .await
 }
 
 async fn patient_appointments(
@@ -1263,11 +1279,13 @@ async fn patient_appointments(
     Path(id): Path<String>,
     Query(mut p): Query<BookingParams>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        patient::load(conn, &id)?;
-        p.patient = None;
-        Ok(Json(booking_page(conn, None, Some(&id), &p)?))
-    })
+    care.db
+        .with(|conn| {
+            patient::load(conn, &id)?;
+            p.patient = None;
+            Ok(Json(booking_page(conn, None, Some(&id), &p)?))
+        })
+        .await
 }
 
 async fn available_users(
@@ -1292,5 +1310,5 @@ async fn available_users(
             .map(|u| user_spec(conn, u, false))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Json(json!({ "users": users })))
-    })
+    }).await
 }

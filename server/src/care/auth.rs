@@ -80,7 +80,7 @@ impl FromRequestParts<Care> for AuthUser {
                 is_superuser,
             })
             .ok_or(CareError::TokenNotValid)
-        })
+        }).await
     }
 }
 
@@ -139,27 +139,32 @@ async fn login(State(care): State<Care>, body: Bytes) -> Result<Json<Value>, Car
     let body = json_object(&body)?;
     let fields = required_strings(&body, &["username", "password"])?;
     let (username, password) = (&fields[0], &fields[1]);
-    let user: Option<(String, String)> = care.db.with(|conn| {
-        Ok(conn
-            .query_row(
-                "SELECT id, password_hash FROM user WHERE username = ?1 AND deleted = 0",
-                params![username],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
-    })?;
+    let user: Option<(String, String)> = care
+        .db
+        .with(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id, password_hash FROM user WHERE username = ?1 AND deleted = 0",
+                    params![username],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?)
+        })
+        .await?;
     // Hash even for an unknown user, so timing does not reveal which usernames exist.
     let (id, hash) = user.unwrap_or_else(|| (String::new(), password::hash("timing")));
     if !password::verify(password, &hash) || id.is_empty() {
         return Err(CareError::LoginFailed);
     }
-    care.db.with(|conn| {
-        conn.execute(
-            "UPDATE user SET last_login = ?1 WHERE id = ?2",
-            params![now_iso(), id],
-        )?;
-        Ok(())
-    })?;
+    care.db
+        .with(|conn| {
+            conn.execute(
+                "UPDATE user SET last_login = ?1 WHERE id = ?2",
+                params![now_iso(), id],
+            )?;
+            Ok(())
+        })
+        .await?;
     Ok(Json(token_pair(&care, &id)))
 }
 
@@ -170,12 +175,14 @@ async fn refresh(State(care): State<Care>, body: Bytes) -> Result<Json<Value>, C
         .jwt
         .verify(&token, TokenType::Refresh, now_secs())
         .map_err(|_| CareError::RefreshNotValid)?;
-    care.db.with(|conn| {
-        if is_revoked(conn, &claims.jti)? {
-            return Err(CareError::RefreshNotValid);
-        }
-        Ok(())
-    })?;
+    care.db
+        .with(|conn| {
+            if is_revoked(conn, &claims.jti)? {
+                return Err(CareError::RefreshNotValid);
+            }
+            Ok(())
+        })
+        .await?;
     // Refresh rotates, as CARE's simplejwt settings do; the old refresh stays valid until it expires.
     Ok(Json(token_pair(&care, &claims.user_id)))
 }
@@ -200,25 +207,27 @@ async fn logout(
 ) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
     let now = now_secs();
-    care.db.with(|conn| {
-        conn.execute(
-            "DELETE FROM revoked_token WHERE expires_at < ?1",
-            params![now],
-        )?;
-        for (field, kind) in [
-            ("access", TokenType::Access),
-            ("refresh", TokenType::Refresh),
-        ] {
-            if let Some(Value::String(token)) = body.get(field) {
-                if let Ok(claims) = care.jwt.verify(token, kind, now) {
-                    conn.execute(
-                        "INSERT OR IGNORE INTO revoked_token (jti, expires_at) VALUES (?1, ?2)",
-                        params![claims.jti, claims.exp],
-                    )?;
+    care.db
+        .with(|conn| {
+            conn.execute(
+                "DELETE FROM revoked_token WHERE expires_at < ?1",
+                params![now],
+            )?;
+            for (field, kind) in [
+                ("access", TokenType::Access),
+                ("refresh", TokenType::Refresh),
+            ] {
+                if let Some(Value::String(token)) = body.get(field) {
+                    if let Ok(claims) = care.jwt.verify(token, kind, now) {
+                        conn.execute(
+                            "INSERT OR IGNORE INTO revoked_token (jti, expires_at) VALUES (?1, ?2)",
+                            params![claims.jti, claims.exp],
+                        )?;
+                    }
                 }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        })
+        .await?;
     Ok(Json(json!({})))
 }

@@ -1,11 +1,16 @@
 //! The built-in backend's SQLite file: schema, connection and time helpers.
 
 use std::{
+    ops::{Deref, DerefMut},
     path::Path,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+    },
 };
 
 use rusqlite::Connection;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::error::CareError;
 
@@ -196,17 +201,136 @@ CREATE TABLE IF NOT EXISTS token_booking (
     modified_date TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS token_booking_patient ON token_booking(patient_id);
+CREATE TABLE IF NOT EXISTS valueset_preference (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL REFERENCES user(id),
+    slug TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    display TEXT NOT NULL,
+    created_date TEXT NOT NULL,
+    UNIQUE (user_id, slug, kind, code)
+);
+CREATE TABLE IF NOT EXISTS clinical (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    patient_id TEXT NOT NULL REFERENCES patient(id),
+    encounter_id TEXT REFERENCES encounter(id),
+    category TEXT,
+    data TEXT NOT NULL,
+    created_by_id TEXT REFERENCES user(id),
+    updated_by_id TEXT REFERENCES user(id),
+    deleted INTEGER NOT NULL DEFAULT 0,
+    created_date TEXT NOT NULL,
+    modified_date TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clinical_patient ON clinical(patient_id, kind);
+CREATE TABLE IF NOT EXISTS questionnaire_response (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    questionnaire_slug TEXT,
+    subject_id TEXT NOT NULL,
+    patient_id TEXT NOT NULL REFERENCES patient(id),
+    encounter_id TEXT REFERENCES encounter(id),
+    responses TEXT NOT NULL,
+    structured_responses TEXT NOT NULL,
+    structured_response_type TEXT,
+    created_by_id TEXT REFERENCES user(id),
+    updated_by_id TEXT REFERENCES user(id),
+    deleted INTEGER NOT NULL DEFAULT 0,
+    created_date TEXT NOT NULL,
+    modified_date TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS questionnaire_response_patient ON questionnaire_response(patient_id);
+CREATE TABLE IF NOT EXISTS idempotency_key (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_key_age ON idempotency_key(created_at);
 CREATE TABLE IF NOT EXISTS revoked_token (
     jti TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL
 );
 "#;
 
-/// One connection behind a mutex: SQLite serialises writers anyway, and every query here
-/// is short.
+/// The connection a handler works on: the shared one, or one held by an enclosing scope.
+type Conn = Box<dyn DerefMut<Target = Connection> + Send>;
+
+/// The connection itself, owned.
+struct Owned(Connection);
+
+impl Deref for Owned {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl DerefMut for Owned {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
+/// A connection held for a whole scope (a batch, an idempotent write) inside a savepoint.
+/// Dropped without `commit`, it rolls the savepoint back, so a panic or an early return
+/// never leaves half a scope applied or the connection inside an open transaction.
+struct Scoped {
+    guard: OwnedMutexGuard<Conn>,
+    savepoint: String,
+    done: Arc<AtomicBool>,
+}
+
+impl Deref for Scoped {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.guard
+    }
+}
+
+impl DerefMut for Scoped {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.guard
+    }
+}
+
+impl Drop for Scoped {
+    fn drop(&mut self) {
+        if !self.done.load(Ordering::SeqCst) {
+            let sp = &self.savepoint;
+            if let Err(e) = self
+                .guard
+                .execute_batch(&format!("ROLLBACK TO {sp}; RELEASE {sp}"))
+            {
+                tracing::error!("rolling back an abandoned scope failed: {e}");
+            }
+        }
+    }
+}
+
+static SAVEPOINTS: AtomicU64 = AtomicU64::new(0);
+
+/// One connection behind an async mutex: SQLite serialises writers anyway, and every query
+/// here is short. A scope (`begin`) holds the connection across several requests, which wait
+/// for it without blocking a worker thread.
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<Mutex<Conn>>,
+}
+
+/// A scope opened by [`Db::begin`]: requests run on [`Tx::db`] see and make changes that
+/// become permanent only on [`Tx::commit`].
+pub struct Tx {
+    db: Db,
+    savepoint: String,
+    done: Arc<AtomicBool>,
 }
 
 impl Db {
@@ -216,21 +340,88 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Self {
+        Ok(Self::wrap(Box::new(Owned(conn))))
+    }
+
+    fn wrap(conn: Conn) -> Self {
+        Self {
             conn: Arc::new(Mutex::new(conn)),
-        })
+        }
     }
 
     /// Runs `f` with the connection.
-    pub fn with<T>(
+    pub async fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, CareError>,
+    ) -> Result<T, CareError> {
+        let mut guard = self.conn.lock().await;
+        f(&mut guard)
+    }
+
+    /// Like [`Db::with`], for code that runs before the server does (opening, seeding).
+    pub fn with_blocking<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, CareError>,
     ) -> Result<T, CareError> {
         let mut guard = self
             .conn
-            .lock()
-            .map_err(|_| CareError::Internal("database lock poisoned".into()))?;
+            .try_lock()
+            .map_err(|_| CareError::Internal("database busy at start-up".into()))?;
         f(&mut guard)
+    }
+
+    /// Takes the connection for a scope: until the returned `Tx` is finished (and every
+    /// clone of its `db()` dropped), other users of this `Db` wait.
+    pub async fn begin(&self) -> Result<Tx, CareError> {
+        let guard = self.conn.clone().lock_owned().await;
+        let savepoint = format!("scope_{}", SAVEPOINTS.fetch_add(1, Ordering::Relaxed));
+        guard.execute_batch(&format!("SAVEPOINT {savepoint}"))?;
+        let done = Arc::new(AtomicBool::new(false));
+        let scoped = Scoped {
+            guard,
+            savepoint: savepoint.clone(),
+            done: done.clone(),
+        };
+        Ok(Tx {
+            db: Self::wrap(Box::new(scoped)),
+            savepoint,
+            done,
+        })
+    }
+}
+
+impl Tx {
+    /// The handle requests of this scope use.
+    pub fn db(&self) -> Db {
+        self.db.clone()
+    }
+
+    /// Undoes everything done in the scope so far; the scope stays open.
+    pub async fn undo(&self) -> Result<(), CareError> {
+        let sp = &self.savepoint;
+        self.db
+            .with(|conn| Ok(conn.execute_batch(&format!("ROLLBACK TO {sp}"))?))
+            .await
+    }
+
+    /// Keeps the scope's changes (a commit when the scope is the outermost).
+    pub async fn commit(self) -> Result<(), CareError> {
+        let sp = &self.savepoint;
+        self.db
+            .with(|conn| Ok(conn.execute_batch(&format!("RELEASE {sp}"))?))
+            .await?;
+        self.done.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Drops the scope's changes.
+    pub async fn rollback(self) -> Result<(), CareError> {
+        let sp = &self.savepoint;
+        self.db
+            .with(|conn| Ok(conn.execute_batch(&format!("ROLLBACK TO {sp}; RELEASE {sp}"))?))
+            .await?;
+        self.done.store(true, Ordering::SeqCst);
+        Ok(())
     }
 }
 

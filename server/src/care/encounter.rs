@@ -375,7 +375,7 @@ async fn create(
                 "You do not have permission to create encounter".into(),
             ));
         }
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let placeholders = COMPLETED
             .iter()
             .map(|s| format!("'{s}'"))
@@ -450,7 +450,7 @@ async fn create(
         tx.commit()?;
         let row = load(conn, &id)?;
         Ok(Json(encounter_json(conn, &row, Some(&[]))?))
-    })
+    }).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -479,100 +479,102 @@ async fn list(
     let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
     let patient_filter = nonempty(&p.patient);
     let facility_filter = nonempty(&p.facility);
-    care.db.with(|conn| {
-        let mut filter = String::from(" WHERE e.deleted = 0");
-        let mut args: Vec<String> = Vec::new();
-        if let Some(pid) = &patient_filter {
-            patient::load(conn, pid)?;
-            args.push(pid.clone());
-            filter += &format!(" AND e.patient_id = ?{}", args.len());
-        } else if let Some(fid) = &facility_filter {
-            super::facility::ensure_member(conn, fid, &user)?;
-        } else {
-            return Err(CareError::Forbidden("Cannot access encounters".into()));
-        }
-        if let Some(fid) = &facility_filter {
-            args.push(fid.clone());
-            filter += &format!(" AND e.facility_id = ?{}", args.len());
-        }
-        if let Some(statuses) = nonempty(&p.status) {
-            let mut marks = Vec::new();
-            for s in statuses.split(',').filter(|s| !s.is_empty()) {
-                args.push(s.to_string());
-                marks.push(format!("?{}", args.len()));
+    care.db
+        .with(|conn| {
+            let mut filter = String::from(" WHERE e.deleted = 0");
+            let mut args: Vec<String> = Vec::new();
+            if let Some(pid) = &patient_filter {
+                patient::load(conn, pid)?;
+                args.push(pid.clone());
+                filter += &format!(" AND e.patient_id = ?{}", args.len());
+            } else if let Some(fid) = &facility_filter {
+                super::facility::ensure_member(conn, fid, &user)?;
+            } else {
+                return Err(CareError::Forbidden("Cannot access encounters".into()));
             }
-            if !marks.is_empty() {
-                filter += &format!(" AND e.status IN ({})", marks.join(","));
+            if let Some(fid) = &facility_filter {
+                args.push(fid.clone());
+                filter += &format!(" AND e.facility_id = ?{}", args.len());
             }
-        }
-        for (column, value) in [
-            ("e.encounter_class", nonempty(&p.encounter_class)),
-            ("e.priority", nonempty(&p.priority)),
-        ] {
-            if let Some(v) = value {
-                args.push(v.to_lowercase());
-                filter += &format!(" AND lower({column}) = ?{}", args.len());
+            if let Some(statuses) = nonempty(&p.status) {
+                let mut marks = Vec::new();
+                for s in statuses.split(',').filter(|s| !s.is_empty()) {
+                    args.push(s.to_string());
+                    marks.push(format!("?{}", args.len()));
+                }
+                if !marks.is_empty() {
+                    filter += &format!(" AND e.status IN ({})", marks.join(","));
+                }
             }
-        }
-        for (column, value) in [
-            ("e.external_identifier", nonempty(&p.external_identifier)),
-            ("pt.phone_number", nonempty(&p.phone_number)),
-            ("pt.name", nonempty(&p.name)),
-        ] {
-            if let Some(v) = value {
-                args.push(format!("%{}%", escape_like(&v.to_lowercase())));
-                filter += &format!(" AND lower({column}) LIKE ?{} ESCAPE '\\'", args.len());
+            for (column, value) in [
+                ("e.encounter_class", nonempty(&p.encounter_class)),
+                ("e.priority", nonempty(&p.priority)),
+            ] {
+                if let Some(v) = value {
+                    args.push(v.to_lowercase());
+                    filter += &format!(" AND lower({column}) = ?{}", args.len());
+                }
             }
-        }
-        let completed = COMPLETED
-            .iter()
-            .map(|s| format!("'{s}'"))
-            .collect::<Vec<_>>()
-            .join(",");
-        match p.live.as_deref().map(str::to_lowercase).as_deref() {
-            Some("true") => filter += &format!(" AND e.status IN ({completed})"),
-            Some("false") => filter += &format!(" AND e.status NOT IN ({completed})"),
-            _ => {}
-        }
-        if let Some(after) = nonempty(&p.created_date_after) {
-            args.push(after);
-            filter += &format!(" AND e.created_date >= ?{}", args.len());
-        }
-        if let Some(before) = nonempty(&p.created_date_before) {
-            args.push(before);
-            filter += &format!(" AND e.created_date <= ?{}", args.len());
-        }
-        let order = match p.ordering.as_deref() {
-            Some("created_date") => "e.created_date ASC, e.seq ASC",
-            Some("modified_date") => "e.modified_date ASC, e.seq ASC",
-            Some("-modified_date") => "e.modified_date DESC, e.seq DESC",
-            _ => "e.created_date DESC, e.seq DESC",
-        };
-        let from = " FROM encounter e JOIN patient pt ON pt.id = e.patient_id";
-        let count: i64 = conn.query_row(
-            &format!("SELECT COUNT(*){from}{filter}"),
-            rusqlite::params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?;
-        let cols = COLUMNS
-            .split(", ")
-            .map(|c| format!("e.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let rows: Vec<Row> = conn
-            .prepare(&format!(
-                "SELECT {cols}{from}{filter} ORDER BY {order} LIMIT {} OFFSET {}",
-                p.page.limit(),
-                p.page.offset()
-            ))?
-            .query_map(rusqlite::params_from_iter(args.iter()), read_row)?
-            .collect::<Result<_, _>>()?;
-        let results = rows
-            .iter()
-            .map(|r| encounter_json(conn, r, None))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Json(json!({ "count": count, "results": results })))
-    })
+            for (column, value) in [
+                ("e.external_identifier", nonempty(&p.external_identifier)),
+                ("pt.phone_number", nonempty(&p.phone_number)),
+                ("pt.name", nonempty(&p.name)),
+            ] {
+                if let Some(v) = value {
+                    args.push(format!("%{}%", escape_like(&v.to_lowercase())));
+                    filter += &format!(" AND lower({column}) LIKE ?{} ESCAPE '\\'", args.len());
+                }
+            }
+            let completed = COMPLETED
+                .iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(",");
+            match p.live.as_deref().map(str::to_lowercase).as_deref() {
+                Some("true") => filter += &format!(" AND e.status IN ({completed})"),
+                Some("false") => filter += &format!(" AND e.status NOT IN ({completed})"),
+                _ => {}
+            }
+            if let Some(after) = nonempty(&p.created_date_after) {
+                args.push(after);
+                filter += &format!(" AND e.created_date >= ?{}", args.len());
+            }
+            if let Some(before) = nonempty(&p.created_date_before) {
+                args.push(before);
+                filter += &format!(" AND e.created_date <= ?{}", args.len());
+            }
+            let order = match p.ordering.as_deref() {
+                Some("created_date") => "e.created_date ASC, e.seq ASC",
+                Some("modified_date") => "e.modified_date ASC, e.seq ASC",
+                Some("-modified_date") => "e.modified_date DESC, e.seq DESC",
+                _ => "e.created_date DESC, e.seq DESC",
+            };
+            let from = " FROM encounter e JOIN patient pt ON pt.id = e.patient_id";
+            let count: i64 = conn.query_row(
+                &format!("SELECT COUNT(*){from}{filter}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let cols = COLUMNS
+                .split(", ")
+                .map(|c| format!("e.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let rows: Vec<Row> = conn
+                .prepare(&format!(
+                    "SELECT {cols}{from}{filter} ORDER BY {order} LIMIT {} OFFSET {}",
+                    p.page.limit(),
+                    p.page.offset()
+                ))?
+                .query_map(rusqlite::params_from_iter(args.iter()), read_row)?
+                .collect::<Result<_, _>>()?;
+            let results = rows
+                .iter()
+                .map(|r| encounter_json(conn, r, None))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Json(json!({ "count": count, "results": results })))
+        })
+        .await
 }
 
 async fn retrieve(
@@ -580,14 +582,16 @@ async fn retrieve(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        let row = load(conn, &id)?;
-        Ok(Json(encounter_json(
-            conn,
-            &row,
-            Some(&encounter_permissions(user.role)),
-        )?))
-    })
+    care.db
+        .with(|conn| {
+            let row = load(conn, &id)?;
+            Ok(Json(encounter_json(
+                conn,
+                &row,
+                Some(&encounter_permissions(user.role)),
+            )?))
+        })
+        .await
 }
 
 async fn update(
@@ -597,46 +601,47 @@ async fn update(
     body: Bytes,
 ) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
-    care.db.with(|conn| {
-        let row = load(conn, &id)?;
-        let mut c = Checker::new(&body);
-        let status = c.req_enum("status", STATUSES);
-        let class = c.req_enum("encounter_class", CLASSES);
-        let priority = c.req_enum("priority", PRIORITIES);
-        let period = parse_period(&mut c);
-        let hospitalization = parse_hospitalization(&mut c);
-        let external_identifier = c.opt_str("external_identifier", None);
-        let advice = c.opt_str("discharge_summary_advice", None);
-        c.finish()?;
-        let (Some(status), Some(class), Some(priority)) = (status, class, priority) else {
-            return Err(CareError::Internal("validated fields missing".into()));
-        };
-        if !user.can("can_write_encounter") {
-            return Err(CareError::Forbidden(
-                "You do not have permission to update encounter".into(),
-            ));
-        }
-        let status_history = if status != row.status {
-            push_history(&row.status_history, &status)
-        } else {
-            row.status_history.clone()
-        };
-        let class_history = if class != row.encounter_class {
-            push_history(&row.encounter_class_history, &class)
-        } else {
-            row.encounter_class_history.clone()
-        };
-        let keep = |f: Field<Value>, old: &str| match f {
-            Field::Set(v) => v.to_string(),
-            Field::Null => "{}".to_string(),
-            Field::Absent => old.to_string(),
-        };
-        let keep_str = |f: Field<String>, old: &Option<String>| match f {
-            Field::Set(v) => Some(v),
-            Field::Null => None,
-            Field::Absent => old.clone(),
-        };
-        conn.execute(
+    care.db
+        .with(|conn| {
+            let row = load(conn, &id)?;
+            let mut c = Checker::new(&body);
+            let status = c.req_enum("status", STATUSES);
+            let class = c.req_enum("encounter_class", CLASSES);
+            let priority = c.req_enum("priority", PRIORITIES);
+            let period = parse_period(&mut c);
+            let hospitalization = parse_hospitalization(&mut c);
+            let external_identifier = c.opt_str("external_identifier", None);
+            let advice = c.opt_str("discharge_summary_advice", None);
+            c.finish()?;
+            let (Some(status), Some(class), Some(priority)) = (status, class, priority) else {
+                return Err(CareError::Internal("validated fields missing".into()));
+            };
+            if !user.can("can_write_encounter") {
+                return Err(CareError::Forbidden(
+                    "You do not have permission to update encounter".into(),
+                ));
+            }
+            let status_history = if status != row.status {
+                push_history(&row.status_history, &status)
+            } else {
+                row.status_history.clone()
+            };
+            let class_history = if class != row.encounter_class {
+                push_history(&row.encounter_class_history, &class)
+            } else {
+                row.encounter_class_history.clone()
+            };
+            let keep = |f: Field<Value>, old: &str| match f {
+                Field::Set(v) => v.to_string(),
+                Field::Null => "{}".to_string(),
+                Field::Absent => old.to_string(),
+            };
+            let keep_str = |f: Field<String>, old: &Option<String>| match f {
+                Field::Set(v) => Some(v),
+                Field::Null => None,
+                Field::Absent => old.clone(),
+            };
+            conn.execute(
             "UPDATE encounter SET status = ?1, encounter_class = ?2, priority = ?3, period = ?4,
                  hospitalization = ?5, external_identifier = ?6, discharge_summary_advice = ?7,
                  status_history = ?8, encounter_class_history = ?9, updated_by_id = ?10,
@@ -657,9 +662,10 @@ async fn update(
                 id
             ],
         )?;
-        let row = load(conn, &id)?;
-        Ok(Json(encounter_json(conn, &row, Some(&[]))?))
-    })
+            let row = load(conn, &id)?;
+            Ok(Json(encounter_json(conn, &row, Some(&[]))?))
+        })
+        .await
 }
 
 async fn organizations(
@@ -667,10 +673,12 @@ async fn organizations(
     _user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        load(conn, &id)?;
-        Ok(Json(json!({ "results": organizations_of(conn, &id)? })))
-    })
+    care.db
+        .with(|conn| {
+            load(conn, &id)?;
+            Ok(Json(json!({ "results": organizations_of(conn, &id)? })))
+        })
+        .await
 }
 
 /// The `{"organization": uuid}` body of organizations_add/remove, checked against the
@@ -723,7 +731,7 @@ async fn organizations_add(
             return Err(CareError::Validation("Organization already exists".into()));
         }
         Ok(Json(facility_org_json(conn, &org)?))
-    })
+    }).await
 }
 
 async fn organizations_remove(
@@ -733,23 +741,25 @@ async fn organizations_remove(
     body: Bytes,
 ) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
-    care.db.with(|conn| {
-        let row = load(conn, &id)?;
-        if !user.can("can_write_encounter") {
-            return Err(CareError::Forbidden(
-                "You do not have permission to update encounter".into(),
-            ));
-        }
-        let org = organization_arg(conn, &row, &body)?;
-        let removed = conn.execute(
+    care.db
+        .with(|conn| {
+            let row = load(conn, &id)?;
+            if !user.can("can_write_encounter") {
+                return Err(CareError::Forbidden(
+                    "You do not have permission to update encounter".into(),
+                ));
+            }
+            let org = organization_arg(conn, &row, &body)?;
+            let removed = conn.execute(
             "DELETE FROM encounter_organization WHERE encounter_id = ?1 AND organization_id = ?2",
             params![id, org],
         )?;
-        if removed == 0 {
-            return Err(CareError::Validation("Organization does not exist".into()));
-        }
-        Ok(Json(json!({})))
-    })
+            if removed == 0 {
+                return Err(CareError::Validation("Organization does not exist".into()));
+            }
+            Ok(Json(json!({})))
+        })
+        .await
 }
 
 /// The EncounterList of the encounter started from a booking, or `{}` (a booking's

@@ -100,40 +100,43 @@ async fn list(
     Path(facility_id): Path<String>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        ensure_member(conn, &facility_id, &user)?;
-        let mut sql = String::from("SELECT id FROM facility_organization WHERE facility_id = ?1");
-        let mut args: Vec<String> = vec![facility_id.clone()];
-        match p.parent.as_deref() {
-            None => {}
-            Some("") => sql += " AND parent_id IS NULL",
-            Some(parent) => {
-                args.push(parent.to_string());
-                sql += &format!(" AND parent_id = ?{}", args.len());
+    care.db
+        .with(|conn| {
+            ensure_member(conn, &facility_id, &user)?;
+            let mut sql =
+                String::from("SELECT id FROM facility_organization WHERE facility_id = ?1");
+            let mut args: Vec<String> = vec![facility_id.clone()];
+            match p.parent.as_deref() {
+                None => {}
+                Some("") => sql += " AND parent_id IS NULL",
+                Some(parent) => {
+                    args.push(parent.to_string());
+                    sql += &format!(" AND parent_id = ?{}", args.len());
+                }
             }
-        }
-        if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
-            args.push(format!("%{}%", escape_like(&name.to_lowercase())));
-            sql += &format!(" AND lower(name) LIKE ?{} ESCAPE '\\'", args.len());
-        }
-        if let Some(t) = p.org_type.as_deref().filter(|n| !n.is_empty()) {
-            args.push(t.to_string());
-            sql += &format!(" AND org_type = ?{}", args.len());
-        }
-        sql += " ORDER BY name";
-        let ids: Vec<String> = conn
-            .prepare(&sql)?
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let count = ids.len();
-        let results = p
-            .page
-            .slice(ids)
-            .iter()
-            .map(|id| facility_org_json(conn, id))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Json(json!({ "count": count, "results": results })))
-    })
+            if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
+                args.push(format!("%{}%", escape_like(&name.to_lowercase())));
+                sql += &format!(" AND lower(name) LIKE ?{} ESCAPE '\\'", args.len());
+            }
+            if let Some(t) = p.org_type.as_deref().filter(|n| !n.is_empty()) {
+                args.push(t.to_string());
+                sql += &format!(" AND org_type = ?{}", args.len());
+            }
+            sql += " ORDER BY name";
+            let ids: Vec<String> = conn
+                .prepare(&sql)?
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let count = ids.len();
+            let results = p
+                .page
+                .slice(ids)
+                .iter()
+                .map(|id| facility_org_json(conn, id))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Json(json!({ "count": count, "results": results })))
+        })
+        .await
 }
 
 async fn retrieve(
@@ -141,18 +144,20 @@ async fn retrieve(
     user: AuthUser,
     Path((facility_id, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        ensure_member(conn, &facility_id, &user)?;
-        let in_facility: bool = conn.query_row(
+    care.db
+        .with(|conn| {
+            ensure_member(conn, &facility_id, &user)?;
+            let in_facility: bool = conn.query_row(
             "SELECT EXISTS(SELECT 1 FROM facility_organization WHERE id = ?1 AND facility_id = ?2)",
             params![id, facility_id],
             |r| r.get(0),
         )?;
-        if !in_facility {
-            return Err(CareError::NotFound("FacilityOrganization"));
-        }
-        let mut org = facility_org_json(conn, &id)?;
-        org["permissions"] = json!(user.role.permissions());
-        Ok(Json(org))
-    })
+            if !in_facility {
+                return Err(CareError::NotFound("FacilityOrganization"));
+            }
+            let mut org = facility_org_json(conn, &id)?;
+            org["permissions"] = json!(user.role.permissions());
+            Ok(Json(org))
+        })
+        .await
 }

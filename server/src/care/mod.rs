@@ -3,32 +3,39 @@
 
 pub mod appointment;
 pub mod auth;
+pub mod batch;
+pub mod clinical;
 pub mod db;
 pub mod encounter;
 pub mod error;
 pub mod facility;
 pub mod facility_org;
+pub mod idempotency;
 pub mod jwt;
 pub mod organization;
 pub mod pagination;
 pub mod password;
 pub mod patient;
 pub mod permissions;
+pub mod questionnaire;
+pub mod resource;
 pub mod role;
 pub mod seed;
 pub mod users;
 pub mod validate;
+pub mod valueset;
 
 use std::path::Path;
 
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     http::{header, Method, StatusCode},
     response::{IntoResponse, Response},
     Json, Router,
 };
 use base64::Engine;
 use rusqlite::params;
+use tower::ServiceExt;
 
 pub use error::CareError;
 
@@ -53,7 +60,7 @@ impl Care {
     pub fn open(path: &Path) -> Result<Self, CareInitError> {
         let db =
             db::Db::open(path).map_err(|e| CareInitError::Open(path.display().to_string(), e))?;
-        let secret = db.with(|conn| {
+        let secret = db.with_blocking(|conn| {
             seed::seed_if_empty(conn)?;
             let existing: Option<String> = conn
                 .query_row("SELECT value FROM meta WHERE key = 'jwt_secret'", [], |r| {
@@ -80,7 +87,8 @@ impl Care {
     }
 }
 
-pub fn router() -> Router<Care> {
+/// Every endpoint of the built-in backend, without fallbacks.
+fn routes() -> Router<Care> {
     Router::new()
         .merge(auth::router())
         .merge(users::router())
@@ -91,12 +99,39 @@ pub fn router() -> Router<Care> {
         .merge(facility_org::router())
         .merge(appointment::router())
         .merge(role::router())
+        .merge(valueset::router())
+        .merge(clinical::router())
+        .merge(questionnaire::router())
+        .merge(resource::router())
+        .merge(batch::router())
+}
+
+/// The endpoints served on one `Care` (the shared database, or a scope of it).
+pub(crate) fn app(care: Care) -> Router {
+    routes()
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .with_state(care)
+}
+
+/// The built-in backend. Every request goes through `dispatch`, which applies writes that
+/// carry an `Idempotency-Key` exactly once and hands everything else to the endpoints.
+pub fn router() -> Router<Care> {
+    Router::new().fallback(dispatch)
+}
+
+async fn dispatch(State(care): State<Care>, req: Request) -> Response {
+    if let Some(key) = idempotency::key_of(&req) {
+        return idempotency::handle(care, key, req).await;
+    }
+    match app(care).oneshot(req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    }
 }
 
 /// DRF's 405 body for a known route and a method it does not take.
-async fn method_not_allowed(method: Method) -> Response {
+pub(crate) async fn method_not_allowed(method: Method) -> Response {
     (
         StatusCode::METHOD_NOT_ALLOWED,
         Json(serde_json::json!({ "detail": format!("Method \"{method}\" not allowed.") })),

@@ -99,47 +99,49 @@ async fn list(
     _user: AuthUser,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        let mut sql = format!("SELECT {COLUMNS} FROM organization WHERE 1=1");
-        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-        if let Some(t) = p.org_type.as_deref().filter(|t| !t.is_empty()) {
-            args.push(Box::new(t.to_string()));
-            sql += &format!(" AND org_type = ?{}", args.len());
-        }
-        match p.parent.as_deref() {
-            None => {}
-            Some("") => sql += " AND parent_id IS NULL",
-            Some(parent) => {
-                args.push(Box::new(parent.to_string()));
-                sql += &format!(" AND parent_id = ?{}", args.len());
+    care.db
+        .with(|conn| {
+            let mut sql = format!("SELECT {COLUMNS} FROM organization WHERE 1=1");
+            let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+            if let Some(t) = p.org_type.as_deref().filter(|t| !t.is_empty()) {
+                args.push(Box::new(t.to_string()));
+                sql += &format!(" AND org_type = ?{}", args.len());
             }
-        }
-        if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
-            args.push(Box::new(format!("%{}%", name.to_lowercase())));
-            sql += &format!(" AND lower(name) LIKE ?{}", args.len());
-        }
-        if let Some(level) = p.level_cache {
-            args.push(Box::new(level));
-            sql += &format!(" AND level_cache = ?{}", args.len());
-        }
-        sql += " ORDER BY name";
-        let rows: Vec<Row> = {
-            let mut stmt = conn.prepare(&sql)?;
-            let mapped = stmt.query_map(
-                rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
-                read_row,
-            )?;
-            mapped.collect::<Result<_, _>>()?
-        };
-        let count = rows.len();
-        let results = p
-            .page
-            .slice(rows)
-            .into_iter()
-            .map(|r| to_json(conn, r))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Json(json!({ "count": count, "results": results })))
-    })
+            match p.parent.as_deref() {
+                None => {}
+                Some("") => sql += " AND parent_id IS NULL",
+                Some(parent) => {
+                    args.push(Box::new(parent.to_string()));
+                    sql += &format!(" AND parent_id = ?{}", args.len());
+                }
+            }
+            if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
+                args.push(Box::new(format!("%{}%", name.to_lowercase())));
+                sql += &format!(" AND lower(name) LIKE ?{}", args.len());
+            }
+            if let Some(level) = p.level_cache {
+                args.push(Box::new(level));
+                sql += &format!(" AND level_cache = ?{}", args.len());
+            }
+            sql += " ORDER BY name";
+            let rows: Vec<Row> = {
+                let mut stmt = conn.prepare(&sql)?;
+                let mapped = stmt.query_map(
+                    rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
+                    read_row,
+                )?;
+                mapped.collect::<Result<_, _>>()?
+            };
+            let count = rows.len();
+            let results = p
+                .page
+                .slice(rows)
+                .into_iter()
+                .map(|r| to_json(conn, r))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Json(json!({ "count": count, "results": results })))
+        })
+        .await
 }
 
 async fn retrieve(
@@ -147,9 +149,11 @@ async fn retrieve(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        let mut org = org_json(conn, &id)?;
-        org["permissions"] = json!(user.role.permissions());
-        Ok(Json(org))
-    })
+    care.db
+        .with(|conn| {
+            let mut org = org_json(conn, &id)?;
+            org["permissions"] = json!(user.role.permissions());
+            Ok(Json(org))
+        })
+        .await
 }

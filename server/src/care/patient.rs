@@ -404,22 +404,23 @@ async fn create(
     body: Bytes,
 ) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
-    care.db.with(|conn| {
-        let input = parse_input(conn, &body, true)?;
-        if !user.can("can_create_patient") {
-            return Err(CareError::Forbidden("Cannot create patient".into()));
-        }
-        let id = uuid::Uuid::new_v4().to_string();
-        let now = now_iso();
-        let (date_of_birth, year_of_birth) = match (&input.age, &input.date_of_birth) {
-            (Field::Set(age), _) if *age != 0 => (None, Some(current_year() - age)),
-            (_, Field::Set(dob)) => {
-                use chrono::Datelike;
-                (Some(dob.to_string()), Some(i64::from(dob.year())))
+    care.db
+        .with(|conn| {
+            let input = parse_input(conn, &body, true)?;
+            if !user.can("can_create_patient") {
+                return Err(CareError::Forbidden("Cannot create patient".into()));
             }
-            _ => (None, None),
-        };
-        conn.execute(
+            let id = uuid::Uuid::new_v4().to_string();
+            let now = now_iso();
+            let (date_of_birth, year_of_birth) = match (&input.age, &input.date_of_birth) {
+                (Field::Set(age), _) if *age != 0 => (None, Some(current_year() - age)),
+                (_, Field::Set(dob)) => {
+                    use chrono::Datelike;
+                    (Some(dob.to_string()), Some(i64::from(dob.year())))
+                }
+                _ => (None, None),
+            };
+            conn.execute(
             "INSERT INTO patient (id, name, gender, phone_number, emergency_phone_number, address,
                  permanent_address, pincode, deceased_datetime, blood_group, date_of_birth,
                  year_of_birth, geo_organization_id, created_by_id, updated_by_id, created_date,
@@ -443,9 +444,10 @@ async fn create(
                 now
             ],
         )?;
-        let row = load(conn, &id)?;
-        Ok(Json(retrieve_json(conn, &row, &[])?))
-    })
+            let row = load(conn, &id)?;
+            Ok(Json(retrieve_json(conn, &row, &[])?))
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -460,14 +462,16 @@ async fn retrieve(
     Path(id): Path<String>,
     Query(_p): Query<RetrieveParams>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        let row = load(conn, &id)?;
-        Ok(Json(retrieve_json(
-            conn,
-            &row,
-            &patient_permissions(user.role),
-        )?))
-    })
+    care.db
+        .with(|conn| {
+            let row = load(conn, &id)?;
+            Ok(Json(retrieve_json(
+                conn,
+                &row,
+                &patient_permissions(user.role),
+            )?))
+        })
+        .await
 }
 
 /// Sets a nullable column from an optional field: absent leaves it, null clears it.
@@ -497,99 +501,101 @@ async fn update(
     body: Bytes,
 ) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
-    care.db.with(|conn| {
-        load(conn, &id)?;
-        let input = parse_input(conn, &body, false)?;
-        if !user.can("can_write_patient") {
-            // Sic: CARE's message for a denied update.
-            return Err(CareError::Forbidden("Cannot Create Patient".into()));
-        }
-        let mut sets: Vec<String> = Vec::new();
-        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-        // Required columns cannot be nulled: a null there is ignored.
-        for (column, field) in [
-            ("name", input.name),
-            ("gender", input.gender),
-            ("phone_number", input.phone_number),
-            ("geo_organization_id", input.geo_organization),
-        ] {
-            if let Field::Set(v) = field {
-                set_clause(&mut sets, &mut args, column, Field::Set(v));
+    care.db
+        .with(|conn| {
+            load(conn, &id)?;
+            let input = parse_input(conn, &body, false)?;
+            if !user.can("can_write_patient") {
+                // Sic: CARE's message for a denied update.
+                return Err(CareError::Forbidden("Cannot Create Patient".into()));
             }
-        }
-        set_clause(
-            &mut sets,
-            &mut args,
-            "emergency_phone_number",
-            input.emergency_phone_number,
-        );
-        set_clause(&mut sets, &mut args, "address", input.address);
-        set_clause(
-            &mut sets,
-            &mut args,
-            "permanent_address",
-            input.permanent_address,
-        );
-        // CARE clears the pincode when an update omits it (sample patient_update_partial_put).
-        let pincode = match input.pincode {
-            Field::Absent => Field::Null,
-            other => other,
-        };
-        set_clause(&mut sets, &mut args, "pincode", pincode);
-        set_clause(
-            &mut sets,
-            &mut args,
-            "deceased_datetime",
-            input.deceased_datetime,
-        );
-        set_clause(&mut sets, &mut args, "blood_group", input.blood_group);
-        match (input.age, input.date_of_birth) {
-            (Field::Set(age), _) => {
-                set_clause(&mut sets, &mut args, "date_of_birth", Field::<String>::Null);
-                set_clause(
-                    &mut sets,
-                    &mut args,
-                    "year_of_birth",
-                    Field::Set(current_year() - age),
-                );
+            let mut sets: Vec<String> = Vec::new();
+            let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+            // Required columns cannot be nulled: a null there is ignored.
+            for (column, field) in [
+                ("name", input.name),
+                ("gender", input.gender),
+                ("phone_number", input.phone_number),
+                ("geo_organization_id", input.geo_organization),
+            ] {
+                if let Field::Set(v) = field {
+                    set_clause(&mut sets, &mut args, column, Field::Set(v));
+                }
             }
-            (_, Field::Set(dob)) => {
-                use chrono::Datelike;
-                set_clause(
-                    &mut sets,
-                    &mut args,
-                    "date_of_birth",
-                    Field::Set(dob.to_string()),
-                );
-                set_clause(
-                    &mut sets,
-                    &mut args,
-                    "year_of_birth",
-                    Field::Set(i64::from(dob.year())),
-                );
+            set_clause(
+                &mut sets,
+                &mut args,
+                "emergency_phone_number",
+                input.emergency_phone_number,
+            );
+            set_clause(&mut sets, &mut args, "address", input.address);
+            set_clause(
+                &mut sets,
+                &mut args,
+                "permanent_address",
+                input.permanent_address,
+            );
+            // CARE clears the pincode when an update omits it (sample patient_update_partial_put).
+            let pincode = match input.pincode {
+                Field::Absent => Field::Null,
+                other => other,
+            };
+            set_clause(&mut sets, &mut args, "pincode", pincode);
+            set_clause(
+                &mut sets,
+                &mut args,
+                "deceased_datetime",
+                input.deceased_datetime,
+            );
+            set_clause(&mut sets, &mut args, "blood_group", input.blood_group);
+            match (input.age, input.date_of_birth) {
+                (Field::Set(age), _) => {
+                    set_clause(&mut sets, &mut args, "date_of_birth", Field::<String>::Null);
+                    set_clause(
+                        &mut sets,
+                        &mut args,
+                        "year_of_birth",
+                        Field::Set(current_year() - age),
+                    );
+                }
+                (_, Field::Set(dob)) => {
+                    use chrono::Datelike;
+                    set_clause(
+                        &mut sets,
+                        &mut args,
+                        "date_of_birth",
+                        Field::Set(dob.to_string()),
+                    );
+                    set_clause(
+                        &mut sets,
+                        &mut args,
+                        "year_of_birth",
+                        Field::Set(i64::from(dob.year())),
+                    );
+                }
+                _ => {}
             }
-            _ => {}
-        }
-        set_clause(
-            &mut sets,
-            &mut args,
-            "updated_by_id",
-            Field::Set(user.id.clone()),
-        );
-        set_clause(&mut sets, &mut args, "modified_date", Field::Set(now_iso()));
-        args.push(Box::new(id.clone()));
-        let sql = format!(
-            "UPDATE patient SET {} WHERE id = ?{}",
-            sets.join(", "),
-            args.len()
-        );
-        conn.execute(
-            &sql,
-            rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
-        )?;
-        let row = load(conn, &id)?;
-        Ok(Json(retrieve_json(conn, &row, &[])?))
-    })
+            set_clause(
+                &mut sets,
+                &mut args,
+                "updated_by_id",
+                Field::Set(user.id.clone()),
+            );
+            set_clause(&mut sets, &mut args, "modified_date", Field::Set(now_iso()));
+            args.push(Box::new(id.clone()));
+            let sql = format!(
+                "UPDATE patient SET {} WHERE id = ?{}",
+                sets.join(", "),
+                args.len()
+            );
+            conn.execute(
+                &sql,
+                rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
+            )?;
+            let row = load(conn, &id)?;
+            Ok(Json(retrieve_json(conn, &row, &[])?))
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -650,7 +656,7 @@ async fn list(
             .collect::<Result<_, _>>()?;
         let results: Vec<Value> = rows.iter().map(list_json).collect();
         Ok(Json(json!({ "count": count, "results": results })))
-    })
+    }).await
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
@@ -712,52 +718,54 @@ async fn search(
         _ => 100,
     };
     c.finish()?;
-    care.db.with(|conn| {
-        if let Some(phone) = phone.filter(|p| !p.is_empty()) {
-            let rows = patients_by_phone(conn, &phone, page_size)?;
-            return Ok(Json(json!({
-                "partial": true,
-                "results": rows.iter().map(partial_json).collect::<Vec<_>>()
-            })));
-        }
-        let Some(config) = config else {
-            return Err(CareError::Validation(
-                "Either phone number or config is required".into(),
-            ));
-        };
-        let value = value.unwrap_or_default();
-        match config.as_str() {
-            PHONE_CONFIG_ID => {
-                let rows = patients_by_phone(conn, &value, page_size)?;
-                Ok(Json(json!({
+    care.db
+        .with(|conn| {
+            if let Some(phone) = phone.filter(|p| !p.is_empty()) {
+                let rows = patients_by_phone(conn, &phone, page_size)?;
+                return Ok(Json(json!({
                     "partial": true,
                     "results": rows.iter().map(partial_json).collect::<Vec<_>>()
-                })))
+                })));
             }
-            NAME_CONFIG_ID => {
-                // The name config allows partial (substring) search and returns full patients.
-                let rows: Vec<PatientRow> = conn
-                    .prepare(&format!(
-                        "SELECT {COLUMNS} FROM patient WHERE lower(name) LIKE ?1 ESCAPE '\\'
+            let Some(config) = config else {
+                return Err(CareError::Validation(
+                    "Either phone number or config is required".into(),
+                ));
+            };
+            let value = value.unwrap_or_default();
+            match config.as_str() {
+                PHONE_CONFIG_ID => {
+                    let rows = patients_by_phone(conn, &value, page_size)?;
+                    Ok(Json(json!({
+                        "partial": true,
+                        "results": rows.iter().map(partial_json).collect::<Vec<_>>()
+                    })))
+                }
+                NAME_CONFIG_ID => {
+                    // The name config allows partial (substring) search and returns full patients.
+                    let rows: Vec<PatientRow> = conn
+                        .prepare(&format!(
+                            "SELECT {COLUMNS} FROM patient WHERE lower(name) LIKE ?1 ESCAPE '\\'
                          AND deleted = 0 ORDER BY created_date DESC, seq DESC LIMIT ?2"
-                    ))?
-                    .query_map(
-                        params![
-                            format!("%{}%", escape_like(&value.to_lowercase())),
-                            page_size
-                        ],
-                        read_row,
-                    )?
-                    .collect::<Result<_, _>>()?;
-                let results = rows
-                    .iter()
-                    .map(|r| retrieve_json(conn, r, &[]))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(Json(json!({"partial": false, "results": results})))
+                        ))?
+                        .query_map(
+                            params![
+                                format!("%{}%", escape_like(&value.to_lowercase())),
+                                page_size
+                            ],
+                            read_row,
+                        )?
+                        .collect::<Result<_, _>>()?;
+                    let results = rows
+                        .iter()
+                        .map(|r| retrieve_json(conn, r, &[]))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(Json(json!({"partial": false, "results": results})))
+                }
+                _ => Err(CareError::NotFound("PatientIdentifierConfig")),
             }
-            _ => Err(CareError::NotFound("PatientIdentifierConfig")),
-        }
-    })
+        })
+        .await
 }
 
 async fn search_retrieve(
@@ -775,16 +783,20 @@ async fn search_retrieve(
     let (Some(phone), Some(year), Some(partial_id)) = (phone, year, partial_id) else {
         return Err(CareError::Internal("validated fields missing".into()));
     };
-    care.db.with(|conn| {
-        let rows = patients_by_phone(conn, &phone, 1000)?;
-        let found = rows.iter().find(|p| {
-            p.year_of_birth == Some(year) && !partial_id.is_empty() && p.id.starts_with(&partial_id)
-        });
-        match found {
-            Some(p) => Ok(Json(retrieve_json(conn, p, &[])?)),
-            None => Err(CareError::Forbidden("No valid patients found".into())),
-        }
-    })
+    care.db
+        .with(|conn| {
+            let rows = patients_by_phone(conn, &phone, 1000)?;
+            let found = rows.iter().find(|p| {
+                p.year_of_birth == Some(year)
+                    && !partial_id.is_empty()
+                    && p.id.starts_with(&partial_id)
+            });
+            match found {
+                Some(p) => Ok(Json(retrieve_json(conn, p, &[])?)),
+                None => Err(CareError::Forbidden("No valid patients found".into())),
+            }
+        })
+        .await
 }
 
 async fn get_users(
@@ -803,7 +815,7 @@ async fn get_users(
             .map(|u| user_spec(conn, u, false))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Json(json!({ "results": users })))
-    })
+    }).await
 }
 
 async fn add_user(
@@ -813,46 +825,48 @@ async fn add_user(
     body: Bytes,
 ) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
-    care.db.with(|conn| {
-        load(conn, &id)?;
-        let mut c = Checker::new(&body);
-        let target = c.req_uuid("user");
-        let role = c.req_uuid("role");
-        c.finish()?;
-        let (Some(target), Some(role)) = (target, role) else {
-            return Err(CareError::Internal("validated fields missing".into()));
-        };
-        if !user.can("can_write_patient") {
-            return Err(CareError::Forbidden(
-                "You do not have permission to add users to this patient".into(),
-            ));
-        }
-        let user_exists: bool = conn.query_row(
-            "SELECT EXISTS(SELECT 1 FROM user WHERE id = ?1 AND deleted = 0)",
-            params![target],
-            |r| r.get(0),
-        )?;
-        if !user_exists {
-            return Err(CareError::NotFound("User"));
-        }
-        let role_exists: bool = conn.query_row(
-            "SELECT EXISTS(SELECT 1 FROM role WHERE id = ?1)",
-            params![role],
-            |r| r.get(0),
-        )?;
-        if !role_exists {
-            return Err(CareError::NotFound("RoleModel"));
-        }
-        let inserted = conn.execute(
-            "INSERT OR IGNORE INTO patient_user (patient_id, user_id, role_id, created_date)
+    care.db
+        .with(|conn| {
+            load(conn, &id)?;
+            let mut c = Checker::new(&body);
+            let target = c.req_uuid("user");
+            let role = c.req_uuid("role");
+            c.finish()?;
+            let (Some(target), Some(role)) = (target, role) else {
+                return Err(CareError::Internal("validated fields missing".into()));
+            };
+            if !user.can("can_write_patient") {
+                return Err(CareError::Forbidden(
+                    "You do not have permission to add users to this patient".into(),
+                ));
+            }
+            let user_exists: bool = conn.query_row(
+                "SELECT EXISTS(SELECT 1 FROM user WHERE id = ?1 AND deleted = 0)",
+                params![target],
+                |r| r.get(0),
+            )?;
+            if !user_exists {
+                return Err(CareError::NotFound("User"));
+            }
+            let role_exists: bool = conn.query_row(
+                "SELECT EXISTS(SELECT 1 FROM role WHERE id = ?1)",
+                params![role],
+                |r| r.get(0),
+            )?;
+            if !role_exists {
+                return Err(CareError::NotFound("RoleModel"));
+            }
+            let inserted = conn.execute(
+                "INSERT OR IGNORE INTO patient_user (patient_id, user_id, role_id, created_date)
              VALUES (?1, ?2, ?3, ?4)",
-            params![id, target, role, now_iso()],
-        )?;
-        if inserted == 0 {
-            return Err(CareError::Validation("User already exists".into()));
-        }
-        Ok(Json(user_spec(conn, &target, false)?))
-    })
+                params![id, target, role, now_iso()],
+            )?;
+            if inserted == 0 {
+                return Err(CareError::Validation("User already exists".into()));
+            }
+            Ok(Json(user_spec(conn, &target, false)?))
+        })
+        .await
 }
 
 async fn delete_user(
@@ -862,26 +876,28 @@ async fn delete_user(
     body: Bytes,
 ) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
-    care.db.with(|conn| {
-        load(conn, &id)?;
-        let mut c = Checker::new(&body);
-        let target = c.req_uuid("user");
-        c.finish()?;
-        let Some(target) = target else {
-            return Err(CareError::Internal("validated fields missing".into()));
-        };
-        if !user.can("can_write_patient") {
-            return Err(CareError::Forbidden(
-                "You do not have permission to remove users from this patient".into(),
-            ));
-        }
-        let removed = conn.execute(
-            "DELETE FROM patient_user WHERE patient_id = ?1 AND user_id = ?2",
-            params![id, target],
-        )?;
-        if removed == 0 {
-            return Err(CareError::Validation("User does not exist".into()));
-        }
-        Ok(Json(json!({})))
-    })
+    care.db
+        .with(|conn| {
+            load(conn, &id)?;
+            let mut c = Checker::new(&body);
+            let target = c.req_uuid("user");
+            c.finish()?;
+            let Some(target) = target else {
+                return Err(CareError::Internal("validated fields missing".into()));
+            };
+            if !user.can("can_write_patient") {
+                return Err(CareError::Forbidden(
+                    "You do not have permission to remove users from this patient".into(),
+                ));
+            }
+            let removed = conn.execute(
+                "DELETE FROM patient_user WHERE patient_id = ?1 AND user_id = ?2",
+                params![id, target],
+            )?;
+            if removed == 0 {
+                return Err(CareError::Validation("User does not exist".into()));
+            }
+            Ok(Json(json!({})))
+        })
+        .await
 }

@@ -38,45 +38,47 @@ async fn list(
     _user: AuthUser,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        let pattern = format!(
-            "%{}%",
-            escape_like(&p.name.clone().unwrap_or_default().to_lowercase())
-        );
-        type RoleRow = (String, String, String, bool, bool, String);
-        let rows: Vec<RoleRow> = conn
-            .prepare(
-                "SELECT id, name, description, is_system, is_archived, permissions FROM role
+    care.db
+        .with(|conn| {
+            let pattern = format!(
+                "%{}%",
+                escape_like(&p.name.clone().unwrap_or_default().to_lowercase())
+            );
+            type RoleRow = (String, String, String, bool, bool, String);
+            let rows: Vec<RoleRow> = conn
+                .prepare(
+                    "SELECT id, name, description, is_system, is_archived, permissions FROM role
                  WHERE lower(name) LIKE ?1 ESCAPE '\\' ORDER BY rowid",
-            )?
-            .query_map([pattern], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        let count = rows.len();
-        let results: Vec<Value> = p
-            .page
-            .slice(rows)
-            .into_iter()
-            .map(|(id, name, description, is_system, is_archived, perms)| {
-                let slugs: Vec<String> = serde_json::from_str(&perms).unwrap_or_default();
-                json!({
-                    "id": id,
-                    "name": name,
-                    "description": description,
-                    "is_system": is_system,
-                    "is_archived": is_archived,
-                    "permissions": slugs.iter().map(|s| describe(s)).collect::<Vec<_>>(),
+                )?
+                .query_map([pattern], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
+            let count = rows.len();
+            let results: Vec<Value> = p
+                .page
+                .slice(rows)
+                .into_iter()
+                .map(|(id, name, description, is_system, is_archived, perms)| {
+                    let slugs: Vec<String> = serde_json::from_str(&perms).unwrap_or_default();
+                    json!({
+                        "id": id,
+                        "name": name,
+                        "description": description,
+                        "is_system": is_system,
+                        "is_archived": is_archived,
+                        "permissions": slugs.iter().map(|s| describe(s)).collect::<Vec<_>>(),
+                    })
                 })
-            })
-            .collect();
-        Ok(Json(json!({ "count": count, "results": results })))
-    })
+                .collect();
+            Ok(Json(json!({ "count": count, "results": results })))
+        })
+        .await
 }

@@ -78,7 +78,7 @@ async fn list(
             .map(|id| user_spec(conn, id, false))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Json(json!({ "count": count, "results": results })))
-    })
+    }).await
 }
 
 /// `UserRetrieve`: UserSpec + geo_organization, created_by, email, flags.
@@ -87,29 +87,31 @@ async fn retrieve(
     _user: AuthUser,
     Path(username): Path<String>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        let row: Option<(String, String, Option<String>, Option<String>)> = conn
-            .query_row(
-                "SELECT id, email, geo_organization_id, created_by_id FROM user
+    care.db
+        .with(|conn| {
+            let row: Option<(String, String, Option<String>, Option<String>)> = conn
+                .query_row(
+                    "SELECT id, email, geo_organization_id, created_by_id FROM user
                  WHERE username = ?1 AND deleted = 0",
-                params![username],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let (id, email, geo, created_by) = row.ok_or(CareError::NotFound("User"))?;
-        let mut out = user_spec(conn, &id, false)?;
-        out["geo_organization"] = match geo {
-            Some(g) => org_json(conn, &g)?,
-            None => json!({}),
-        };
-        out["created_by"] = match created_by {
-            Some(c) => user_spec(conn, &c, true)?,
-            None => Value::Null,
-        };
-        out["email"] = json!(email);
-        out["flags"] = json!([]);
-        Ok(Json(out))
-    })
+                    params![username],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let (id, email, geo, created_by) = row.ok_or(CareError::NotFound("User"))?;
+            let mut out = user_spec(conn, &id, false)?;
+            out["geo_organization"] = match geo {
+                Some(g) => org_json(conn, &g)?,
+                None => json!({}),
+            };
+            out["created_by"] = match created_by {
+                Some(c) => user_spec(conn, &c, true)?,
+                None => Value::Null,
+            };
+            out["email"] = json!(email);
+            out["flags"] = json!([]);
+            Ok(Json(out))
+        })
+        .await
 }
 
 /// CARE's `UserSpec` (care-api.md §4.1). `nested` adds the `"meta": {}` that pydantic-nested
@@ -202,5 +204,5 @@ async fn current_user(State(care): State<Care>, user: AuthUser) -> Result<Json<V
             out_map.extend(extra);
         }
         Ok(Json(out))
-    })
+    }).await
 }

@@ -167,3 +167,51 @@ pub fn sample(name: &str) -> Value {
     let text = std::fs::read_to_string(&path).expect("sample file");
     serde_json::from_str(&text).expect("sample json")
 }
+
+impl TestServer {
+    /// A new patient with an in-progress encounter at the demo facility: (patient, encounter).
+    pub async fn patient_with_encounter(&self, token: &str, phone: &str) -> (String, String) {
+        let fid = self.facility_id(token).await;
+        let (_, roots) = self
+            .get(
+                &format!("/api/v1/facility/{fid}/organizations/?parent="),
+                Some(token),
+            )
+            .await;
+        let dept = roots["results"][0]["id"]
+            .as_str()
+            .expect("dept")
+            .to_string();
+        let geo = self.geo_id(token, "Kerala").await;
+        let (status, p) = self
+            .post(
+                "/api/v1/patient/",
+                json!({"name": "Clinical Patient", "gender": "female", "phone_number": phone,
+                       "date_of_birth": "1990-05-14", "geo_organization": geo}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(status, 200, "{p}");
+        let pid = p["id"].as_str().expect("patient").to_string();
+        let (status, e) = self
+            .post(
+                "/api/v1/encounter/",
+                json!({"patient": pid, "facility": fid, "status": "in_progress",
+                       "encounter_class": "amb", "priority": "routine", "organizations": [dept]}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(status, 200, "{e}");
+        (pid, e["id"].as_str().expect("encounter").to_string())
+    }
+}
+
+/// Sorted keys of an object (to compare shapes with a sample).
+pub fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    k.sort();
+    k
+}
