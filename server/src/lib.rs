@@ -11,6 +11,7 @@ pub mod proxy;
 pub mod pwa;
 pub mod ssr;
 pub mod state;
+pub mod sync;
 
 use axum::Router;
 use state::AppState;

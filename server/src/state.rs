@@ -10,6 +10,7 @@ use crate::{
     config::Resolved,
     proxy::{Proxy, ProxyError},
     pwa::ServiceWorker,
+    sync::idempotency::IdempotencyStore,
 };
 
 #[derive(Clone)]
@@ -54,10 +55,15 @@ impl AppState {
             "care-offline",
         ));
         let (care, proxy) = match &config.upstream {
-            Some(url) => (
-                None,
-                Some(Proxy::new(url.clone(), config.upstream_timeout)?),
-            ),
+            Some(url) => {
+                let store =
+                    IdempotencyStore::open(&config.data_dir.join("proxy-idempotency.sqlite3"))
+                        .map_err(ProxyError::from)?;
+                (
+                    None,
+                    Some(Proxy::new(url.clone(), config.upstream_timeout, store)?),
+                )
+            }
             None => (
                 Some(Care::open(&config.data_dir.join("care.sqlite3"))?),
                 None,

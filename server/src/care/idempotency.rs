@@ -65,7 +65,7 @@ fn canonical(v: &Value) -> Value {
 }
 
 /// What makes two requests "the same": method, path with query, and body.
-fn fingerprint(method: &Method, target: &str, body: &[u8]) -> String {
+pub fn fingerprint(method: &Method, target: &str, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(method.as_str().as_bytes());
     hasher.update(b" ");

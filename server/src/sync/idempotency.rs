@@ -1,0 +1,246 @@
+//! Exactly-once writes through the proxy. A real CARE has no idempotency, so the proxy keeps
+//! (user, `Idempotency-Key`) → response in SQLite and answers a repeat from there: CARE sees
+//! each queued write once even when the device never got the first answer.
+//!
+//! The user is read from the token's `user_id` claim without checking the signature (only
+//! CARE can): it only scopes keys, which are random UUIDs, so a forged claim gains nothing.
+//! Policy as the built-in backend: 5xx, 401 and 403 answers are not stored (a retry may
+//! succeed); a key reused for a different request is a 422; a repeat while the first is
+//! still in flight is a 409. Records are kept for `TTL_SECS`.
+
+use std::{
+    path::Path,
+    sync::{Arc, Mutex},
+};
+
+use axum::http::Method;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use rusqlite::{params, Connection, OptionalExtension};
+
+pub const TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// A stored answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Begin {
+    /// First time: forward it, then `finish` or `abandon`.
+    Started,
+    Replay(Stored),
+    /// Same key, another request.
+    Mismatch,
+    InFlight,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdempotencyError {
+    #[error("idempotency store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("idempotency store lock poisoned")]
+    Poisoned,
+}
+
+#[derive(Clone)]
+pub struct IdempotencyStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl IdempotencyStore {
+    pub fn open(path: &Path) -> Result<Self, IdempotencyError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS proxy_idempotency (
+                user_key TEXT NOT NULL,
+                idem_key TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                status INTEGER,
+                content_type TEXT,
+                body BLOB,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (user_key, idem_key)
+            )",
+        )?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, IdempotencyError> {
+        let guard = self.conn.lock().map_err(|_| IdempotencyError::Poisoned)?;
+        Ok(f(&guard)?)
+    }
+
+    pub fn begin(
+        &self,
+        user: &str,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Begin, IdempotencyError> {
+        let at = now();
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM proxy_idempotency WHERE created_at < ?1",
+                params![at - TTL_SECS],
+            )?;
+            let row: Option<(String, Option<u16>, Option<String>, Option<Vec<u8>>)> = c
+                .query_row(
+                    "SELECT fingerprint, status, content_type, body FROM proxy_idempotency
+                     WHERE user_key = ?1 AND idem_key = ?2",
+                    params![user, key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            Ok(match row {
+                None => {
+                    c.execute(
+                        "INSERT INTO proxy_idempotency (user_key, idem_key, fingerprint, created_at)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![user, key, fingerprint, at],
+                    )?;
+                    Begin::Started
+                }
+                Some((fp, _, _, _)) if fp != fingerprint => Begin::Mismatch,
+                Some((_, None, _, _)) => Begin::InFlight,
+                Some((_, Some(status), content_type, body)) => Begin::Replay(Stored {
+                    status,
+                    content_type,
+                    body: body.unwrap_or_default(),
+                }),
+            })
+        })
+    }
+
+    /// Records the answer (or forgets the key when the answer must not be replayed).
+    pub fn finish(&self, user: &str, key: &str, answer: &Stored) -> Result<(), IdempotencyError> {
+        if !storable(answer.status) {
+            return self.abandon(user, key);
+        }
+        self.with(|c| {
+            c.execute(
+                "UPDATE proxy_idempotency SET status = ?3, content_type = ?4, body = ?5
+                 WHERE user_key = ?1 AND idem_key = ?2",
+                params![user, key, answer.status, answer.content_type, answer.body],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The write did not reach CARE (or its answer must not be kept): a retry may go through.
+    pub fn abandon(&self, user: &str, key: &str) -> Result<(), IdempotencyError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM proxy_idempotency WHERE user_key = ?1 AND idem_key = ?2",
+                params![user, key],
+            )
+            .map(|_| ())
+        })
+    }
+}
+
+/// 2xx and 4xx answers are final for a request; 5xx, 401 and 403 are not.
+pub fn storable(status: u16) -> bool {
+    status < 500 && status != 401 && status != 403
+}
+
+pub fn is_write(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    )
+}
+
+/// The `user_id` claim of a Bearer token, unverified; "anonymous" without one.
+pub fn user_of(authorization: Option<&str>) -> String {
+    authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .and_then(|t| t.split('.').nth(1))
+        .and_then(|p| URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v.get("user_id")
+                .and_then(|u| u.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "anonymous".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, IdempotencyStore) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let s = IdempotencyStore::open(&dir.path().join("i.sqlite3")).expect("open");
+        (dir, s)
+    }
+
+    #[test]
+    fn first_then_replay_then_mismatch() {
+        let (_d, s) = store();
+        assert_eq!(s.begin("u", "k", "fp").expect("begin"), Begin::Started);
+        assert_eq!(s.begin("u", "k", "fp").expect("begin"), Begin::InFlight);
+        let answer = Stored {
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: b"{}".to_vec(),
+        };
+        s.finish("u", "k", &answer).expect("finish");
+        assert_eq!(
+            s.begin("u", "k", "fp").expect("begin"),
+            Begin::Replay(answer)
+        );
+        assert_eq!(s.begin("u", "k", "other").expect("begin"), Begin::Mismatch);
+        assert_eq!(
+            s.begin("someone-else", "k", "other").expect("begin"),
+            Begin::Started,
+            "per user"
+        );
+    }
+
+    #[test]
+    fn server_errors_and_auth_failures_are_not_kept() {
+        let (_d, s) = store();
+        for status in [500, 502, 401, 403] {
+            let key = format!("k{status}");
+            assert_eq!(s.begin("u", &key, "fp").expect("begin"), Begin::Started);
+            s.finish(
+                "u",
+                &key,
+                &Stored {
+                    status,
+                    content_type: None,
+                    body: vec![],
+                },
+            )
+            .expect("finish");
+            assert_eq!(
+                s.begin("u", &key, "fp").expect("begin"),
+                Begin::Started,
+                "{status} may be retried"
+            );
+        }
+        assert!(storable(400) && storable(201) && !storable(503));
+    }
+
+    #[test]
+    fn user_comes_from_the_token_claim() {
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"user_id":"abc","token_type":"access"}"#);
+        assert_eq!(user_of(Some(&format!("Bearer h.{payload}.s"))), "abc");
+        assert_eq!(user_of(Some("Bearer garbage")), "anonymous");
+        assert_eq!(user_of(None), "anonymous");
+    }
+}
