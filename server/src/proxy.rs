@@ -295,11 +295,10 @@ mod tests {
 
     #[test]
     fn target_keeps_base_path() {
-        let p = Proxy::new(
-            "https://care.example.org/base/".parse().expect("url"),
-            Duration::from_secs(1),
-        )
-        .expect("proxy");
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = IdempotencyStore::open(&dir.path().join("i.sqlite3")).expect("store");
+        let url = "https://care.example.org/base/".parse().expect("url");
+        let p = Proxy::new(url, Duration::from_secs(1), store).expect("proxy");
         assert_eq!(
             p.target("/api/v1/patient/?a=1"),
             "https://care.example.org/base/api/v1/patient/?a=1"

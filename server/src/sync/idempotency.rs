@@ -19,6 +19,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 pub const TTL_SECS: i64 = 7 * 24 * 3600;
 
+/// fingerprint, status (None while in flight), content type, body.
+type Row = (String, Option<u16>, Option<String>, Option<Vec<u8>>);
+
 /// A stored answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
@@ -96,7 +99,7 @@ impl IdempotencyStore {
                 "DELETE FROM proxy_idempotency WHERE created_at < ?1",
                 params![at - TTL_SECS],
             )?;
-            let row: Option<(String, Option<u16>, Option<String>, Option<Vec<u8>>)> = c
+            let row: Option<Row> = c
                 .query_row(
                     "SELECT fingerprint, status, content_type, body FROM proxy_idempotency
                      WHERE user_key = ?1 AND idem_key = ?2",
