@@ -10,11 +10,14 @@ ARG BUILDER_IMAGE=docker.io/library/rust:1.95-bookworm
 ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim
 
 FROM ${BUILDER_IMAGE} AS builder
+# Behind a TLS-intercepting proxy, mount its CA bundle and name it here (npm reads it).
+ARG EXTRA_CA_BUNDLE=""
 # The official rust image's layout, stated so a plain Debian base with a mounted toolchain works too.
 ENV DEBIAN_FRONTEND=noninteractive \
     RUSTUP_HOME=/usr/local/rustup \
     CARGO_HOME=/usr/local/cargo \
-    PATH=/usr/local/cargo/bin:$PATH
+    PATH=/usr/local/cargo/bin:$PATH \
+    NODE_EXTRA_CA_CERTS=${EXTRA_CA_BUNDLE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates gcc libc6-dev pkg-config nodejs npm \
  && rm -rf /var/lib/apt/lists/*

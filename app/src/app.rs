@@ -13,7 +13,9 @@ use crate::{
     pages::{
         facility_home::FacilityHome,
         login::LoginPage,
-        patients::{detail::PatientDetail, list::PatientList, register::RegisterPatient},
+        patients::{
+            detail::PatientDetail, edit::EditPatient, list::PatientList, register::RegisterPatient,
+        },
         placeholder::Placeholder,
         root::RootRedirect,
         sync::page::SyncPage,
@@ -91,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("patients") view=PatientList/>
                     <Route path=path!("patients/new") view=RegisterPatient/>
                     <Route path=path!("patients/:patient_id") view=PatientDetail/>
+                    <Route path=path!("patients/:patient_id/edit") view=EditPatient/>
                     <Route
                         path=path!("encounters")
                         view=|| view! { <Placeholder title="Encounters" issue=7 what="Encounters and questionnaire filling"/> }

@@ -98,7 +98,7 @@ test('an unvisited page offline says it is not available, not a browser error', 
   await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
   await page.evaluate(() => navigator.serviceWorker.ready);
   await context.setOffline(true);
-  await page.goto('/facility/00000000-0000-4000-8000-000000000000/appointments');
+  await page.goto('/no-such-page');
   await expect(page.getByRole('heading', { name: 'This page is not available offline' })).toBeVisible();
   await context.setOffline(false);
 });

@@ -100,3 +100,116 @@ test('a patient registered offline shows at once, then syncs exactly once', asyn
   await expect(page.getByTestId('section-synced').getByTestId('write-row')).toContainText(name);
   await expect(page.getByTestId('last-sync')).toContainText('Last synced at');
 });
+
+test('an offline edit that meets a change made online becomes a conflict, resolved in the dialog', async ({ page, context, request }) => {
+  await login(page);
+  await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
+  await swControls(page);
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await page.getByTestId('patient-list').locator('li a').nth(5).click();
+  await expect(page.getByTestId('patient-facts')).toBeVisible();
+  const id = page.url().split('/').pop();
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await expect(page.getByLabel('Name')).not.toHaveValue('');
+  const original = await page.getByLabel('Name').inputValue();
+
+  await context.setOffline(true);
+  const mine = `${original} Mine`;
+  await page.getByLabel('Name').fill(mine);
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByTestId('patient-name')).toHaveText(mine);
+  await expect(page.getByTestId('unsynced-badge')).toHaveText('Saved on this device — will sync');
+
+  // Meanwhile the nurse changes the same patient online.
+  const token = await apiToken(request, 'care-nurse');
+  const auth = { Authorization: `Bearer ${token}` };
+  const current = await (await request.get(`/api/v1/patient/${id}/`, { headers: auth })).json();
+  const theirs = {
+    name: `${original} Theirs`, gender: current.gender, phone_number: current.phone_number,
+    address: 'New address from the nurse', permanent_address: current.permanent_address,
+    pincode: current.pincode, date_of_birth: current.date_of_birth, blood_group: current.blood_group,
+    geo_organization: current.geo_organization.id,
+  };
+  expect((await request.put(`/api/v1/patient/${id}/`, { headers: auth, data: theirs })).status()).toBe(200);
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('sync-badge')).toHaveText('1 need attention', { timeout: 30_000 });
+  await expect(page.getByTestId('unsynced-badge')).toHaveText('Conflict — see Sync status');
+  // Nothing was overwritten.
+  let server = await (await request.get(`/api/v1/patient/${id}/`, { headers: auth })).json();
+  expect(server.name).toBe(`${original} Theirs`);
+
+  await page.getByTestId('sync-badge').click();
+  const row = page.getByTestId('section-conflicts').getByTestId('write-row');
+  await expect(row).toContainText('Edit patient');
+  await row.getByRole('button', { name: 'Resolve' }).click();
+  const dialog = page.getByTestId('merge-dialog');
+  await expect(dialog).toContainText(mine);
+  await expect(dialog).toContainText(`${original} Theirs`);
+  await dialog.getByRole('button', { name: 'Save my choices' }).click();
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  server = await (await request.get(`/api/v1/patient/${id}/`, { headers: auth })).json();
+  expect(server.name).toBe(mine);
+  expect(server.address).toBe('New address from the nurse');
+  await expect(page.getByTestId('section-synced').getByTestId('write-row').first()).toContainText('resolution CLIENT_WINS');
+});
+
+test('a write whose session ended waits for sign-in, then is sent once', async ({ page, context, request }) => {
+  const name = `Needs Auth ${Date.now()}`;
+  await login(page);
+  await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
+  await swControls(page);
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await page.getByRole('link', { name: 'Register patient' }).click();
+  await page.getByLabel('State').selectOption({ label: 'Kerala' });
+  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
+  await context.setOffline(true);
+  await page.reload();
+  await fillRegistration(page, name, '+919812345603');
+  await page.getByRole('button', { name: 'Register patient' }).click();
+  await expect(page.getByTestId('unsynced-badge')).toBeVisible();
+  // The session expires while offline.
+  await page.evaluate(() => {
+    localStorage.setItem('care_access_token', 'expired.access.token');
+    localStorage.setItem('care_refresh_token', 'expired.refresh.token');
+  });
+  await page.reload();
+  await context.setOffline(false);
+  await expect(page).toHaveURL(/\/login$/, { timeout: 30_000 });
+  await expect(page.getByRole('status')).toHaveText('Your session has ended. Please sign in again.');
+  const token = await apiToken(request);
+  expect(await patientsNamed(request, token, name)).toHaveLength(0);
+
+  await page.getByLabel('Username').fill('care-doctor');
+  await page.getByLabel('Password').fill('Ohcn@123');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  expect(await patientsNamed(request, token, name)).toHaveLength(1);
+});
+
+test('two open tabs send each queued write once', async ({ page, context, request }) => {
+  const name = `Two Tabs ${Date.now()}`;
+  await login(page);
+  await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
+  await swControls(page);
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await page.getByRole('link', { name: 'Register patient' }).click();
+  await page.getByLabel('State').selectOption({ label: 'Kerala' });
+  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
+  const second = await context.newPage();
+  await second.goto(page.url().replace(/\/patients\/new$/, '/sync'));
+  await expect(second.getByTestId('last-sync')).toBeVisible();
+
+  await context.setOffline(true);
+  await page.reload();
+  await fillRegistration(page, name, '+919812345604');
+  await page.getByRole('button', { name: 'Register patient' }).click();
+  await expect(page.getByTestId('unsynced-badge')).toBeVisible();
+  // The other tab hears about it.
+  await expect(second.getByTestId('section-pending').getByTestId('write-row')).toContainText(name);
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  await expect(second.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  expect(await patientsNamed(request, await apiToken(request), name)).toHaveLength(1);
+});

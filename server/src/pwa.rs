@@ -26,7 +26,9 @@ pub struct ServiceWorker {
 
 impl ServiceWorker {
     /// Hashes the built `pkg/` files so the version changes exactly when the app does.
-    pub fn for_site(site_root: &Path, pkg_dir: &str, output_name: &str) -> Self {
+    /// `routes` are the app's route patterns (`/facility/:facility_id/patients`): the worker
+    /// precaches one shell per pattern, so every page works offline from the first visit.
+    pub fn for_site(site_root: &Path, pkg_dir: &str, output_name: &str, routes: &[String]) -> Self {
         let pkg = format!("/{pkg_dir}/{output_name}");
         let assets = [
             format!("{pkg}.js"),
@@ -46,6 +48,9 @@ impl ServiceWorker {
                 hasher.update(&bytes);
             }
         }
+        for route in routes {
+            hasher.update(route.as_bytes());
+        }
         let version: String = hasher
             .finalize()
             .iter()
@@ -53,9 +58,11 @@ impl ServiceWorker {
             .map(|b| format!("{b:02x}"))
             .collect();
         let list = serde_json::to_string(&assets).unwrap_or_else(|_| "[]".to_string());
+        let shapes = serde_json::to_string(routes).unwrap_or_else(|_| "[]".to_string());
         let script = TEMPLATE
             .replace("__VERSION__", &version)
-            .replace("__ASSETS__", &list);
+            .replace("__ASSETS__", &list)
+            .replace("__ROUTES__", &shapes);
         Self { version, script }
     }
 }
@@ -85,12 +92,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         std::fs::create_dir_all(dir.path().join("pkg")).expect("mkdir");
         std::fs::write(dir.path().join("pkg/app.wasm"), b"one").expect("write");
-        let a = ServiceWorker::for_site(dir.path(), "pkg", "app");
+        let routes = vec!["/facility/:facility_id".to_string()];
+        let a = ServiceWorker::for_site(dir.path(), "pkg", "app", &routes);
         std::fs::write(dir.path().join("pkg/app.wasm"), b"two").expect("write");
-        let b = ServiceWorker::for_site(dir.path(), "pkg", "app");
+        let b = ServiceWorker::for_site(dir.path(), "pkg", "app", &routes);
         assert_ne!(a.version, b.version);
         assert!(b.script.contains(&b.version));
         assert!(b.script.contains("\"/pkg/app.wasm\""));
-        assert!(!b.script.contains("__ASSETS__"));
+        assert!(!b.script.contains("__ASSETS__") && !b.script.contains("__ROUTES__"));
+        assert!(b.script.contains("/facility/:facility_id"));
     }
 }

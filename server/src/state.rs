@@ -49,10 +49,15 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
+        let routes: Vec<String> = leptos_axum::generate_route_list(app::App)
+            .iter()
+            .map(|r| r.path().to_string())
+            .collect();
         let service_worker = Arc::new(ServiceWorker::for_site(
             &config.site_root,
             "pkg",
             "care-offline",
+            &routes,
         ));
         let (care, proxy) = match &config.upstream {
             Some(url) => {

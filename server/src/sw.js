@@ -3,6 +3,10 @@
 // It never touches /api/: patient data lives only in the per-user IndexedDB cache.
 const VERSION = "__VERSION__";
 const ASSETS = __ASSETS__;
+// The app's route patterns: one shell each is precached (the server renders no record
+// data into a shell, so one serves every record).
+const ROUTES = __ROUTES__;
+const PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000";
 const CACHE = `care-offline-shell-${VERSION}`;
 
 self.addEventListener("install", (event) => {
@@ -13,6 +17,17 @@ self.addEventListener("install", (event) => {
         ["/", ...ASSETS].map((url) =>
           cache.add(new Request(url, { cache: "reload" })).catch(() => undefined),
         ),
+      );
+      await Promise.all(
+        ROUTES.filter((r) => /[:{]/.test(r)).map(async (route) => {
+          const url = new URL(route.replace(/\{[^}]+\}|:[A-Za-z_]+/g, PLACEHOLDER_ID), self.location.origin);
+          try {
+            const response = await fetch(url, { cache: "reload" });
+            if (response.ok) await cache.put(shapeKey(url), response);
+          } catch (err) {
+            // Installed offline: shells are cached on visits instead.
+          }
+        }),
       );
       await self.skipWaiting();
     }),

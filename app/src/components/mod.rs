@@ -8,6 +8,7 @@ pub mod geo_select;
 pub mod layout;
 pub mod nav;
 pub mod not_found;
+pub mod patient_fields;
 pub mod query_notice;
 pub mod sync_badge;
 pub mod unsynced_badge;

@@ -60,6 +60,45 @@ fn is_date(s: &str) -> bool {
 }
 
 impl PatientForm {
+    /// The form for editing a patient as CARE returned it.
+    pub fn from_patient(p: &super::Patient) -> Self {
+        let emergency = p.emergency_phone_number.clone().unwrap_or_default();
+        let permanent = p.permanent_address.clone().unwrap_or_default();
+        let address = p.address.clone().unwrap_or_default();
+        let (age_or_dob, date_of_birth, age) = match (&p.date_of_birth, p.year_of_birth) {
+            (Some(dob), _) => ("dob".to_string(), dob.clone(), String::new()),
+            (None, Some(year)) => {
+                let now: i64 = chrono::Utc::now()
+                    .format("%Y")
+                    .to_string()
+                    .parse()
+                    .unwrap_or(year);
+                ("age".to_string(), String::new(), (now - year).to_string())
+            }
+            (None, None) => ("dob".to_string(), String::new(), String::new()),
+        };
+        Self {
+            name: p.name.clone(),
+            phone_number: p.phone_number.clone(),
+            same_emergency_phone: emergency.is_empty() || emergency == p.phone_number,
+            emergency_phone_number: emergency,
+            gender: p.gender.clone(),
+            age_or_dob,
+            date_of_birth,
+            age,
+            blood_group: p.blood_group.clone().unwrap_or_default(),
+            same_permanent_address: permanent.is_empty() || permanent == address,
+            permanent_address: permanent,
+            address,
+            geo_organization: p
+                .geo_organization
+                .as_ref()
+                .map(|g| g.id.clone())
+                .unwrap_or_default(),
+            pincode: p.pincode.map(|c| c.to_string()).unwrap_or_default(),
+        }
+    }
+
     /// The create/update body, or the field errors (field name, message).
     pub fn validate(&self, today: chrono::NaiveDate) -> Result<Value, Vec<(&'static str, String)>> {
         let mut errors = Vec::new();
@@ -311,6 +350,27 @@ mod tests {
         .expect("ok");
         assert_eq!(by_age["age"], 34);
         assert!(by_age.get("date_of_birth").is_none());
+    }
+
+    #[test]
+    fn an_existing_patient_round_trips_through_the_form() {
+        let p: crate::model::Patient = serde_json::from_value(serde_json::json!({
+            "id": "p", "name": "Asha", "gender": "female", "phone_number": "+919876543210",
+            "emergency_phone_number": "+919876543210", "address": "A", "permanent_address": "A",
+            "pincode": 682001, "date_of_birth": "1990-01-02", "blood_group": "O_positive",
+            "geo_organization": {"id": "7823a2e0-4d92-4f19-a84d-3810ee66850d", "name": "Kerala"}
+        }))
+        .expect("patient");
+        let body = PatientForm::from_patient(&p)
+            .validate(today())
+            .expect("valid");
+        assert_eq!(body["name"], "Asha");
+        assert_eq!(body["pincode"], 682001);
+        assert_eq!(
+            body["geo_organization"],
+            "7823a2e0-4d92-4f19-a84d-3810ee66850d"
+        );
+        assert_eq!(body["blood_group"], "O_positive");
     }
 
     #[test]

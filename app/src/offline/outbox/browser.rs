@@ -251,6 +251,7 @@ impl Outbox {
             if store.outbox_put(&record).await.is_err() {
                 break;
             }
+            record.server_timestamp = engine::base_timestamp(&record, &records);
             let outcome = self.attempt(&record, &ids).await;
             let stop = matches!(outcome, Outcome::NeedsAuth | Outcome::Retry(_));
             engine::apply_outcome(&mut record, outcome, now(), js_sys::Math::random());

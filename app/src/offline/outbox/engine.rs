@@ -226,6 +226,31 @@ pub fn begin_attempt(record: &mut OutboxRecord, now: Millis) {
     record.lease_until = Some(now + LEASE);
 }
 
+/// The `modified_date` an update is based on: its own, unless an earlier update of the same
+/// record (a parent) has synced since, whose answer is the newer base.
+pub fn base_timestamp(record: &OutboxRecord, records: &[OutboxRecord]) -> Option<String> {
+    let from_parent = records
+        .iter()
+        .filter(|p| record.parent_mutation_ids.contains(&p.id))
+        .filter(|p| {
+            p.sync_status == SyncStatus::Success && p.sync_route_key == record.sync_route_key
+        })
+        .filter(|p| p.path_params == record.path_params)
+        .filter_map(|p| {
+            Some((
+                p.synced_at,
+                p.response
+                    .as_ref()?
+                    .get("modified_date")?
+                    .as_str()?
+                    .to_string(),
+            ))
+        })
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, t)| t);
+    from_parent.or_else(|| record.server_timestamp.clone())
+}
+
 /// True when the server's current record is not the one the user edited.
 pub fn is_conflict(record: &OutboxRecord, server_current: &Value) -> bool {
     match (
@@ -643,6 +668,28 @@ mod tests {
             !is_conflict(&r, &server),
             "now based on the server's version"
         );
+    }
+
+    #[test]
+    fn a_second_offline_edit_is_based_on_the_first_once_synced() {
+        let mut first = rec("e1", "patient.update", 1);
+        first.path_params.insert("patient_id".into(), "p".into());
+        first.server_timestamp = Some("t0".into());
+        let mut second = first.clone();
+        second.id = "e2".into();
+        second.parent_mutation_ids = vec!["e1".into()];
+        let mut records = vec![first, second];
+        assert_eq!(base_timestamp(&records[1], &records).as_deref(), Some("t0"));
+        apply_outcome(
+            &mut records[0],
+            Outcome::Success(json!({"modified_date": "t1"})),
+            5,
+            0.5,
+        );
+        assert_eq!(base_timestamp(&records[1], &records).as_deref(), Some("t1"));
+        let mut mine = records[1].clone();
+        mine.server_timestamp = base_timestamp(&records[1], &records);
+        assert!(!is_conflict(&mine, &json!({"modified_date": "t1"})));
     }
 
     #[test]

@@ -44,6 +44,11 @@ pub fn PatientDetail() -> impl IntoView {
                         if patient.loading.get() { "Loading patient…".to_string() } else { "Patient".to_string() }
                     })}
                 </h1>
+                <Show when=move || session.user().is_some_and(|u| u.can("can_write_patient"))>
+                    <A href=move || format!("/facility/{}/patients/{}/edit", facility_id.get(), patient_id.get()) attr:class="button button--link">
+                        "Edit"
+                    </A>
+                </Show>
                 <button class="button" on:click=move |_| patient.refetch() disabled=move || patient.fetching.get()>
                     "Refresh"
                 </button>

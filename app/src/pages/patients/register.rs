@@ -4,9 +4,9 @@ use serde_json::Value;
 
 use crate::{
     api::{keys, ApiError, Method},
-    components::geo_select::GeoSelect,
+    components::patient_fields::PatientFields,
     model::{
-        patient_form::{server_field_errors, PatientForm, BLOOD_GROUPS, GENDERS},
+        patient_form::{server_field_errors, PatientForm},
         Organization,
     },
     offline::{network::use_network, outbox::use_outbox, query::use_query_client},
@@ -34,19 +34,6 @@ pub fn RegisterPatient() -> impl IntoView {
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let form_error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-
-    let error_for = move |field: &'static str| {
-        move || {
-            errors
-                .with(|e| e.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone()))
-                .map(|m| {
-                    view! { <span class="field__error" role="alert">{m}</span> }
-                })
-        }
-    };
-    let set = move |f: fn(&mut PatientForm, String)| {
-        move |ev: leptos::ev::Event| form.update(|form| f(form, event_target_value(&ev)))
-    };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -119,83 +106,7 @@ pub fn RegisterPatient() -> impl IntoView {
                 <p class="alert alert--info" role="status">"Offline: the registration will be saved on this device and sent when the server is reachable."</p>
             </Show>
             <form class="form" on:submit=submit novalidate>
-                <label class="field">
-                    <span class="field__label">"Name"</span>
-                    <input class="field__input" name="name" prop:value=move || form.with(|f| f.name.clone()) on:input=set(|f, v| f.name = v)/>
-                    {error_for("name")}
-                </label>
-                <label class="field">
-                    <span class="field__label">"Phone number"</span>
-                    <input class="field__input" name="phone_number" type="tel" placeholder="+91…" prop:value=move || form.with(|f| f.phone_number.clone()) on:input=set(|f, v| f.phone_number = v)/>
-                    {error_for("phone_number")}
-                </label>
-                <label class="field field--inline">
-                    <input type="checkbox" prop:checked=move || form.with(|f| f.same_emergency_phone)
-                        on:change=move |ev| form.update(|f| f.same_emergency_phone = event_target_checked(&ev))/>
-                    <span>"Emergency phone is the same"</span>
-                </label>
-                <Show when=move || !form.with(|f| f.same_emergency_phone)>
-                    <label class="field">
-                        <span class="field__label">"Emergency phone number"</span>
-                        <input class="field__input" name="emergency_phone_number" type="tel" prop:value=move || form.with(|f| f.emergency_phone_number.clone()) on:input=set(|f, v| f.emergency_phone_number = v)/>
-                    </label>
-                </Show>
-                {error_for("emergency_phone_number")}
-                <fieldset class="field">
-                    <legend class="field__label">"Gender"</legend>
-                    {GENDERS.iter().map(|(value, label)| view! {
-                        <label class="choice">
-                            <input type="radio" name="gender" value=*value on:change=set(|f, v| f.gender = v)/>
-                            {*label}
-                        </label>
-                    }).collect_view()}
-                    {error_for("gender")}
-                </fieldset>
-                <fieldset class="field">
-                    <legend class="field__label">"Age or date of birth"</legend>
-                    <label class="choice"><input type="radio" name="age_or_dob" value="dob" checked on:change=set(|f, v| f.age_or_dob = v)/>"Date of birth"</label>
-                    <label class="choice"><input type="radio" name="age_or_dob" value="age" on:change=set(|f, v| f.age_or_dob = v)/>"Age"</label>
-                    <Show when=move || form.with(|f| f.age_or_dob == "age")
-                        fallback=move || view! {
-                            <input class="field__input" name="date_of_birth" type="date" aria-label="Date of birth" prop:value=move || form.with(|f| f.date_of_birth.clone()) on:input=set(|f, v| f.date_of_birth = v)/>
-                        }>
-                        <input class="field__input" name="age" type="number" min="1" max="120" aria-label="Age in years" prop:value=move || form.with(|f| f.age.clone()) on:input=set(|f, v| f.age = v)/>
-                    </Show>
-                    {error_for("date_of_birth")}
-                    {error_for("age")}
-                </fieldset>
-                <label class="field">
-                    <span class="field__label">"Blood group"</span>
-                    <select class="field__input" name="blood_group" on:change=set(|f, v| f.blood_group = v)>
-                        <option value="">"Not known"</option>
-                        {BLOOD_GROUPS.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
-                    </select>
-                    {error_for("blood_group")}
-                </label>
-                <label class="field">
-                    <span class="field__label">"Address"</span>
-                    <textarea class="field__input" name="address" prop:value=move || form.with(|f| f.address.clone()) on:input=set(|f, v| f.address = v)></textarea>
-                    {error_for("address")}
-                </label>
-                <label class="field field--inline">
-                    <input type="checkbox" prop:checked=move || form.with(|f| f.same_permanent_address)
-                        on:change=move |ev| form.update(|f| f.same_permanent_address = event_target_checked(&ev))/>
-                    <span>"Permanent address is the same"</span>
-                </label>
-                <Show when=move || !form.with(|f| f.same_permanent_address)>
-                    <label class="field">
-                        <span class="field__label">"Permanent address"</span>
-                        <textarea class="field__input" name="permanent_address" prop:value=move || form.with(|f| f.permanent_address.clone()) on:input=set(|f, v| f.permanent_address = v)></textarea>
-                    </label>
-                </Show>
-                {error_for("permanent_address")}
-                <GeoSelect selected=geo/>
-                {error_for("geo_organization")}
-                <label class="field">
-                    <span class="field__label">"Pincode"</span>
-                    <input class="field__input" name="pincode" inputmode="numeric" prop:value=move || form.with(|f| f.pincode.clone()) on:input=set(|f, v| f.pincode = v)/>
-                    {error_for("pincode")}
-                </label>
+                <PatientFields form=form geo=geo errors=errors/>
                 {move || form_error.get().map(|m| view! { <p class="alert alert--error" role="alert">{m}</p> })}
                 <button class="button button--primary" type="submit" disabled=busy>
                     {move || if busy.get() { "Saving…" } else { "Register patient" }}

@@ -1,0 +1,190 @@
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use serde_json::Value;
+
+use crate::{
+    api::keys,
+    components::patient_fields::PatientFields,
+    model::{patient_form::PatientForm, Organization, Patient},
+    offline::{
+        outbox::use_outbox,
+        query::{use_query, use_query_client, QueryOptions},
+    },
+    session::use_session,
+};
+
+/// Edit a patient's details. The change is queued (and sent at once when online); before
+/// sending, the sync compares the server's `modified_date` with the one edited here, so a
+/// change made meanwhile by someone else becomes a conflict to resolve, never an overwrite.
+#[component]
+pub fn EditPatient() -> impl IntoView {
+    let params = use_params_map();
+    let facility_id = Memo::new(move |_| params.read().get("facility_id").unwrap_or_default());
+    let patient_id = Memo::new(move |_| params.read().get("patient_id").unwrap_or_default());
+    let session = use_session();
+    let outbox = use_outbox();
+    let client = use_query_client();
+    let navigate = use_navigate();
+    let patient = use_query::<Patient, _, _, _>(
+        move || keys::patient_detail(&patient_id.get()),
+        move |_| keys::get_patient(session, patient_id.get_untracked()),
+        QueryOptions::persisted(),
+    );
+    let can_edit = move || session.user().is_some_and(|u| u.can("can_write_patient"));
+    let on_saved = Callback::new(move |url: String| navigate(&url, Default::default()));
+
+    view! {
+        <section class="register">
+            <h1>"Edit patient"</h1>
+            <Show when=can_edit fallback=|| view! {
+                <p class="alert alert--error" role="alert">"Your role cannot edit patient details."</p>
+            }>
+                {move || match patient.data.get() {
+                    None if patient.unavailable_offline.get() => view! {
+                        <p class="alert alert--info" data-testid="unavailable-offline">
+                            "Not available offline: this patient was not opened on this device while online."
+                        </p>
+                    }.into_any(),
+                    None => view! { <p class="loading">"Loading patient…"</p> }.into_any(),
+                    Some(p) => view! {
+                        <EditForm patient=p facility_id=facility_id.get() on_saved=on_saved outbox=outbox client=client/>
+                    }.into_any(),
+                }}
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn EditForm(
+    patient: Patient,
+    facility_id: String,
+    on_saved: Callback<String>,
+    outbox: crate::offline::outbox::Outbox,
+    client: crate::offline::query::QueryClient,
+) -> impl IntoView {
+    let form = RwSignal::new(PatientForm::from_patient(&patient));
+    let geo = RwSignal::new(patient.geo_organization.clone());
+    let errors = RwSignal::new(Vec::<(String, String)>::new());
+    let form_error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let base = StoredValue::new(patient);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let mut data = form.get_untracked();
+        data.geo_organization = geo
+            .get_untracked()
+            .map(|o: Organization| o.id)
+            .unwrap_or_default();
+        let payload = match data.validate(chrono::Local::now().date_naive()) {
+            Ok(p) => p,
+            Err(errs) => {
+                errors.set(errs.into_iter().map(|(f, m)| (f.to_string(), m)).collect());
+                form_error.set(Some("Check the highlighted fields.".into()));
+                return;
+            }
+        };
+        errors.set(Vec::new());
+        form_error.set(None);
+        busy.set(true);
+        let fid = facility_id.clone();
+        leptos::task::spawn_local(async move {
+            let patient = base.get_value();
+            match queue_update(outbox, client, &patient, payload).await {
+                Ok(()) => on_saved.run(format!("/facility/{fid}/patients/{}", patient.id)),
+                Err(e) => form_error.set(Some(format!(
+                    "Could not save on this device: {e}. Your changes are still in the form."
+                ))),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <form class="form" on:submit=submit novalidate>
+            <PatientFields form=form geo=geo errors=errors/>
+            {move || form_error.get().map(|m| view! { <p class="alert alert--error" role="alert">{m}</p> })}
+            <button class="button button--primary" type="submit" disabled=busy>
+                {move || if busy.get() { "Saving…" } else { "Save changes" }}
+            </button>
+        </form>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+async fn queue_update(
+    outbox: crate::offline::outbox::Outbox,
+    client: crate::offline::query::QueryClient,
+    patient: &Patient,
+    payload: Value,
+) -> Result<(), crate::offline::store::StoreError> {
+    use std::collections::BTreeMap;
+
+    use crate::offline::{
+        outbox::{browser::WriteSpec, effects, SyncStatus},
+        query::QueryKey,
+    };
+    let detail_key = keys::patient_detail(&patient.id);
+    let current = client
+        .get_query_data(&detail_key)
+        .unwrap_or_else(|| serde_json::to_value(patient).unwrap_or(Value::Null));
+    let merged = effects::merge_update(&current, &payload);
+    let mut optimistic = vec![(detail_key, merged.clone())];
+    for key in client.keys_with_prefix(&QueryKey::new(["patient", "list"])) {
+        if let Some(mut list) = client.get_query_data(&key) {
+            if effects::replace(&mut list, &patient.id, &merged) {
+                optimistic.push((key, list));
+            }
+        }
+    }
+    // Earlier unsynced writes of this record go first (its create, or a previous edit).
+    let parents: Vec<String> = outbox
+        .records()
+        .iter()
+        .filter(|w| w.sync_status != SyncStatus::Success)
+        .filter(|w| {
+            w.temp_id.as_deref() == Some(patient.id.as_str())
+                || w.path_params.values().any(|v| v == &patient.id)
+        })
+        .map(|w| w.id.clone())
+        .collect();
+    let mut path_params = BTreeMap::new();
+    path_params.insert("patient_id".to_string(), patient.id.clone());
+    let is_local = outbox
+        .records()
+        .iter()
+        .any(|w| w.temp_id.as_deref() == Some(patient.id.as_str()));
+    outbox
+        .enqueue(WriteSpec {
+            route_key: "patient.update",
+            path_params,
+            payload,
+            parents,
+            optimistic,
+            base_snapshot: Some(current),
+            server_timestamp: if is_local {
+                None
+            } else {
+                patient.modified_date.clone()
+            },
+            ..Default::default()
+        })
+        .await
+        .map(|_| ())
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn queue_update(
+    _outbox: crate::offline::outbox::Outbox,
+    _client: crate::offline::query::QueryClient,
+    _patient: &Patient,
+    _payload: Value,
+) -> Result<(), crate::offline::store::StoreError> {
+    Err(crate::offline::store::StoreError::Unavailable(
+        "not in a browser".into(),
+    ))
+}
