@@ -924,12 +924,17 @@ async fn list_responses(
 
 async fn retrieve_response(
     State(care): State<Care>,
-    _user: AuthUser,
+    user: AuthUser,
     Path((pid, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, CareError> {
     care.db
         .with(|conn| {
             patient::load(conn, &pid)?;
+            if !user.can("can_view_questionnaire_responses") {
+                return Err(CareError::Forbidden(
+                    "You do not have permission to view questionnaire responses".into(),
+                ));
+            }
             Ok(Json(response_json(
                 conn,
                 &load_response(conn, &pid, &id)?,
