@@ -297,10 +297,14 @@ async fn responses_list_answers_and_structured_rows() {
         list["results"][1]["structured_responses"]["symptom"]["submit_type"],
         "CREATE"
     );
+    // Only the answer of submit/ lists each question's parent, as real CARE does.
     assert_eq!(
-        list["results"][0]["questionnaire"]["questions"][0]["questions"][0]["parent"],
-        list["results"][0]["questionnaire"]["questions"][0]["id"]
+        resp["questionnaire"]["questions"][0]["questions"][0]["parent"],
+        resp["questionnaire"]["questions"][0]["id"]
     );
+    assert!(list["results"][0]["questionnaire"]["questions"][0]
+        .get("parent")
+        .is_none());
     let (_, unstructured) = s
         .get(&format!("{list_url}&only_unstructured=true"), Some(&token))
         .await;

@@ -3,6 +3,8 @@
 //! item ends above 299 everything is rolled back and the batch answers 400, still listing
 //! every item's result (the good ones with the data they would have had).
 
+use std::sync::LazyLock;
+
 use axum::{
     body::{Body, Bytes},
     extract::State,
@@ -209,10 +211,12 @@ async fn batch(
         db: tx.db(),
         jwt: care.jwt.clone(),
     };
-    let app = super::routes()
-        .fallback(route_not_found)
-        .method_not_allowed_fallback(super::method_not_allowed)
-        .with_state(scoped);
+    static ROUTES: LazyLock<Router<Care>> = LazyLock::new(|| {
+        super::routes()
+            .fallback(route_not_found)
+            .method_not_allowed_fallback(super::method_not_allowed)
+    });
+    let app = ROUTES.clone().with_state(scoped);
     let mut results = Vec::with_capacity(items.len());
     let mut failed = false;
     for item in &items {

@@ -254,6 +254,28 @@ CREATE TABLE IF NOT EXISTS idempotency_key (
     PRIMARY KEY (user_id, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_key_age ON idempotency_key(created_at);
+CREATE TABLE IF NOT EXISTS resource_request (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    emergency INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    referring_facility_contact_name TEXT NOT NULL,
+    referring_facility_contact_number TEXT NOT NULL,
+    status TEXT NOT NULL,
+    category TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    origin_facility_id TEXT NOT NULL REFERENCES facility(id),
+    approving_facility_id TEXT REFERENCES facility(id),
+    assigned_facility_id TEXT REFERENCES facility(id),
+    related_patient_id TEXT REFERENCES patient(id),
+    assigned_to_id TEXT REFERENCES user(id),
+    created_by_id TEXT REFERENCES user(id),
+    updated_by_id TEXT REFERENCES user(id),
+    deleted INTEGER NOT NULL DEFAULT 0,
+    created_date TEXT NOT NULL,
+    modified_date TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS revoked_token (
     jti TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL

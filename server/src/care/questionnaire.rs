@@ -96,12 +96,13 @@ fn with_parents(questions: &Value, parent: Option<&str>) -> Value {
     )
 }
 
-/// QuestionnaireRead. `nested` is the form inside a response: pydantic's `meta` and the
-/// questions' `parent` keys, as real CARE returns it.
+/// QuestionnaireRead. `nested` is the form inside a response (pydantic's `meta`);
+/// `parents` adds the questions' `parent` keys, which real CARE returns from `submit/` only.
 fn questionnaire_json(
     conn: &Connection,
     q: &Map<String, Value>,
     nested: bool,
+    parents: bool,
 ) -> Result<Value, CareError> {
     let admin: Option<String> = conn
         .query_row(
@@ -144,7 +145,7 @@ fn questionnaire_json(
     }
     out.insert(
         "questions".into(),
-        if nested {
+        if parents {
             with_parents(&questions, None)
         } else {
             questions
@@ -208,7 +209,7 @@ async fn list(
         .with(|conn| {
             let results = page
                 .into_iter()
-                .map(|q| questionnaire_json(conn, q, false))
+                .map(|q| questionnaire_json(conn, q, false, false))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Json(json!({"count": count, "results": results})))
         })
@@ -222,7 +223,7 @@ async fn retrieve(
 ) -> Result<Json<Value>, CareError> {
     let q = find(&slug)?;
     care.db
-        .with(|conn| Ok(Json(questionnaire_json(conn, q, false)?)))
+        .with(|conn| Ok(Json(questionnaire_json(conn, q, false, false)?)))
         .await
 }
 
@@ -733,7 +734,7 @@ async fn submit(
                 ],
             )?;
             let row = load_response(conn, &patient_id, &id)?;
-            Ok(Json(response_json(conn, &row)?))
+            Ok(Json(response_json(conn, &row, true)?))
         })
         .await
 }
@@ -788,12 +789,16 @@ fn load_response(conn: &Connection, patient_id: &str, id: &str) -> Result<Respon
 }
 
 /// QuestionnaireResponseRead; structured rows carry no `questionnaire` key, as in CARE.
-fn response_json(conn: &Connection, r: &ResponseRow) -> Result<Value, CareError> {
+/// `submitted`: the answer of `submit/`, whose form lists each question's `parent`.
+fn response_json(conn: &Connection, r: &ResponseRow, submitted: bool) -> Result<Value, CareError> {
     let mut out = Map::new();
     out.insert("id".into(), json!(r.id));
     if let Some(slug) = &r.questionnaire_slug {
         if let Ok(q) = find(slug) {
-            out.insert("questionnaire".into(), questionnaire_json(conn, q, true)?);
+            out.insert(
+                "questionnaire".into(),
+                questionnaire_json(conn, q, true, submitted)?,
+            );
         }
     }
     let parse = |s: &str, default: Value| serde_json::from_str(s).unwrap_or(default);
@@ -910,7 +915,7 @@ async fn list_responses(
                 .collect::<Result<_, _>>()?;
             let results = rows
                 .iter()
-                .map(|r| response_json(conn, r))
+                .map(|r| response_json(conn, r, false))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Json(json!({"count": count, "results": results})))
         })
@@ -919,13 +924,22 @@ async fn list_responses(
 
 async fn retrieve_response(
     State(care): State<Care>,
-    _user: AuthUser,
+    user: AuthUser,
     Path((pid, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, CareError> {
     care.db
         .with(|conn| {
             patient::load(conn, &pid)?;
-            Ok(Json(response_json(conn, &load_response(conn, &pid, &id)?)?))
+            if !user.can("can_view_questionnaire_responses") {
+                return Err(CareError::Forbidden(
+                    "You do not have permission to view questionnaire responses".into(),
+                ));
+            }
+            Ok(Json(response_json(
+                conn,
+                &load_response(conn, &pid, &id)?,
+                false,
+            )?))
         })
         .await
 }

@@ -124,6 +124,35 @@ pub fn seed_if_empty(conn: &mut Connection) -> Result<(), CareError> {
     once(conn, "seed:departments", seed_departments)?;
     once(conn, "seed:encounters", seed_encounters)?;
     once(conn, "seed:schedules", seed_schedules)?;
+    once(conn, "seed:facilities", seed_facilities)?;
+    Ok(())
+}
+
+/// A second, public facility nobody belongs to: what `getallfacilities` lists beyond the
+/// user's own and a resource request can be assigned to.
+fn seed_facilities(tx: &rusqlite::Transaction<'_>) -> Result<(), CareError> {
+    use rusqlite::OptionalExtension;
+    let Some((_, admin)) = demo_facility(tx)? else {
+        return Ok(());
+    };
+    let geo: Option<String> = tx
+        .query_row(
+            "SELECT id FROM organization WHERE name = 'Aluva Municipality'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let mut rng = StdRng::seed_from_u64(0xCA4E_0005);
+    let now = now_iso();
+    tx.execute(
+        "INSERT INTO facility (id, name, description, address, pincode, phone_number, latitude, longitude,
+                               facility_type, is_public, geo_organization_id, created_by_id,
+                               created_date, modified_date)
+         VALUES (?1, 'Aluva Taluk Hospital', 'Public referral hospital (demo).',
+                 'Bank Junction, Aluva', 683101, '+914842624040', '10.1076000000000000',
+                 '76.3516000000000000', 'Govt Hospital', 1, ?2, ?3, ?4, ?4)",
+        params![demo_uuid(&mut rng), geo, admin, now],
+    )?;
     Ok(())
 }
 
