@@ -104,20 +104,33 @@ impl Outbox {
         }
     }
 
+    /// The user's writes from the device, oldest first.
+    async fn load_for(
+        &self,
+        user_id: &str,
+        store: &crate::offline::store::idb::IdbStore,
+    ) -> Vec<OutboxRecord> {
+        match store.outbox_all::<OutboxRecord>().await {
+            Ok(mut records) => {
+                records.retain(|r| r.user_id == user_id);
+                records.sort_by_key(|r| r.client_timestamp);
+                records
+            }
+            Err(e) => {
+                self.notice.set(Some(e.to_string()));
+                Vec::new()
+            }
+        }
+    }
+
     /// Re-reads the signed-in user's writes from the device.
     pub async fn reload(&self) {
         let Some((user_id, store)) = current_store() else {
             self.records.set(Vec::new());
             return;
         };
-        match store.outbox_all::<OutboxRecord>().await {
-            Ok(mut records) => {
-                records.retain(|r| r.user_id == user_id);
-                records.sort_by_key(|r| r.client_timestamp);
-                self.records.set(records);
-            }
-            Err(e) => self.notice.set(Some(e.to_string())),
-        }
+        let records = self.load_for(&user_id, &store).await;
+        self.records.set(records);
     }
 
     /// Called when a user is signed in (their database restored): parked writes resume.
@@ -219,10 +232,12 @@ impl Outbox {
             return;
         };
         let mut sent = 0usize;
+        // The queue is read from the device once and kept in memory for the pass (reading
+        // every record back before each send made a long drain quadratic); it is read
+        // again only when nothing in memory is ready, to pick up writes queued meanwhile.
+        let mut records = self.load_for(&user_id, &store).await;
+        let mut reread = false;
         loop {
-            self.reload().await;
-            let mut records = self.records.get_untracked();
-            records.retain(|r| r.user_id == user_id);
             let mut changed = false;
             for id in engine::newly_blocked(&records) {
                 if let Some(r) = records.iter_mut().find(|r| r.id == id) {
@@ -242,8 +257,14 @@ impl Outbox {
             }
             let remaining = records.iter().filter(|r| r.sync_status.is_open()).count();
             let Some(next) = engine::next_ready(&records, now()).cloned() else {
-                break;
+                if reread {
+                    break;
+                }
+                records = self.load_for(&user_id, &store).await;
+                reread = true;
+                continue;
             };
+            reread = false;
             self.progress.set(Some((sent + 1, sent + remaining)));
             let ids = engine::id_map(&records);
             let mut record = next;
@@ -264,11 +285,23 @@ impl Outbox {
                 self.last_synced_at.set(Some(now()));
                 self.apply_success(&record, &ids);
             }
-            broadcast();
+            if let Some(slot) = records.iter_mut().find(|r| r.id == record.id) {
+                *slot = record.clone();
+            }
+            self.records.update(|all| {
+                if let Some(slot) = all.iter_mut().find(|r| r.id == record.id) {
+                    *slot = record;
+                }
+            });
+            // Other tabs re-read the outbox on each message: tell them now and then.
+            if sent.is_multiple_of(25) {
+                broadcast();
+            }
             if stop {
                 break;
             }
         }
+        broadcast();
         self.progress.set(None);
         self.reload().await;
     }
