@@ -237,6 +237,8 @@ impl Outbox {
         // again only when nothing in memory is ready, to pick up writes queued meanwhile.
         let mut records = self.load_for(&user_id, &store).await;
         let mut reread = false;
+        // Refetched once at the end, not once per write of a long drain.
+        let mut to_invalidate: Vec<QueryKey> = Vec::new();
         loop {
             let mut changed = false;
             for id in engine::newly_blocked(&records) {
@@ -284,6 +286,9 @@ impl Outbox {
                 sent += 1;
                 self.last_synced_at.set(Some(now()));
                 self.apply_success(&record, &ids);
+                if let Some(route) = route(&record.sync_route_key) {
+                    to_invalidate.extend(route.invalidation_keys());
+                }
             }
             if let Some(slot) = records.iter_mut().find(|r| r.id == record.id) {
                 *slot = record.clone();
@@ -302,6 +307,11 @@ impl Outbox {
             }
         }
         broadcast();
+        to_invalidate.sort();
+        to_invalidate.dedup();
+        for key in to_invalidate {
+            self.client.invalidate(&key);
+        }
         self.progress.set(None);
         self.reload().await;
     }
@@ -341,7 +351,8 @@ impl Outbox {
         engine::classify(result)
     }
 
-    /// The server's record replaces the optimistic one everywhere it is cached.
+    /// The server's record replaces the optimistic one everywhere it is cached (the pass
+    /// invalidates the route's queries once it ends).
     fn apply_success(
         &self,
         record: &OutboxRecord,
@@ -383,9 +394,6 @@ impl Outbox {
                 response.clone(),
                 true,
             );
-        }
-        for key in route.invalidation_keys() {
-            self.client.invalidate(&key);
         }
     }
 
