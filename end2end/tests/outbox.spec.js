@@ -163,6 +163,7 @@ test('a write whose session ended waits for sign-in, then is sent once', async (
   await page.getByRole('link', { name: 'Register patient' }).click();
   await page.getByLabel('State').selectOption({ label: 'Kerala' });
   await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
+  await expect(page.getByLabel('Local body')).toBeVisible();
   await context.setOffline(true);
   await page.reload();
   await fillRegistration(page, name, '+919812345603');
@@ -196,6 +197,7 @@ test('two open tabs send each queued write once', async ({ page, context, reques
   await page.getByRole('link', { name: 'Register patient' }).click();
   await page.getByLabel('State').selectOption({ label: 'Kerala' });
   await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
+  await expect(page.getByLabel('Local body')).toBeVisible();
   const second = await context.newPage();
   await second.goto(page.url().replace(/\/patients\/new$/, '/sync'));
   await expect(second.getByTestId('last-sync')).toBeVisible();
@@ -212,4 +214,43 @@ test('two open tabs send each queued write once', async ({ page, context, reques
   await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
   await expect(second.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
   expect(await patientsNamed(request, await apiToken(request), name)).toHaveLength(1);
+});
+
+test('a phone number that already has patients is flagged on the form', async ({ page, request }) => {
+  const token = await apiToken(request);
+  const list = await (await request.get('/api/v1/patient/?limit=1', { headers: { Authorization: `Bearer ${token}` } })).json();
+  const existing = list.results[0];
+  await login(page);
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await page.getByRole('link', { name: 'Register patient' }).click();
+  await page.getByLabel('Phone number').fill(existing.phone_number);
+  await expect(page.getByTestId('same-phone')).toContainText(existing.name);
+});
+
+test.describe('lost responses', () => {
+  // Route interception needs requests to come from the page, not the service worker.
+  test.use({ serviceWorkers: 'block' });
+
+  test('a registration whose answer was lost after CARE saved it is still saved once', async ({ page, request }) => {
+    const name = `Lost Answer ${Date.now()}`;
+    await login(page);
+    await page.getByRole('link', { name: 'Patients' }).click();
+    await page.getByRole('link', { name: 'Register patient' }).click();
+    let dropped = 0;
+    await page.route('**/api/v1/patient/', async (route) => {
+      if (route.request().method() === 'POST' && dropped === 0) {
+        dropped += 1;
+        await route.fetch(); // CARE receives and commits it ...
+        await route.abort('connectionreset'); // ... and the answer never arrives.
+        return;
+      }
+      await route.continue();
+    });
+    await fillRegistration(page, name, '+919812345605');
+    await page.getByRole('button', { name: 'Register patient' }).click();
+    await expect(page.getByTestId('patient-name')).toHaveText(name);
+    await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+    expect(dropped).toBe(1);
+    expect(await patientsNamed(request, await apiToken(request), name)).toHaveLength(1);
+  });
 });

@@ -11,5 +11,5 @@ pub mod user;
 pub use auth::{LoginRequest, TokenPair};
 pub use facility::{Facility, FacilityRef};
 pub use organization::Organization;
-pub use patient::{Paginated, Patient};
+pub use patient::{Paginated, Patient, PatientSearch};
 pub use user::{CurrentUser, UserSpec};

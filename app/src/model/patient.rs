@@ -10,6 +10,15 @@ pub struct Paginated<T> {
     pub results: Vec<T>,
 }
 
+/// `POST /patient/search/`: by phone, `partial` items (name, gender, phone, a random id and
+/// the first 5 characters of the real id).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct PatientSearch {
+    pub partial: bool,
+    pub results: Vec<Patient>,
+}
+
 /// A patient as `GET /patient/{id}/` returns it (list items leave some fields out, so all
 /// of them default).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

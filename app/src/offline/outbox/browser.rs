@@ -53,6 +53,8 @@ fn broadcast() {
 /// What a page asks to queue.
 #[derive(Debug, Clone, Default)]
 pub struct WriteSpec {
+    /// The write's id (its `Idempotency-Key`) when the caller already sent it once.
+    pub id: Option<String>,
     pub route_key: &'static str,
     pub path_params: BTreeMap<String, String>,
     pub payload: Value,
@@ -168,7 +170,9 @@ impl Outbox {
             .ok_or_else(|| StoreError::Write(format!("unknown write {}", spec.route_key)))?;
         let at = now();
         let mut record = OutboxRecord::new(
-            uuid::Uuid::new_v4().to_string(),
+            spec.id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             user_id,
             device_id(),
             route,

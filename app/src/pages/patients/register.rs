@@ -7,9 +7,13 @@ use crate::{
     components::patient_fields::PatientFields,
     model::{
         patient_form::{server_field_errors, PatientForm},
-        Organization,
+        Organization, PatientSearch,
     },
-    offline::{network::use_network, outbox::use_outbox, query::use_query_client},
+    offline::{
+        network::use_network,
+        outbox::use_outbox,
+        query::{use_query, use_query_client, QueryOptions},
+    },
     session::use_session,
 };
 
@@ -34,6 +38,27 @@ pub fn RegisterPatient() -> impl IntoView {
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let form_error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+
+    // Families share phones: warn (never block) when this number already has patients,
+    // from the cached search when offline.
+    let phone = Memo::new(move |_| {
+        let p = form.with(|f| f.phone_number.trim().replace([' ', '-'], ""));
+        if crate::model::patient_form::is_e164(&p) {
+            p
+        } else {
+            String::new()
+        }
+    });
+    let same_phone = use_query::<PatientSearch, _, _, _>(
+        move || keys::patient_search(&serde_json::json!({ "phone_number": phone.get() })),
+        move |key| async move {
+            if phone.get_untracked().is_empty() {
+                return Ok(PatientSearch::default());
+            }
+            keys::post_read_only::<PatientSearch>(session, key).await
+        },
+        QueryOptions::persisted(),
+    );
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -60,8 +85,10 @@ pub fn RegisterPatient() -> impl IntoView {
             let geo_json = geo
                 .get_untracked()
                 .and_then(|o| serde_json::to_value(o).ok());
+            // One id for this registration: the key of the direct POST and, if that gets no
+            // answer, of the queued write — so a POST that reached CARE is never applied twice.
+            let key = uuid::Uuid::new_v4().to_string();
             let outcome = if network.online_untracked() {
-                let key = uuid::Uuid::new_v4().to_string();
                 let sent: Result<Value, ApiError> = session
                     .call_with(
                         Method::Post,
@@ -85,7 +112,7 @@ pub fn RegisterPatient() -> impl IntoView {
                     client.invalidate(&crate::offline::query::QueryKey::new(["patient", "list"]));
                     navigate(&format!("/facility/{fid}/patients/{id}"), Default::default());
                 }
-                Ok(None) => match queue(outbox, client, payload, geo_json).await {
+                Ok(None) => match queue(outbox, client, key, payload, geo_json).await {
                     Ok(temp_id) => navigate(&format!("/facility/{fid}/patients/{temp_id}"), Default::default()),
                     Err(e) => form_error.set(Some(format!("Could not save on this device: {e}. Nothing was lost from the form; try again."))),
                 },
@@ -107,6 +134,18 @@ pub fn RegisterPatient() -> impl IntoView {
             </Show>
             <form class="form" on:submit=submit novalidate>
                 <PatientFields form=form geo=geo errors=errors/>
+                {move || same_phone.data.get().filter(|s| !s.results.is_empty() && !phone.get().is_empty()).map(|s| {
+                    let names: Vec<String> = s.results.iter().map(|p| p.name.clone()).collect();
+                    view! {
+                        <p class="alert alert--info" role="status" data-testid="same-phone">
+                            {format!(
+                                "{} patient(s) already registered with this phone number: {}. Check that this is a new patient.",
+                                names.len(),
+                                names.join(", ")
+                            )}
+                        </p>
+                    }
+                })}
                 {move || form_error.get().map(|m| view! { <p class="alert alert--error" role="alert">{m}</p> })}
                 <button class="button button--primary" type="submit" disabled=busy>
                     {move || if busy.get() { "Saving…" } else { "Register patient" }}
@@ -122,6 +161,7 @@ pub fn RegisterPatient() -> impl IntoView {
 async fn queue(
     outbox: crate::offline::outbox::Outbox,
     client: crate::offline::query::QueryClient,
+    id: String,
     payload: Value,
     geo: Option<Value>,
 ) -> Result<String, crate::offline::store::StoreError> {
@@ -145,6 +185,7 @@ async fn queue(
     }
     outbox
         .enqueue(crate::offline::outbox::browser::WriteSpec {
+            id: Some(id),
             route_key: "patient.create",
             payload,
             temp_id: Some(temp_id.clone()),
@@ -159,6 +200,7 @@ async fn queue(
 async fn queue(
     _outbox: crate::offline::outbox::Outbox,
     _client: crate::offline::query::QueryClient,
+    _id: String,
     _payload: Value,
     _geo: Option<Value>,
 ) -> Result<String, crate::offline::store::StoreError> {
