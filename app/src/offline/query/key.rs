@@ -43,27 +43,10 @@ impl QueryKey {
     }
 }
 
-/// JSON text with object keys sorted at every level.
+/// JSON text with object keys sorted at every level (whatever order the map keeps).
 pub fn canonical_json(value: &Value) -> String {
-    fn sort(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let mut entries: Vec<_> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                let mut out = serde_json::Map::new();
-                for (k, v) in entries {
-                    out.insert(k.clone(), sort(v));
-                }
-                Value::Object(out)
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sort).collect()),
-            other => other.clone(),
-        }
-    }
-    // With serde_json's `preserve_order`, insertion order is kept, so sort explicitly.
-    let sorted = sort(value);
     let mut text = String::new();
-    write_sorted(&sorted, &mut text);
+    write_sorted(value, &mut text);
     text
 }
 
