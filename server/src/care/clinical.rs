@@ -614,6 +614,7 @@ fn check_encounter(conn: &Connection, patient_id: &str, encounter: &str) -> Resu
 }
 
 /// Writes the structured questionnaire response that records a create or update.
+#[allow(clippy::too_many_arguments)]
 fn record_structured(
     conn: &Connection,
     kind: Kind,
@@ -621,9 +622,9 @@ fn record_structured(
     encounter: Option<&str>,
     id: &str,
     submit_type: &str,
-    user: &AuthUser,
+    user_id: &str,
+    (response_id, now): (&str, &str),
 ) -> Result<(), CareError> {
-    let now = now_iso();
     let structured = json!({ kind.label(): {"id": id, "submit_type": submit_type} });
     conn.execute(
         "INSERT INTO questionnaire_response (id, questionnaire_slug, subject_id, patient_id, encounter_id,
@@ -631,15 +632,89 @@ fn record_structured(
              created_date, modified_date)
          VALUES (?1, NULL, ?2, ?2, ?3, '[]', ?4, ?5, ?6, ?6, ?7, ?7)",
         params![
-            uuid::Uuid::new_v4().to_string(),
+            response_id,
             patient_id,
             encounter,
             structured.to_string(),
             kind.label(),
-            user.id,
+            user_id,
             now
         ],
     )?;
+    Ok(())
+}
+
+/// Ids and time of a new entry: its own id, its structured response's id, created/modified.
+pub struct NewIds<'a> {
+    pub id: &'a str,
+    pub response_id: &'a str,
+    pub now: &'a str,
+}
+
+/// Inserts a validated create datapoint and its structured response; returns its encounter.
+fn insert_validated(
+    conn: &Connection,
+    kind: Kind,
+    patient_id: &str,
+    input: Input,
+    user_id: &str,
+    ids: &NewIds<'_>,
+) -> Result<String, CareError> {
+    let encounter = input.encounter.unwrap_or_default();
+    let mut fields = input.fields;
+    let category = match kind {
+        Kind::Symptom => Some("problem_list_item".to_string()),
+        Kind::Diagnosis => fields
+            .remove("category")
+            .and_then(|v| v.as_str().map(String::from)),
+        _ => None,
+    };
+    if kind == Kind::Allergy {
+        fields
+            .entry("allergy_intolerance_type")
+            .or_insert_with(|| json!("allergy"));
+    }
+    conn.execute(
+        "INSERT INTO clinical (id, kind, patient_id, encounter_id, category, data, created_by_id,
+             updated_by_id, created_date, modified_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8)",
+        params![
+            ids.id,
+            kind.table_kind(),
+            patient_id,
+            encounter,
+            category,
+            Value::Object(fields).to_string(),
+            user_id,
+            ids.now
+        ],
+    )?;
+    record_structured(
+        conn,
+        kind,
+        patient_id,
+        Some(&encounter),
+        ids.id,
+        "CREATE",
+        user_id,
+        (ids.response_id, ids.now),
+    )?;
+    Ok(encounter)
+}
+
+/// Writes one entry as `create` would (same validation, same rows, structured response
+/// included), with the ids and time given: the demo seed's way in. Unlike `create` it also
+/// writes to an encounter that has since been completed (the entry predates the completion).
+pub fn insert_entry(
+    conn: &Connection,
+    kind: Kind,
+    patient_id: &str,
+    datapoint: &Map<String, Value>,
+    user_id: &str,
+    ids: &NewIds<'_>,
+) -> Result<(), CareError> {
+    let input = validate(kind, datapoint, true)?;
+    insert_validated(conn, kind, patient_id, input, user_id, ids)?;
     Ok(())
 }
 
@@ -679,46 +754,19 @@ fn apply(
     match id {
         None => {
             let input = validate(kind, dp, true)?;
-            let encounter = input.encounter.unwrap_or_default();
-            check_encounter(conn, patient_id, &encounter)?;
-            let mut fields = input.fields;
-            let category = match kind {
-                Kind::Symptom => Some("problem_list_item".to_string()),
-                Kind::Diagnosis => fields
-                    .remove("category")
-                    .and_then(|v| v.as_str().map(String::from)),
-                _ => None,
-            };
-            if kind == Kind::Allergy {
-                fields
-                    .entry("allergy_intolerance_type")
-                    .or_insert_with(|| json!("allergy"));
-            }
-            let id = uuid::Uuid::new_v4().to_string();
-            conn.execute(
-                "INSERT INTO clinical (id, kind, patient_id, encounter_id, category, data, created_by_id,
-                     updated_by_id, created_date, modified_date)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8)",
-                params![
-                    id,
-                    kind.table_kind(),
-                    patient_id,
-                    encounter,
-                    category,
-                    Value::Object(fields).to_string(),
-                    user.id,
-                    now
-                ],
-            )?;
-            record_structured(
+            check_encounter(
                 conn,
-                kind,
                 patient_id,
-                Some(&encounter),
-                &id,
-                "CREATE",
-                user,
+                input.encounter.as_deref().unwrap_or_default(),
             )?;
+            let id = uuid::Uuid::new_v4().to_string();
+            let response_id = uuid::Uuid::new_v4().to_string();
+            let ids = NewIds {
+                id: &id,
+                response_id: &response_id,
+                now: &now,
+            };
+            insert_validated(conn, kind, patient_id, input, &user.id, &ids)?;
             read_json(conn, kind, &load(conn, kind, patient_id, &id)?)
         }
         Some(id) => {
@@ -762,7 +810,8 @@ fn apply(
                 encounter.as_deref(),
                 &id,
                 "UPDATE",
-                user,
+                &user.id,
+                (&uuid::Uuid::new_v4().to_string(), &now),
             )?;
             read_json(conn, kind, &load(conn, kind, patient_id, &id)?)
         }

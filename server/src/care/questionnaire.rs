@@ -75,6 +75,20 @@ fn find(slug: &str) -> Result<&'static Map<String, Value>, CareError> {
         .ok_or(CareError::NotFound("Questionnaire"))
 }
 
+/// The id of the bundled questionnaire `slug`'s question with `link_id` (groups searched too).
+pub fn question_id(slug: &str, link_id: &str) -> Option<String> {
+    fn search(qs: &Value, link_id: &str) -> Option<String> {
+        qs.as_array()?.iter().find_map(|q| {
+            if q["link_id"] == link_id {
+                q["id"].as_str().map(String::from)
+            } else {
+                search(&q["questions"], link_id)
+            }
+        })
+    }
+    search(find(slug).ok()?.get("questions")?, link_id)
+}
+
 /// Questions with `parent` set, as they appear nested in a questionnaire response.
 fn with_parents(questions: &Value, parent: Option<&str>) -> Value {
     let Value::Array(items) = questions else {
@@ -715,28 +729,78 @@ async fn submit(
                 return Err(CareError::Pydantic(errors));
             }
             let id = uuid::Uuid::new_v4().to_string();
-            let now = now_iso();
-            let responses: Vec<Value> = answers.iter().map(|a| a.stored.clone()).collect();
-            conn.execute(
-                "INSERT INTO questionnaire_response (id, questionnaire_slug, subject_id, patient_id,
-                     encounter_id, responses, structured_responses, structured_response_type,
-                     created_by_id, updated_by_id, created_date, modified_date)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, '{}', NULL, ?7, ?7, ?8, ?8)",
-                params![
-                    id,
-                    slug,
-                    resource_id,
-                    patient_id,
-                    encounter,
-                    Value::Array(responses).to_string(),
-                    user.id,
-                    now
-                ],
-            )?;
+            let new = NewResponse {
+                id: &id,
+                slug: &slug,
+                subject_id: &resource_id,
+                patient_id: &patient_id,
+                encounter: encounter.as_deref(),
+                user_id: &user.id,
+                now: &now_iso(),
+            };
+            insert_response(conn, &new, &answers)?;
             let row = load_response(conn, &patient_id, &id)?;
             Ok(Json(response_json(conn, &row, true)?))
         })
         .await
+}
+
+/// Where a new response goes and who wrote it when.
+pub struct NewResponse<'a> {
+    pub id: &'a str,
+    pub slug: &'a str,
+    pub subject_id: &'a str,
+    pub patient_id: &'a str,
+    pub encounter: Option<&'a str>,
+    pub user_id: &'a str,
+    pub now: &'a str,
+}
+
+fn insert_response(
+    conn: &Connection,
+    new: &NewResponse<'_>,
+    answers: &[Answer],
+) -> Result<(), CareError> {
+    let responses: Vec<Value> = answers.iter().map(|a| a.stored.clone()).collect();
+    conn.execute(
+        "INSERT INTO questionnaire_response (id, questionnaire_slug, subject_id, patient_id,
+             encounter_id, responses, structured_responses, structured_response_type,
+             created_by_id, updated_by_id, created_date, modified_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '{}', NULL, ?7, ?7, ?8, ?8)",
+        params![
+            new.id,
+            new.slug,
+            new.subject_id,
+            new.patient_id,
+            new.encounter,
+            Value::Array(responses).to_string(),
+            new.user_id,
+            new.now
+        ],
+    )?;
+    Ok(())
+}
+
+/// Writes a response to a bundled questionnaire as `submit/` would, after the same shape and
+/// answer checks (`results` is `submit/`'s list of `{question_id, values, …}`): the demo
+/// seed's way in. An invalid answer is an error, so seeded data is always submittable.
+pub fn insert_checked_response(
+    conn: &Connection,
+    new: &NewResponse<'_>,
+    results: Value,
+) -> Result<(), CareError> {
+    let questionnaire = find(new.slug)?;
+    let mut body = Map::new();
+    body.insert("resource_id".into(), json!(new.subject_id));
+    body.insert("patient".into(), json!(new.patient_id));
+    body.insert("encounter".into(), json!(new.encounter));
+    body.insert("results".into(), results);
+    let (_, _, _, answers) = parse_submission(&body)?;
+    let errors = check_answers(questionnaire, &answers);
+    if !errors.is_empty() {
+        return Err(CareError::Pydantic(errors));
+    }
+    insert_response(conn, new, &answers)
 }
 
 // ---- responses ----
