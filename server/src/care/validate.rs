@@ -109,18 +109,34 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A field that must be present and not null; records `missing` when absent.
-    fn present(
+    /// A required field: `missing` when absent; a null goes to `parse` (which reports the
+    /// type error pydantic gives for it).
+    fn required<T>(
         &mut self,
         field: &str,
-        f: impl FnOnce(&mut Self, Field<&'a Value>) -> Option<String>,
-    ) -> Option<String> {
-        let raw = self.raw(field);
-        if raw.is_absent() {
-            self.missing(field);
-            return None;
+        parse: impl FnOnce(&mut Self, &[&str], &Value) -> Option<T>,
+    ) -> Option<T> {
+        match self.raw(field) {
+            Field::Absent => {
+                self.missing(field);
+                None
+            }
+            Field::Null => parse(self, &[field], &Value::Null),
+            Field::Set(v) => parse(self, &[field], v),
         }
-        f(self, raw)
+    }
+
+    /// An optional field: absent and null pass through; a bad value is reported and dropped.
+    fn optional<T>(
+        &mut self,
+        field: &str,
+        parse: impl FnOnce(&mut Self, &[&str], &Value) -> Option<T>,
+    ) -> Field<T> {
+        match self.raw(field) {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Set(v) => parse(self, &[field], v).map_or(Field::Absent, Field::Set),
+        }
     }
 
     // ---- strings ----
@@ -153,30 +169,11 @@ impl<'a> Checker<'a> {
     }
 
     pub fn req_str(&mut self, field: &str, max_len: Option<usize>) -> Option<String> {
-        self.present(field, |c, raw| match raw {
-            Field::Set(v) => c.string_value(&[field], v, max_len),
-            _ => {
-                c.error(
-                    "string_type",
-                    &[field],
-                    "Input should be a valid string",
-                    Value::Null,
-                    None,
-                );
-                None
-            }
-        })
+        self.required(field, |c, path, v| c.string_value(path, v, max_len))
     }
 
     pub fn opt_str(&mut self, field: &str, max_len: Option<usize>) -> Field<String> {
-        match self.raw(field) {
-            Field::Absent => Field::Absent,
-            Field::Null => Field::Null,
-            Field::Set(v) => match self.string_value(&[field], v, max_len) {
-                Some(s) => Field::Set(s),
-                None => Field::Absent,
-            },
-        }
+        self.optional(field, |c, path, v| c.string_value(path, v, max_len))
     }
 
     // ---- enums ----
@@ -199,24 +196,11 @@ impl<'a> Checker<'a> {
     }
 
     pub fn req_enum(&mut self, field: &str, options: &[&str]) -> Option<String> {
-        self.present(field, |c, raw| {
-            let v = match raw {
-                Field::Set(v) => v.clone(),
-                _ => Value::Null,
-            };
-            c.enum_value(&[field], &v, options)
-        })
+        self.required(field, |c, path, v| c.enum_value(path, v, options))
     }
 
     pub fn opt_enum(&mut self, field: &str, options: &[&str]) -> Field<String> {
-        match self.raw(field) {
-            Field::Absent => Field::Absent,
-            Field::Null => Field::Null,
-            Field::Set(v) => match self.enum_value(&[field], v, options) {
-                Some(s) => Field::Set(s),
-                None => Field::Absent,
-            },
-        }
+        self.optional(field, |c, path, v| c.enum_value(path, v, options))
     }
 
     // ---- uuids ----
@@ -260,24 +244,11 @@ impl<'a> Checker<'a> {
     }
 
     pub fn req_uuid(&mut self, field: &str) -> Option<String> {
-        self.present(field, |c, raw| {
-            let v = match raw {
-                Field::Set(v) => v.clone(),
-                _ => Value::Null,
-            };
-            c.uuid_value(&[field], &v)
-        })
+        self.required(field, Self::uuid_value)
     }
 
     pub fn opt_uuid(&mut self, field: &str) -> Field<String> {
-        match self.raw(field) {
-            Field::Absent => Field::Absent,
-            Field::Null => Field::Null,
-            Field::Set(v) => match self.uuid_value(&[field], v) {
-                Some(s) => Field::Set(s),
-                None => Field::Absent,
-            },
-        }
+        self.optional(field, Self::uuid_value)
     }
 
     /// A list of UUIDs (absent → empty).
@@ -366,26 +337,11 @@ impl<'a> Checker<'a> {
     }
 
     pub fn req_int(&mut self, field: &str) -> Option<i64> {
-        let raw = self.raw(field);
-        match raw {
-            Field::Absent => {
-                self.missing(field);
-                None
-            }
-            Field::Null => self.int_value(&[field], &Value::Null),
-            Field::Set(v) => self.int_value(&[field], v),
-        }
+        self.required(field, Self::int_value)
     }
 
     pub fn opt_int(&mut self, field: &str) -> Field<i64> {
-        match self.raw(field) {
-            Field::Absent => Field::Absent,
-            Field::Null => Field::Null,
-            Field::Set(v) => match self.int_value(&[field], v) {
-                Some(i) => Field::Set(i),
-                None => Field::Absent,
-            },
-        }
+        self.optional(field, Self::int_value)
     }
 
     pub fn opt_bool(&mut self, field: &str) -> Field<bool> {
@@ -409,14 +365,7 @@ impl<'a> Checker<'a> {
     // ---- dates ----
 
     pub fn opt_date(&mut self, field: &str) -> Field<NaiveDate> {
-        match self.raw(field) {
-            Field::Absent => Field::Absent,
-            Field::Null => Field::Null,
-            Field::Set(v) => match self.date_value(&[field], v) {
-                Some(d) => Field::Set(d),
-                None => Field::Absent,
-            },
-        }
+        self.optional(field, Self::date_value)
     }
 
     pub fn date_value(&mut self, path: &[&str], v: &Value) -> Option<NaiveDate> {
@@ -488,14 +437,7 @@ impl<'a> Checker<'a> {
     }
 
     pub fn opt_tz_datetime(&mut self, field: &str) -> Field<DateTime<FixedOffset>> {
-        match self.raw(field) {
-            Field::Absent => Field::Absent,
-            Field::Null => Field::Null,
-            Field::Set(v) => match self.tz_datetime_value(&[field], v) {
-                Some(d) => Field::Set(d),
-                None => Field::Absent,
-            },
-        }
+        self.optional(field, Self::tz_datetime_value)
     }
 
     // ---- phone numbers ----
@@ -536,24 +478,11 @@ impl<'a> Checker<'a> {
     }
 
     pub fn req_phone(&mut self, field: &str) -> Option<String> {
-        self.present(field, |c, raw| {
-            let v = match raw {
-                Field::Set(v) => v.clone(),
-                _ => Value::Null,
-            };
-            c.phone_value(&[field], &v)
-        })
+        self.required(field, Self::phone_value)
     }
 
     pub fn opt_phone(&mut self, field: &str) -> Field<String> {
-        match self.raw(field) {
-            Field::Absent => Field::Absent,
-            Field::Null => Field::Null,
-            Field::Set(v) => match self.phone_value(&[field], v) {
-                Some(s) => Field::Set(s),
-                None => Field::Absent,
-            },
-        }
+        self.optional(field, Self::phone_value)
     }
 
     /// 400 with every collected error, or Ok.
