@@ -2,16 +2,7 @@
 // 1. offline reload with 5,000 persisted queries: time to first data paint, longest task;
 // 2. enqueue + optimistic update of an offline registration (p50/p95 over 30);
 // 3. drain of 1,000 queued writes against the built-in backend.
-const { test, expect, login } = require('../tests/fixtures');
-
-async function swControls(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-    }
-  });
-}
+const { test, expect, login, swControls } = require('../tests/fixtures');
 
 async function userDb(page) {
   return page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).find((n) => n.startsWith('care-offline-')));

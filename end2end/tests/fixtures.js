@@ -16,4 +16,21 @@ async function login(page, username = 'care-doctor', password = PASSWORD) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-module.exports = { test, expect: base.expect, login, PASSWORD };
+/** Resolves once the service worker controls the page. */
+async function swControls(page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    }
+  });
+}
+
+/** An access token from the API (as another user, on another device, would get one). */
+async function apiToken(request, username = 'care-doctor') {
+  const resp = await request.post('/api/v1/auth/login/', { data: { username, password: PASSWORD } });
+  base.expect(resp.status()).toBe(200);
+  return (await resp.json()).access;
+}
+
+module.exports = { test, expect: base.expect, login, swControls, apiToken, PASSWORD };

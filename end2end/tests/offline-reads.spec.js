@@ -1,14 +1,4 @@
-const { test, expect, login } = require('./fixtures');
-
-/** Resolves once the service worker controls the page. */
-async function swControls(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-    }
-  });
-}
+const { test, expect, login, swControls } = require('./fixtures');
 
 /** Every record of every store, per CARE Offline database, read straight from IndexedDB. */
 async function readAllDatabases(page) {

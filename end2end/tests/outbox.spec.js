@@ -1,18 +1,4 @@
-const { test, expect, login } = require('./fixtures');
-
-async function swControls(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-    }
-  });
-}
-
-async function apiToken(request, username = 'care-doctor') {
-  const resp = await request.post('/api/v1/auth/login/', { data: { username, password: 'Ohcn@123' } });
-  return (await resp.json()).access;
-}
+const { test, expect, login, swControls, apiToken } = require('./fixtures');
 
 async function patientsNamed(request, token, name) {
   const resp = await request.get(`/api/v1/patient/?name=${encodeURIComponent(name)}&limit=50`, {

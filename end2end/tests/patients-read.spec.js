@@ -1,20 +1,4 @@
-const { test, expect, login } = require('./fixtures');
-
-async function swControls(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-    }
-  });
-}
-
-/** Logs in through the API (as another user would, on another device). */
-async function apiLogin(request, username) {
-  const resp = await request.post('/api/v1/auth/login/', { data: { username, password: 'Ohcn@123' } });
-  expect(resp.status()).toBe(200);
-  return (await resp.json()).access;
-}
+const { test, expect, login, swControls, apiToken } = require('./fixtures');
 
 test('patient list and a patient reload offline with the saved-at notice', async ({ page, context }) => {
   await login(page);
@@ -59,7 +43,7 @@ test('a patient never opened on this device says it is not available offline', a
   await page.goto(firstHref);
   await expect(page.getByTestId('patient-facts')).toBeVisible();
   // Another patient, never opened here: same route shape, so the shell is cached.
-  const token = await apiLogin(request, 'care-doctor');
+  const token = await apiToken(request, 'care-doctor');
   const page2 = await request.get('/api/v1/patient/?limit=20&offset=100', { headers: { Authorization: `Bearer ${token}` } });
   const other = (await page2.json()).results[0];
   await context.setOffline(true);
@@ -79,7 +63,7 @@ test('a change made by another user appears after focus and after refresh', asyn
   const id = page.url().split('/').pop();
 
   // The nurse, elsewhere, edits the patient.
-  const token = await apiLogin(request, 'care-nurse');
+  const token = await apiToken(request, 'care-nurse');
   const auth = { Authorization: `Bearer ${token}` };
   const current = await (await request.get(`/api/v1/patient/${id}/`, { headers: auth })).json();
   const renamed = `${current.name} Updated`;
