@@ -14,6 +14,9 @@ pub fn SyncBadge(
     view! {
         <A href=href attr:class="sync-badge" attr:data-testid="sync-badge">
             {move || {
+                if !outbox.loaded() {
+                    return "Checking saved changes…".to_string();
+                }
                 let (open, attention) = (outbox.open_count(), outbox.attention_count());
                 match (open, attention) {
                     (0, 0) => "All synced".to_string(),

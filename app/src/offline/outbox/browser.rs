@@ -129,10 +129,12 @@ impl Outbox {
     pub async fn reload(&self) {
         let Some((user_id, store)) = current_store() else {
             self.records.set(Vec::new());
+            self.loaded.set(false);
             return;
         };
         let records = self.load_for(&user_id, &store).await;
         self.records.set(records);
+        self.loaded.set(true);
     }
 
     /// Called when a user is signed in (their database restored): parked writes resume.

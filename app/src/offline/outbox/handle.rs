@@ -15,6 +15,9 @@ use crate::{
 #[derive(Debug, Clone, Copy)]
 pub struct Outbox {
     pub(super) records: RwSignal<Vec<OutboxRecord>>,
+    /// True once the signed-in user's writes have been read from the device: until then
+    /// an empty list means "not known yet", not "all synced".
+    pub(super) loaded: RwSignal<bool>,
     /// ("3 of 12") while a pass runs.
     pub(super) progress: RwSignal<Option<(usize, usize)>>,
     pub(super) last_synced_at: RwSignal<Option<Millis>>,
@@ -31,6 +34,7 @@ pub struct Outbox {
 pub fn provide_outbox(session: Session, client: QueryClient, network: Network) -> Outbox {
     let outbox = Outbox {
         records: RwSignal::new(Vec::new()),
+        loaded: RwSignal::new(false),
         progress: RwSignal::new(None),
         last_synced_at: RwSignal::new(None),
         notice: RwSignal::new(None),
@@ -49,6 +53,10 @@ pub fn use_outbox() -> Outbox {
 impl Outbox {
     pub fn records(&self) -> Vec<OutboxRecord> {
         self.records.get()
+    }
+
+    pub fn loaded(&self) -> bool {
+        self.loaded.get()
     }
 
     /// Writes still to be sent (pending, sending, waiting for sign-in).

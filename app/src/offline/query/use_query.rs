@@ -51,7 +51,7 @@ impl<T: Send + Sync + 'static> UseQueryReturn<T> {
 
 pub fn use_query<T, K, F, Fut>(key: K, fetcher: F, options: QueryOptions) -> UseQueryReturn<T>
 where
-    T: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
+    T: DeserializeOwned + Serialize + Clone + PartialEq + Send + Sync + 'static,
     K: Fn() -> QueryKey + Send + Sync + 'static,
     F: Fn(QueryKey) -> Fut + 'static,
     Fut: Future<Output = Result<T, ApiError>> + 'static,
@@ -63,11 +63,12 @@ where
 
     // Tracks the client's epoch too: switching user or restoring from the device replaces
     // entries, and readers must follow the new one.
-    let state = Signal::derive(move || {
+    let state = Memo::new(move |_| {
         client.track_epoch();
         client.entry(&key.get(), &options).state.get()
     });
-    let data = Signal::derive(move || {
+    // Decoded once per change, not on every read.
+    let data = Memo::new(move |_| {
         state.with(|s| {
             s.data
                 .as_ref()
@@ -149,8 +150,8 @@ where
     let _ = fetcher;
 
     UseQueryReturn {
-        data,
-        state,
+        data: data.into(),
+        state: state.into(),
         error,
         loading,
         saved_at,
