@@ -2,8 +2,6 @@
 //! records), the sync pass (one at a time across tabs through Web Locks, progress to other
 //! tabs through BroadcastChannel), and the person's actions (retry, discard, resolve).
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use serde_json::Value;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
@@ -14,6 +12,7 @@ use super::{
     handle::Outbox,
     record::{OutboxRecord, SyncStatus},
     registry::{route, HttpMethod},
+    write::WriteSpec,
 };
 use crate::{
     api::{ApiError, Method},
@@ -48,22 +47,6 @@ fn broadcast() {
         let _ = channel.post_message(&JsValue::from_str("changed"));
         channel.close();
     }
-}
-
-/// What a page asks to queue.
-#[derive(Debug, Clone, Default)]
-pub struct WriteSpec {
-    /// The write's id (its `Idempotency-Key`) when the caller already sent it once.
-    pub id: Option<String>,
-    pub route_key: &'static str,
-    pub path_params: BTreeMap<String, String>,
-    pub payload: Value,
-    pub temp_id: Option<String>,
-    pub parents: Vec<String>,
-    /// Cached queries as they should read until the write syncs.
-    pub optimistic: Vec<(QueryKey, Value)>,
-    pub base_snapshot: Option<Value>,
-    pub server_timestamp: Option<String>,
 }
 
 impl Outbox {

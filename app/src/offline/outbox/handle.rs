@@ -6,9 +6,12 @@
 
 use leptos::prelude::*;
 
-use super::record::{OutboxRecord, SyncStatus};
+use super::{
+    record::{OutboxRecord, SyncStatus},
+    write::WriteSpec,
+};
 use crate::{
-    offline::{network::Network, query::options::Millis, query::QueryClient},
+    offline::{network::Network, query::options::Millis, query::QueryClient, store::StoreError},
     session::Session,
 };
 
@@ -110,5 +113,48 @@ impl Outbox {
 
     pub fn notice(&self) -> Option<String> {
         self.notice.get()
+    }
+
+    /// One write, reactively (a page follows the write it queued: sending, synced, failed).
+    pub fn record(&self, id: &str) -> Option<OutboxRecord> {
+        self.records
+            .with(|r| r.iter().find(|w| w.id == id).cloned())
+    }
+
+    /// Outbox ids of the unsynced writes that touch record `id` (its create, earlier edits,
+    /// writes under it): a new write about that record lists them as parents, so it is
+    /// sent after them and with the server's id.
+    pub fn unsynced_writes_of(&self, id: &str) -> Vec<String> {
+        self.records.with_untracked(|r| {
+            r.iter()
+                .filter(|w| w.sync_status != SyncStatus::Success)
+                .filter(|w| {
+                    w.temp_id.as_deref() == Some(id) || w.path_params.values().any(|v| v == id)
+                })
+                .map(|w| w.id.clone())
+                .collect()
+        })
+    }
+
+    /// True while record `id` exists only on this device (created offline, not yet synced).
+    pub fn is_local_only(&self, id: &str) -> bool {
+        self.records.with_untracked(|r| {
+            r.iter()
+                .any(|w| w.temp_id.as_deref() == Some(id) && w.sync_status != SyncStatus::Success)
+        })
+    }
+
+    /// Queues a write with its optimistic cache records in one device transaction and
+    /// starts a sync pass (which sends it at once when the server is reachable).
+    pub async fn queue(&self, spec: WriteSpec) -> Result<OutboxRecord, StoreError> {
+        #[cfg(feature = "hydrate")]
+        {
+            self.enqueue(spec).await
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = spec;
+            Err(StoreError::Unavailable("not in a browser".into()))
+        }
     }
 }

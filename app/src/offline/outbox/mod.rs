@@ -9,6 +9,7 @@ pub mod engine;
 pub mod handle;
 pub mod record;
 pub mod registry;
+pub mod write;
 
 #[cfg(test)]
 mod sim;
@@ -17,3 +18,4 @@ pub use engine::{classify, Outcome, Prepared};
 pub use handle::{provide_outbox, use_outbox, Outbox};
 pub use record::{Op, OutboxRecord, SyncStatus};
 pub use registry::{route, SyncRoute};
+pub use write::{now_iso, WriteSpec};

@@ -7,8 +7,9 @@ use crate::{
     components::patient_fields::PatientFields,
     model::{patient_form::PatientForm, Organization, Patient},
     offline::{
-        outbox::use_outbox,
-        query::{use_query, use_query_client, QueryOptions},
+        outbox::{effects, use_outbox, Outbox, WriteSpec},
+        query::{use_query, use_query_client, QueryClient, QueryKey, QueryOptions},
+        store::StoreError,
     },
     session::use_session,
 };
@@ -115,19 +116,14 @@ fn EditForm(
     }
 }
 
-#[cfg(feature = "hydrate")]
+/// Queues the edit with the record as it will read (detail and every cached list page that
+/// shows it), after any unsynced write of the same patient.
 async fn queue_update(
-    outbox: crate::offline::outbox::Outbox,
-    client: crate::offline::query::QueryClient,
+    outbox: Outbox,
+    client: QueryClient,
     patient: &Patient,
     payload: Value,
-) -> Result<(), crate::offline::store::StoreError> {
-    use std::collections::BTreeMap;
-
-    use crate::offline::{
-        outbox::{browser::WriteSpec, effects, SyncStatus},
-        query::QueryKey,
-    };
+) -> Result<(), StoreError> {
     let detail_key = keys::patient_detail(&patient.id);
     let current = client
         .get_query_data(&detail_key)
@@ -141,50 +137,19 @@ async fn queue_update(
             }
         }
     }
-    // Earlier unsynced writes of this record go first (its create, or a previous edit).
-    let parents: Vec<String> = outbox
-        .records()
-        .iter()
-        .filter(|w| w.sync_status != SyncStatus::Success)
-        .filter(|w| {
-            w.temp_id.as_deref() == Some(patient.id.as_str())
-                || w.path_params.values().any(|v| v == &patient.id)
-        })
-        .map(|w| w.id.clone())
-        .collect();
-    let mut path_params = BTreeMap::new();
-    path_params.insert("patient_id".to_string(), patient.id.clone());
-    let is_local = outbox
-        .records()
-        .iter()
-        .any(|w| w.temp_id.as_deref() == Some(patient.id.as_str()));
+    let server_timestamp = if outbox.is_local_only(&patient.id) {
+        None
+    } else {
+        patient.modified_date.clone()
+    };
     outbox
-        .enqueue(WriteSpec {
-            route_key: "patient.update",
-            path_params,
-            payload,
-            parents,
+        .queue(WriteSpec {
+            parents: outbox.unsynced_writes_of(&patient.id),
             optimistic,
             base_snapshot: Some(current),
-            server_timestamp: if is_local {
-                None
-            } else {
-                patient.modified_date.clone()
-            },
-            ..Default::default()
+            server_timestamp,
+            ..WriteSpec::new("patient.update", payload).param("patient_id", &patient.id)
         })
         .await
         .map(|_| ())
-}
-
-#[cfg(not(feature = "hydrate"))]
-async fn queue_update(
-    _outbox: crate::offline::outbox::Outbox,
-    _client: crate::offline::query::QueryClient,
-    _patient: &Patient,
-    _payload: Value,
-) -> Result<(), crate::offline::store::StoreError> {
-    Err(crate::offline::store::StoreError::Unavailable(
-        "not in a browser".into(),
-    ))
 }

@@ -11,8 +11,9 @@ use crate::{
     },
     offline::{
         network::use_network,
-        outbox::use_outbox,
-        query::{use_query, use_query_client, QueryOptions},
+        outbox::{effects, now_iso, registry::normalize_patient, use_outbox, Outbox, WriteSpec},
+        query::{use_query, use_query_client, QueryClient, QueryKey, QueryOptions},
+        store::StoreError,
     },
     session::use_session,
 };
@@ -109,7 +110,7 @@ pub fn RegisterPatient() -> impl IntoView {
                 Ok(Some(created)) => {
                     let id = created["id"].as_str().unwrap_or_default().to_string();
                     client.set_query_data(&keys::patient_detail(&id), created, true);
-                    client.invalidate(&crate::offline::query::QueryKey::new(["patient", "list"]));
+                    client.invalidate(&QueryKey::new(["patient", "list"]));
                     navigate(&format!("/facility/{fid}/patients/{id}"), Default::default());
                 }
                 Ok(None) => match queue(outbox, client, key, payload, geo_json).await {
@@ -157,23 +158,15 @@ pub fn RegisterPatient() -> impl IntoView {
 
 /// Queues the registration: the outbox record, the patient's detail and the first page of
 /// every cached patient list, in one device transaction.
-#[cfg(feature = "hydrate")]
 async fn queue(
-    outbox: crate::offline::outbox::Outbox,
-    client: crate::offline::query::QueryClient,
+    outbox: Outbox,
+    client: QueryClient,
     id: String,
     payload: Value,
     geo: Option<Value>,
-) -> Result<String, crate::offline::store::StoreError> {
-    use crate::offline::{
-        outbox::{effects, registry::normalize_patient},
-        query::QueryKey,
-    };
+) -> Result<String, StoreError> {
     let temp_id = uuid::Uuid::new_v4().to_string();
-    let now = chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string();
-    let patient = normalize_patient(&temp_id, &payload, geo.as_ref(), &now);
+    let patient = normalize_patient(&temp_id, &payload, geo.as_ref(), &now_iso());
     let mut optimistic = vec![(keys::patient_detail(&temp_id), patient.clone())];
     for key in client.keys_with_prefix(&QueryKey::new(["patient", "list"])) {
         if effects::shows_new_records(&key) {
@@ -184,27 +177,12 @@ async fn queue(
         }
     }
     outbox
-        .enqueue(crate::offline::outbox::browser::WriteSpec {
+        .queue(WriteSpec {
             id: Some(id),
-            route_key: "patient.create",
-            payload,
             temp_id: Some(temp_id.clone()),
             optimistic,
-            ..Default::default()
+            ..WriteSpec::new("patient.create", payload)
         })
         .await?;
     Ok(temp_id)
-}
-
-#[cfg(not(feature = "hydrate"))]
-async fn queue(
-    _outbox: crate::offline::outbox::Outbox,
-    _client: crate::offline::query::QueryClient,
-    _id: String,
-    _payload: Value,
-    _geo: Option<Value>,
-) -> Result<String, crate::offline::store::StoreError> {
-    Err(crate::offline::store::StoreError::Unavailable(
-        "not in a browser".into(),
-    ))
 }
