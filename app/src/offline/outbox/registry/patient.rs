@@ -1,33 +1,8 @@
-//! Every write the app can queue: its method and path template, how its payload becomes
-//! the API's response shape for the optimistic cache entry, and which cached queries it
-//! touches (seed 001's syncrouteKey registry).
+//! Patient writes: register, edit.
 
 use serde_json::{json, Value};
 
-use super::Op;
-use crate::offline::query::QueryKey;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HttpMethod {
-    Post,
-    Put,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct SyncRoute {
-    pub key: &'static str,
-    pub op: Op,
-    pub resource_type: &'static str,
-    pub method: HttpMethod,
-    /// `/patient/{patient_id}/` — placeholders are filled from the record's path params.
-    pub path: &'static str,
-    /// For updates: the GET path of the record, to compare `modified_date` before sending.
-    pub current: Option<&'static str>,
-    /// Query prefixes to invalidate once the server has answered.
-    pub invalidates: &'static [&'static [&'static str]],
-    /// Label shown on the sync page.
-    pub label: &'static str,
-}
+use super::{HttpMethod, Op, SyncRoute};
 
 pub const ROUTES: &[SyncRoute] = &[
     SyncRoute {
@@ -50,47 +25,7 @@ pub const ROUTES: &[SyncRoute] = &[
         invalidates: &[&["patient"]],
         label: "Edit patient",
     },
-    SyncRoute {
-        key: "encounter.create",
-        op: Op::Create,
-        resource_type: "encounter",
-        method: HttpMethod::Post,
-        path: "/encounter/",
-        current: None,
-        invalidates: &[&["encounter"], &["patient"]],
-        label: "Start encounter",
-    },
 ];
-
-pub fn route(key: &str) -> Option<&'static SyncRoute> {
-    ROUTES.iter().find(|r| r.key == key)
-}
-
-impl SyncRoute {
-    pub fn invalidation_keys(&self) -> Vec<QueryKey> {
-        self.invalidates
-            .iter()
-            .map(|parts| QueryKey::new(parts.iter().copied()))
-            .collect()
-    }
-}
-
-/// Fills `{name}` placeholders; None when one is missing.
-pub fn fill_path(
-    template: &str,
-    params: &std::collections::BTreeMap<String, String>,
-) -> Option<String> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let end = rest[start..].find('}')? + start;
-        out.push_str(params.get(&rest[start + 1..end])?);
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    Some(out)
-}
 
 /// The optimistic patient as CARE's retrieve would return it, from a create payload.
 pub fn normalize_patient(
@@ -140,30 +75,7 @@ pub fn normalize_patient(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-
-    #[test]
-    fn paths_fill_or_refuse() {
-        let mut p = BTreeMap::new();
-        p.insert("patient_id".to_string(), "abc".to_string());
-        assert_eq!(
-            fill_path("/patient/{patient_id}/", &p).as_deref(),
-            Some("/patient/abc/")
-        );
-        assert_eq!(fill_path("/patient/", &p).as_deref(), Some("/patient/"));
-        assert_eq!(fill_path("/encounter/{encounter_id}/", &p), None);
-    }
-
-    #[test]
-    fn every_route_is_findable_and_its_path_fillable() {
-        for r in ROUTES {
-            assert_eq!(route(r.key).map(|x| x.key), Some(r.key));
-            assert!(!r.invalidation_keys().is_empty());
-        }
-        assert!(route("nope").is_none());
-    }
 
     #[test]
     fn normalized_patient_has_the_retrieve_shape() {

@@ -1,0 +1,5 @@
+//! Appointment writes.
+
+use super::SyncRoute;
+
+pub const ROUTES: &[SyncRoute] = &[];
