@@ -1,6 +1,9 @@
 //! The query keys and fetchers of the pages that read through the cache. Keys start with
 //! the resource, so a mutation can invalidate `["patient"]` and reach lists and details.
 
+pub mod appointment;
+pub mod encounter;
+
 use serde_json::json;
 
 use super::{ApiError, Method};

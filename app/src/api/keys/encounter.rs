@@ -1,0 +1,1 @@
+//! Query keys and fetchers of the encounter pages.
