@@ -14,7 +14,8 @@ use crate::{
         facility_home::FacilityHome,
         login::LoginPage,
         patients::{
-            detail::PatientDetail, edit::EditPatient, list::PatientList, register::RegisterPatient,
+            detail::PatientDetail, edit::EditPatient, find::FindPatient, home::PatientHome,
+            list::PatientList, register::RegisterPatient,
         },
         placeholder::Placeholder,
         root::RootRedirect,
@@ -92,6 +93,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=FacilityHome/>
                     <Route path=path!("patients") view=PatientList/>
                     <Route path=path!("patients/new") view=RegisterPatient/>
+                    <Route path=path!("patients/search") view=FindPatient/>
+                    <Route path=path!("patients/home") view=PatientHome/>
                     <Route path=path!("patients/:patient_id") view=PatientDetail/>
                     <Route path=path!("patients/:patient_id/edit") view=EditPatient/>
                     <Route

@@ -6,6 +6,7 @@ pub mod facility;
 pub mod organization;
 pub mod patient;
 pub mod patient_form;
+pub mod patient_lookup;
 pub mod user;
 
 pub use auth::{LoginRequest, TokenPair};

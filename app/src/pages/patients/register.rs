@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
 
 use crate::{
@@ -29,7 +29,13 @@ pub fn RegisterPatient() -> impl IntoView {
     let client = use_query_client();
     let outbox = use_outbox();
     let navigate = use_navigate();
+    // From "Register a new patient with this number" on the find page.
+    let phone_from_search = use_query_map()
+        .read_untracked()
+        .get("phone_number")
+        .unwrap_or_default();
     let form = RwSignal::new(PatientForm {
+        phone_number: phone_from_search,
         age_or_dob: "dob".into(),
         same_emergency_phone: true,
         same_permanent_address: true,
