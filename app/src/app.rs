@@ -18,6 +18,7 @@ use crate::{
             list::PatientList, register::RegisterPatient,
         },
         placeholder::Placeholder,
+        resources::{detail::ResourceDetail, new::NewResourceRequest},
         root::RootRedirect,
         sync::page::SyncPage,
     },
@@ -97,6 +98,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("patients/home") view=PatientHome/>
                     <Route path=path!("patients/:patient_id") view=PatientDetail/>
                     <Route path=path!("patients/:patient_id/edit") view=EditPatient/>
+                    <Route path=path!("patients/:patient_id/resources/new") view=NewResourceRequest/>
+                    <Route path=path!("resources/:resource_id") view=ResourceDetail/>
                     <Route
                         path=path!("encounters")
                         view=|| view! { <Placeholder title="Encounters" issue=7 what="Encounters and questionnaire filling"/> }

@@ -9,6 +9,8 @@ pub mod layout;
 pub mod nav;
 pub mod not_found;
 pub mod patient_fields;
+pub mod profile;
 pub mod query_notice;
 pub mod sync_badge;
 pub mod unsynced_badge;
+pub mod write_status;

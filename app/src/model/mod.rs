@@ -7,10 +7,14 @@ pub mod organization;
 pub mod patient;
 pub mod patient_form;
 pub mod patient_lookup;
+pub mod resource;
+pub mod role;
 pub mod user;
 
 pub use auth::{LoginRequest, TokenPair};
 pub use facility::{Facility, FacilityRef};
 pub use organization::Organization;
 pub use patient::{Paginated, Patient, PatientSearch};
+pub use resource::ResourceRequest;
+pub use role::Role;
 pub use user::{CurrentUser, UserSpec};

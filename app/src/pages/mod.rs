@@ -4,5 +4,6 @@ pub mod facility_home;
 pub mod login;
 pub mod patients;
 pub mod placeholder;
+pub mod resources;
 pub mod root;
 pub mod sync;

@@ -353,6 +353,11 @@ impl Outbox {
         let Some(response) = record.response.clone() else {
             return;
         };
+        // A create without a temporary id (assigning a user …) made no record of its own
+        // on this device: the pass refetches its queries instead.
+        if route.op == super::Op::Create && record.temp_id.is_none() {
+            return;
+        }
         let resource = route.resource_type;
         let old_id = record.temp_id.clone().or_else(|| {
             record

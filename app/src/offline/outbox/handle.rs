@@ -136,6 +136,16 @@ impl Outbox {
         })
     }
 
+    /// The unsynced create of record `id`, when it was created on this device: a write
+    /// about that record must follow it (and is sent with the server's id).
+    pub fn creator_of(&self, id: &str) -> Option<String> {
+        self.records.with_untracked(|r| {
+            r.iter()
+                .find(|w| w.temp_id.as_deref() == Some(id) && w.sync_status != SyncStatus::Success)
+                .map(|w| w.id.clone())
+        })
+    }
+
     /// True while record `id` exists only on this device (created offline, not yet synced).
     pub fn is_local_only(&self, id: &str) -> bool {
         self.records.with_untracked(|r| {

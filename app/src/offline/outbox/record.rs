@@ -96,6 +96,20 @@ pub struct OutboxRecord {
 }
 
 impl OutboxRecord {
+    /// A readable message from the stored error (CARE's body, or the engine's note).
+    pub fn error_message(&self) -> Option<String> {
+        self.last_error.as_ref().map(|error| match error {
+            Value::String(s) => s.clone(),
+            other => {
+                let body = other.get("body").unwrap_or(other);
+                crate::api::error::describe(
+                    other.get("status").and_then(Value::as_u64).unwrap_or(0) as u16,
+                    body,
+                )
+            }
+        })
+    }
+
     pub fn new(
         id: String,
         user_id: String,

@@ -1,39 +1,51 @@
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
 
 use crate::{
     api::keys,
-    components::{query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
+    components::{
+        profile::{details::PatientDetails, resources::PatientResources, users::PatientUsers},
+        query_notice::QueryNotice,
+        unsynced_badge::UnsyncedBadge,
+    },
     model::Patient,
     offline::query::{use_query, QueryOptions},
     session::use_session,
 };
 
-/// One patient's details, read through the cache.
+/// The profile's tabs: (query value, label).
+const TABS: &[(&str, &str)] = &[
+    ("details", "Details"),
+    ("resources", "Resources"),
+    ("users", "Users"),
+];
+
+/// A patient's profile, read through the cache: details and one tab per related list
+/// (`?tab=`), each cached on its own so a tab seen online opens offline.
 #[component]
 pub fn PatientDetail() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
+    let query = use_query_map();
     let patient_id = Memo::new(move |_| params.read().get("patient_id").unwrap_or_default());
     let facility_id = Memo::new(move |_| params.read().get("facility_id").unwrap_or_default());
+    let tab = Memo::new(move |_| {
+        let asked = query.read().get("tab").unwrap_or_default();
+        TABS.iter()
+            .map(|(t, _)| *t)
+            .find(|t| *t == asked)
+            .unwrap_or("details")
+    });
     let patient = use_query::<Patient, _, _, _>(
         move || keys::patient_detail(&patient_id.get()),
         move |_| keys::get_patient(session, patient_id.get_untracked()),
         QueryOptions::persisted(),
     );
-    let this_year = chrono::Utc::now()
-        .format("%Y")
-        .to_string()
-        .parse::<i64>()
-        .unwrap_or(2026);
-    let row = |label: &'static str, value: Option<String>| {
-        view! {
-            <div class="facts__row">
-                <dt>{label}</dt>
-                <dd>{value.filter(|v| !v.is_empty()).unwrap_or_else(|| "—".to_string())}</dd>
-            </div>
-        }
-    };
+    let pid = Signal::derive(move || patient_id.get());
+    let fid = Signal::derive(move || facility_id.get());
 
     view! {
         <section class="patient">
@@ -53,21 +65,20 @@ pub fn PatientDetail() -> impl IntoView {
                     "Refresh"
                 </button>
             </div>
-            <UnsyncedBadge id=Signal::derive(move || patient_id.get())/>
+            <UnsyncedBadge id=pid/>
             <QueryNotice saved_at=patient.saved_at unavailable_offline=patient.unavailable_offline error=patient.error/>
-            {move || patient.data.get().map(|p| view! {
-                <dl class="facts" data-testid="patient-facts">
-                    {row("Gender", Some(p.gender_label().to_string()))}
-                    {row("Age", p.age_in(this_year).map(|a| format!("{a} years")))}
-                    {row("Date of birth", p.date_of_birth.clone())}
-                    {row("Phone", Some(p.phone_number.clone()))}
-                    {row("Emergency phone", p.emergency_phone_number.clone())}
-                    {row("Blood group", p.blood_group.clone().map(|b| b.replace("_positive", "+").replace("_negative", "−")))}
-                    {row("Address", p.address.clone())}
-                    {row("Pincode", p.pincode.map(|c| c.to_string()))}
-                    {row("Area", p.geo_organization.as_ref().map(|g| g.name.clone()))}
-                </dl>
-            })}
+            <nav class="tabs" aria-label="Patient profile">
+                {TABS.iter().map(|(t, label)| {
+                    let href = move || format!("/facility/{}/patients/{}?tab={t}", facility_id.get(), patient_id.get());
+                    let current = move || (tab.get() == *t).then_some("page");
+                    view! { <a href=href class="tabs__tab" aria-current=current>{*label}</a> }
+                }).collect_view()}
+            </nav>
+            {move || match tab.get() {
+                "resources" => view! { <PatientResources patient_id=pid facility_id=fid/> }.into_any(),
+                "users" => view! { <PatientUsers patient_id=pid/> }.into_any(),
+                _ => patient.data.get().map(|p| view! { <PatientDetails patient=p/> }).into_any(),
+            }}
         </section>
     }
 }

@@ -23,20 +23,6 @@ fn describe(record: &OutboxRecord) -> String {
     }
 }
 
-/// A readable message from a stored error (CARE's body or our note).
-pub fn error_text(error: &Value) -> String {
-    match error {
-        Value::String(s) => s.clone(),
-        other => {
-            let body = other.get("body").unwrap_or(other);
-            crate::api::error::describe(
-                other.get("status").and_then(Value::as_u64).unwrap_or(0) as u16,
-                body,
-            )
-        }
-    }
-}
-
 /// One queued write with its state and actions.
 #[component]
 pub fn WriteRow(
@@ -95,8 +81,8 @@ pub fn WriteRow(
                 {format!("Saved {} · attempts {}", format_saved_at(record.client_timestamp, now), record.retries)}
                 {record.resolution.clone().map(|r| format!(" · resolution {r}"))}
             </div>
-            {record.last_error.as_ref().filter(|_| status != SyncStatus::Success).map(|e| view! {
-                <p class="write__error" data-testid="write-error">{error_text(e)}</p>
+            {record.error_message().filter(|_| status != SyncStatus::Success).map(|e| view! {
+                <p class="write__error" data-testid="write-error">{e}</p>
             })}
             <div class="write__actions">
                 {can_retry.then(|| view! { <button class="button" on:click=retry.clone()>"Retry"</button> })}

@@ -6,7 +6,7 @@ mod appointment;
 mod encounter;
 mod patient;
 
-pub use patient::normalize_patient;
+pub use patient::{normalize_patient, normalize_resource};
 
 use super::Op;
 use crate::offline::query::QueryKey;
