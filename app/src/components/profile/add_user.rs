@@ -108,7 +108,7 @@ pub fn AddPatientUser(#[prop(into)] patient_id: Signal<String>) -> impl IntoView
             </label>
             <label class="field">
                 <span class="field__label">"User"</span>
-                <select class="field__input" prop:value=user_id on:change=move |ev| user_id.set(event_target_value(&ev))>
+                <select class="field__input" aria-label="User" prop:value=user_id on:change=move |ev| user_id.set(event_target_value(&ev))>
                     <option value="">"Choose…"</option>
                     {move || found.data.get().map(|p| p.results.into_iter().map(|u| {
                         let label = format!("{} ({})", u.full_name(), u.username);
@@ -121,7 +121,7 @@ pub fn AddPatientUser(#[prop(into)] patient_id: Signal<String>) -> impl IntoView
             })}
             <label class="field">
                 <span class="field__label">"Role"</span>
-                <select class="field__input" prop:value=role_id on:change=move |ev| role_id.set(event_target_value(&ev))>
+                <select class="field__input" aria-label="Role" prop:value=role_id on:change=move |ev| role_id.set(event_target_value(&ev))>
                     <option value="">"Choose…"</option>
                     {move || roles.data.get().map(|p| p.results.into_iter().filter(|r| !r.is_archived).map(|r| {
                         view! { <option value=r.id>{r.name}</option> }

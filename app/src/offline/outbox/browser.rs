@@ -12,6 +12,7 @@ use super::{
     handle::Outbox,
     record::{OutboxRecord, SyncStatus},
     registry::{route, HttpMethod},
+    retention,
     write::WriteSpec,
 };
 use crate::{
@@ -26,8 +27,6 @@ use crate::{
 const CHANNEL: &str = "care-offline-outbox";
 const LOCK: &str = "care-offline-sync";
 const DEVICE_KEY: &str = "care_offline_device_id";
-/// Synced writes are kept this long on the device (then cleaned up).
-pub const KEEP_SYNCED_DAYS: i64 = 7;
 
 fn now() -> Millis {
     js_sys::Date::now() as Millis
@@ -127,21 +126,43 @@ impl Outbox {
             return;
         };
         let mut resumed = false;
-        let cutoff = now() - KEEP_SYNCED_DAYS * 86_400_000;
         for mut r in self.records.get_untracked() {
             if engine::resume_after_sign_in(&mut r, &user_id) {
                 resumed |= store.outbox_put(&r).await.is_ok();
-            } else if r.sync_status == SyncStatus::Success
-                && r.synced_at.is_some_and(|t| t < cutoff)
-            {
-                let _ = store.outbox_delete(&r.id).await;
             }
         }
-        self.reload().await;
+        self.clean_synced().await;
         if resumed {
             broadcast();
         }
         self.sync_soon();
+    }
+
+    /// Days synced writes stay on this device (the sync page's setting).
+    pub fn keep_synced_days(&self) -> i64 {
+        retention::from_stored(storage::get(retention::STORAGE_KEY).as_deref())
+    }
+
+    /// Stores the setting and cleans up at once.
+    pub async fn set_keep_synced_days(&self, days: i64) {
+        storage::set(retention::STORAGE_KEY, &days.to_string());
+        self.clean_synced().await;
+        broadcast();
+    }
+
+    /// Removes synced writes older than the kept period.
+    pub async fn clean_synced(&self) {
+        let Some((_, store)) = current_store() else {
+            return;
+        };
+        let days = self.keep_synced_days();
+        let at = now();
+        for r in self.records.get_untracked() {
+            if retention::is_expired(&r, at, days) {
+                let _ = store.outbox_delete(&r.id).await;
+            }
+        }
+        self.reload().await;
     }
 
     /// Queues a write with its optimistic cache records, atomically.

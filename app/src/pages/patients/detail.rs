@@ -11,8 +11,8 @@ use crate::{
         query_notice::QueryNotice,
         unsynced_badge::UnsyncedBadge,
     },
-    model::Patient,
-    offline::query::{use_query, QueryOptions},
+    model::{patient_lookup::cached_patients, Patient},
+    offline::query::{use_query, use_query_client, QueryKey, QueryOptions},
     session::use_session,
 };
 
@@ -44,6 +44,24 @@ pub fn PatientDetail() -> impl IntoView {
         move |_| keys::get_patient(session, patient_id.get_untracked()),
         QueryOptions::persisted(),
     );
+    let client = use_query_client();
+    // Offline, a patient never opened here may still be in a saved list page: show what
+    // the list holds rather than nothing.
+    let from_list = Memo::new(move |_| {
+        if patient.data.with(Option::is_some) || !patient.unavailable_offline.get() {
+            return None;
+        }
+        let id = patient_id.get();
+        let values: Vec<serde_json::Value> = client
+            .keys_with_prefix(&QueryKey::new(["patient", "list"]))
+            .iter()
+            .filter_map(|k| client.get_query_data(k))
+            .collect();
+        cached_patients(values.iter())
+            .into_iter()
+            .find(|p| p.id == id)
+    });
+    let shown = Memo::new(move |_| patient.data.get().or_else(|| from_list.get()));
     let pid = Signal::derive(move || patient_id.get());
     let fid = Signal::derive(move || facility_id.get());
 
@@ -52,7 +70,7 @@ pub fn PatientDetail() -> impl IntoView {
             <A href=move || format!("/facility/{}/patients", facility_id.get())>"← Patients"</A>
             <div class="toolbar">
                 <h1 data-testid="patient-name">
-                    {move || patient.data.get().map(|p| p.name).unwrap_or_else(|| {
+                    {move || shown.get().map(|p| p.name).unwrap_or_else(|| {
                         if patient.loading.get() { "Loading patient…".to_string() } else { "Patient".to_string() }
                     })}
                 </h1>
@@ -66,7 +84,16 @@ pub fn PatientDetail() -> impl IntoView {
                 </button>
             </div>
             <UnsyncedBadge id=pid/>
-            <QueryNotice saved_at=patient.saved_at unavailable_offline=patient.unavailable_offline error=patient.error/>
+            <Show
+                when=move || from_list.with(Option::is_some)
+                fallback=move || view! {
+                    <QueryNotice saved_at=patient.saved_at unavailable_offline=patient.unavailable_offline error=patient.error/>
+                }
+            >
+                <p class="alert alert--info" role="status" data-testid="from-list">
+                    "Offline: showing what the patient list saved on this device holds; open this patient online for the full record."
+                </p>
+            </Show>
             <nav class="tabs" aria-label="Patient profile">
                 {TABS.iter().map(|(t, label)| {
                     let href = move || format!("/facility/{}/patients/{}?tab={t}", facility_id.get(), patient_id.get());
@@ -77,7 +104,7 @@ pub fn PatientDetail() -> impl IntoView {
             {move || match tab.get() {
                 "resources" => view! { <PatientResources patient_id=pid facility_id=fid/> }.into_any(),
                 "users" => view! { <PatientUsers patient_id=pid/> }.into_any(),
-                _ => patient.data.get().map(|p| view! { <PatientDetails patient=p/> }).into_any(),
+                _ => shown.get().map(|p| view! { <PatientDetails patient=p/> }).into_any(),
             }}
         </section>
     }

@@ -1,5 +1,9 @@
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_navigate, hooks::use_params_map};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_params_map, use_query_map},
+    NavigateOptions,
+};
 use serde_json::json;
 
 use crate::{
@@ -25,8 +29,11 @@ pub fn FindPatient() -> impl IntoView {
     let navigate = use_navigate();
     let params = use_params_map();
     let facility_id = Memo::new(move |_| params.read().get("facility_id").unwrap_or_default());
-    let typed = RwSignal::new(String::new());
-    let phone = RwSignal::new(String::new());
+    // The searched phone lives in the address (`?phone_number=`), so going back from the
+    // patient's home shows the same results.
+    let query = use_query_map();
+    let phone = Memo::new(move |_| query.read().get("phone_number").unwrap_or_default());
+    let typed = RwSignal::new(phone.get_untracked());
     let phone_error = RwSignal::new(None::<String>);
     let chosen = RwSignal::new(None::<Patient>);
     let year = RwSignal::new(String::new());
@@ -66,13 +73,24 @@ pub fn FindPatient() -> impl IntoView {
         })
     });
 
+    let go = navigate.clone();
     let on_search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         chosen.set(None);
         match normalize_phone(&typed.get_untracked()) {
             Ok(p) => {
                 phone_error.set(None);
-                phone.set(p);
+                go(
+                    &format!(
+                        "/facility/{}/patients/search?phone_number={}",
+                        facility_id.get_untracked(),
+                        keys::encode_query_value(&p)
+                    ),
+                    NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                );
             }
             Err(e) => phone_error.set(Some(e)),
         }

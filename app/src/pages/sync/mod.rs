@@ -2,4 +2,5 @@
 
 pub mod merge_dialog;
 pub mod page;
+pub mod retention_setting;
 pub mod write_row;
