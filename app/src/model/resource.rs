@@ -84,6 +84,32 @@ impl Default for ResourceForm {
 }
 
 impl ResourceForm {
+    /// The form as it was filled, from a queued create's payload.
+    pub fn from_payload(payload: &Value) -> Self {
+        let text = |k: &str| {
+            payload
+                .get(k)
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default()
+        };
+        ResourceForm {
+            title: text("title"),
+            reason: text("reason"),
+            category: text("category"),
+            emergency: payload
+                .get("emergency")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            priority: text("priority"),
+            contact_name: text("referring_facility_contact_name"),
+            contact_number: text("referring_facility_contact_number"),
+        }
+    }
+
     /// CARE's create body (status `pending`), or (field, message) for each problem.
     pub fn validate(
         &self,
@@ -165,6 +191,14 @@ mod tests {
         assert_eq!(body["referring_facility_contact_number"], "+919876543210");
         assert_eq!(body["origin_facility"], "fac");
         assert_eq!(body["related_patient"], "pat");
+    }
+
+    #[test]
+    fn a_queued_payload_refills_the_form() {
+        let body = filled().validate("fac", "pat").expect("valid");
+        let again = ResourceForm::from_payload(&body);
+        assert_eq!(again.validate("fac", "pat").expect("valid"), body);
+        assert_eq!(again.priority, "1");
     }
 
     #[test]

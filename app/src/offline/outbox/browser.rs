@@ -205,6 +205,49 @@ impl Outbox {
         Ok(record)
     }
 
+    /// Gives a queued write a new payload (its form was reopened) and its optimistic
+    /// records, atomically; it is pending again and sent soon.
+    pub async fn amend(
+        &self,
+        id: &str,
+        payload: Value,
+        optimistic: Vec<(QueryKey, Value)>,
+    ) -> Result<(), StoreError> {
+        let Some((user_id, store)) = current_store() else {
+            return Err(StoreError::Unavailable(
+                "no device storage for this session".into(),
+            ));
+        };
+        // The device's copy, not the page's: another tab may be sending it.
+        let mut record = self
+            .load_for(&user_id, &store)
+            .await
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| StoreError::Write("this change is no longer on the device".into()))?;
+        if record.lease_until.is_some_and(|t| t > now()) {
+            return Err(StoreError::Write(
+                "this change is being sent right now; try again in a moment".into(),
+            ));
+        }
+        record
+            .amend(payload)
+            .map_err(|e| StoreError::Write(e.to_string()))?;
+        let at = now();
+        let queries = optimistic
+            .iter()
+            .map(|(k, v)| PersistedQuery::encode(&PlainJson, k, v, at))
+            .collect::<Result<Vec<_>, _>>()?;
+        store.amend(&record, &queries).await?;
+        for (key, value) in optimistic {
+            self.client.set_query_data(&key, value, false);
+        }
+        self.reload().await;
+        broadcast();
+        self.sync_soon();
+        Ok(())
+    }
+
     pub fn sync_soon(&self) {
         let this = *self;
         leptos::task::spawn_local(async move { this.sync_now().await });

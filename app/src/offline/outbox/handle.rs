@@ -154,6 +154,25 @@ impl Outbox {
         })
     }
 
+    /// Replaces the payload of a queued write not yet sent (its form was reopened from the
+    /// sync page), with its optimistic records, in one device transaction.
+    pub async fn amend_write(
+        &self,
+        id: &str,
+        payload: serde_json::Value,
+        optimistic: Vec<(crate::offline::query::QueryKey, serde_json::Value)>,
+    ) -> Result<(), StoreError> {
+        #[cfg(feature = "hydrate")]
+        {
+            self.amend(id, payload, optimistic).await
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = (id, payload, optimistic);
+            Err(StoreError::Unavailable("not in a browser".into()))
+        }
+    }
+
     /// Queues a write with its optimistic cache records in one device transaction and
     /// starts a sync pass (which sends it at once when the server is reachable).
     pub async fn queue(&self, spec: WriteSpec) -> Result<OutboxRecord, StoreError> {

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::{json, Value};
 
 use crate::{
@@ -34,6 +34,25 @@ pub fn NewResourceRequest() -> impl IntoView {
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let form_error = RwSignal::new(None::<String>);
     let queued = RwSignal::new(None::<(String, String)>);
+    // `?write=<outbox id>`: the sync page reopened a queued request to correct it.
+    let amending = StoredValue::new(
+        use_query_map()
+            .read_untracked()
+            .get("write")
+            .filter(|w| !w.is_empty()),
+    );
+    let amending_temp = RwSignal::new(None::<String>);
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let Some(record) = amending.get_value().and_then(|id| outbox.record(&id)) else {
+            return false;
+        };
+        form.set(ResourceForm::from_payload(&record.payload));
+        amending_temp.set(record.temp_id.clone());
+        true
+    });
 
     // Follow the queued write: back to the profile once CARE has it or it is safely
     // queued offline; CARE's 400 goes onto the fields.
@@ -94,7 +113,11 @@ pub fn NewResourceRequest() -> impl IntoView {
         };
         errors.set(Vec::new());
         form_error.set(None);
-        let temp_id = uuid::Uuid::new_v4().to_string();
+        let correcting = amending.get_value().zip(amending_temp.get_untracked());
+        let temp_id = correcting
+            .as_ref()
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let origin = client
             .get_query_data(&keys::facility(&fid))
             .map(|f| json!({ "id": f["id"], "name": f["name"] }))
@@ -108,6 +131,24 @@ pub fn NewResourceRequest() -> impl IntoView {
             .unwrap_or(Value::Null);
         let record = normalize_resource(&temp_id, &payload, origin, patient, me, &now_iso());
         let mut optimistic = vec![(profile::resource_detail(&temp_id), record.clone())];
+        if let Some((write_id, _)) = correcting {
+            for key in client.keys_with_prefix(&QueryKey::new(["resource", "list"])) {
+                if let Some(mut list) = client.get_query_data(&key) {
+                    if effects::replace(&mut list, &temp_id, &record) {
+                        optimistic.push((key, list));
+                    }
+                }
+            }
+            leptos::task::spawn_local(async move {
+                match outbox.amend_write(&write_id, payload, optimistic).await {
+                    Ok(()) => queued.set(Some((write_id, temp_id))),
+                    Err(e) => form_error.set(Some(format!(
+                        "Could not save the change: {e}. Your corrections are still in the form."
+                    ))),
+                }
+            });
+            return;
+        }
         for key in client.keys_with_prefix(&QueryKey::new(["resource", "list"])) {
             if effects::shows_new_records(&key) && key_is_for(&key, &pid) {
                 if let Some(mut list) = client.get_query_data(&key) {

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::merge_dialog::MergeDialog;
+use super::{edit_link::edit_href, merge_dialog::MergeDialog};
 use crate::{
     components::query_notice::format_saved_at,
     offline::outbox::{registry::route, use_outbox, OutboxRecord, SyncStatus},
@@ -30,6 +30,14 @@ pub fn WriteRow(
     record: OutboxRecord,
 ) -> impl IntoView {
     let outbox = use_outbox();
+    let params = leptos_router::hooks::use_params_map();
+    let edit = edit_href(
+        &record,
+        &params
+            .read_untracked()
+            .get("facility_id")
+            .unwrap_or_default(),
+    );
     let show = RwSignal::new(false);
     let resolving = RwSignal::new(false);
     let now = chrono::Utc::now().timestamp_millis();
@@ -86,6 +94,7 @@ pub fn WriteRow(
             })}
             <div class="write__actions">
                 {can_retry.then(|| view! { <button class="button" on:click=retry.clone()>"Retry"</button> })}
+                {edit.map(|href| view! { <a class="button button--link" href=href>"Edit"</a> })}
                 {(status == SyncStatus::Conflict).then(|| view! {
                     <button class="button" on:click=move |_| resolving.set(true)>"Resolve"</button>
                 })}
