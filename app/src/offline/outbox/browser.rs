@@ -355,10 +355,9 @@ impl Outbox {
         };
         let resource = route.resource_type;
         let old_id = record.temp_id.clone().or_else(|| {
-            record
-                .path_params
-                .values()
-                .next()
+            route
+                .record_param()
+                .and_then(|p| record.path_params.get(p))
                 .map(|v| ids.get(v).cloned().unwrap_or_else(|| v.clone()))
         });
         if let Some(real) = response.get("id").and_then(Value::as_str) {
