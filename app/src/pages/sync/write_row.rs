@@ -4,7 +4,10 @@ use serde_json::Value;
 use super::merge_dialog::MergeDialog;
 use crate::{
     components::query_notice::format_saved_at,
-    offline::outbox::{registry::route, use_outbox, OutboxRecord, SyncStatus},
+    offline::outbox::{
+        registry::{resolve_link, route},
+        use_outbox, OutboxRecord, SyncStatus,
+    },
 };
 
 fn describe(record: &OutboxRecord) -> String {
@@ -85,6 +88,7 @@ pub fn WriteRow(
         }
     };
     let conflict_record = record.clone();
+    let resolve = resolve_link(&record);
     view! {
         <li class="list__item write" data-testid="write-row">
             <div class="write__main">
@@ -99,6 +103,9 @@ pub fn WriteRow(
                 <p class="write__error" data-testid="write-error">{error_text(e)}</p>
             })}
             <div class="write__actions">
+                {resolve.map(|(label, href)| view! {
+                    <leptos_router::components::A href=href attr:class="button button--link">{label}</leptos_router::components::A>
+                })}
                 {can_retry.then(|| view! { <button class="button" on:click=retry.clone()>"Retry"</button> })}
                 {(status == SyncStatus::Conflict).then(|| view! {
                     <button class="button" on:click=move |_| resolving.set(true)>"Resolve"</button>
