@@ -187,12 +187,15 @@ pub fn BookAppointment() -> impl IntoView {
         }
     });
 
+    let rescheduling = reschedule.is_some();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
             return;
         }
-        let problem = if patient.get_untracked().is_none() {
+        let problem = if rescheduling && moving.and_then(|m| m.data.get_untracked()).is_none() {
+            Some("The appointment to move is not loaded yet.")
+        } else if patient.get_untracked().is_none() {
             Some("Choose a patient.")
         } else if practitioner.get_untracked().is_empty() {
             Some("Choose a practitioner.")
@@ -236,6 +239,7 @@ pub fn BookAppointment() -> impl IntoView {
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
             note: note.get_untracked().trim().to_string(),
+            replaces: replace.clone(),
             booked_by: session
                 .user()
                 .map(|u| to_json(&u.user))
@@ -264,7 +268,7 @@ pub fn BookAppointment() -> impl IntoView {
         });
     };
 
-    let fixed_practitioner = reschedule.is_some();
+    let fixed_practitioner = rescheduling;
     let replacing = replace_for_view;
     let title = if fixed_practitioner {
         "Reschedule appointment"

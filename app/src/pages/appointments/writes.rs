@@ -34,6 +34,16 @@ pub struct Booking {
     pub note: String,
     /// The signed-in user's `UserSpec`.
     pub booked_by: Value,
+    /// The refused write this booking replaces (discarded once this one is queued, so it
+    /// is never its parent).
+    pub replaces: Option<String>,
+}
+
+/// The unsynced writes `id` depends on, but never the write being replaced.
+fn parents_of(outbox: Outbox, id: &str, replaces: Option<&str>) -> Vec<String> {
+    let mut parents = outbox.unsynced_writes_of(id);
+    parents.retain(|p| Some(p.as_str()) != replaces);
+    parents
 }
 
 fn text(v: &Value, pointer: &str) -> String {
@@ -89,7 +99,7 @@ pub async fn queue_booking(
             id: Some(write_id.clone()),
             temp_id: Some(temp_id.clone()),
             // A patient registered offline a moment ago is sent first.
-            parents: outbox.unsynced_writes_of(&patient_id),
+            parents: parents_of(outbox, &patient_id, b.replaces.as_deref()),
             optimistic: draft.into_records(),
             ..WriteSpec::new(CREATE, json!({"patient": patient_id, "note": b.note}))
                 .param("facility_id", &b.facility_id)
@@ -145,7 +155,7 @@ pub async fn queue_reschedule(
         .queue(WriteSpec {
             id: Some(write_id.clone()),
             temp_id: Some(temp_id.clone()),
-            parents: outbox.unsynced_writes_of(&old_id),
+            parents: parents_of(outbox, &old_id, b.replaces.as_deref()),
             optimistic: draft.into_records(),
             ..WriteSpec::new(
                 RESCHEDULE,
