@@ -80,6 +80,11 @@ async function signIn(page) {
   await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
 }
 
+/** Queries are saved on the device in batches a few milliseconds after they load. */
+async function savedOnDevice(page) {
+  await page.waitForTimeout(300);
+}
+
 const idOf = (page) => page.url().split('/').pop();
 const UUID = /\/appointments\/[0-9a-f-]{36}$/;
 
@@ -159,6 +164,7 @@ test('booking offline on a cached slot: taken at once, synced once', async ({ pa
   await expect(page.getByTestId('chosen-patient')).toContainText(patient.name);
   await pickDay(page, day);
   await expect(page.locator(`[data-slot-id="${slot.id}"]`)).toBeEnabled();
+  await savedOnDevice(page);
 
   await context.setOffline(true);
   await page.reload();
@@ -222,6 +228,7 @@ test('reschedule and cancel offline, then both sync', async ({ page, context, re
   await expect(page.getByLabel('Practitioner')).toHaveValue(c.nurse.id);
   await pickDay(page, day);
   await expect(page.locator(`[data-slot-id="${s1.id}"]`)).toBeDisabled();
+  await savedOnDevice(page);
 
   await context.setOffline(true);
   await page.reload();
@@ -272,6 +279,7 @@ test('a slot taken by someone else while offline: a clear failure, then another 
   await expect(page.getByTestId('chosen-patient')).toContainText(patient.name);
   await pickDay(page, day);
   await expect(page.locator(`[data-slot-id="${contested.id}"]`)).toBeEnabled();
+  await savedOnDevice(page);
 
   await context.setOffline(true);
   await expect(page.getByTestId('connectivity')).toHaveText('Offline');
