@@ -115,6 +115,45 @@ test('booking online from the patient page: the appointment is on the server onc
   expect(onServer[0].note).toBe('Fever for three days');
 });
 
+test('booking from the appointments page by patient search; a refusal stays on the form', async ({ page, request }) => {
+  const c = await setup(request);
+  const stamp = Date.now();
+  const patient = await newPatient(request, c, `Searched ${stamp}`);
+  const day = nurseDay(10);
+  const [taken, free] = await freeSlots(request, c, day);
+  await signIn(page);
+  await page.getByRole('link', { name: 'Appointments' }).click();
+  await page.getByRole('link', { name: 'Book appointment' }).click();
+  await page.getByLabel('Patient name or phone').fill(patient.name);
+  await page.getByRole('button', { name: 'Search patients' }).click();
+  await page.getByRole('button', { name: `Choose ${patient.name}` }).click();
+  await expect(page.getByTestId('chosen-patient')).toContainText(patient.name);
+  await page.getByLabel('Practitioner').selectOption(c.nurse.id);
+  await pickDay(page, day);
+  await expect(page.locator(`[data-slot-id="${taken.id}"]`)).toBeEnabled();
+  // Someone else takes the slot while this form is open.
+  const nurse = await setup(request, 'care-nurse');
+  const other = await newPatient(request, nurse, `Other ${stamp}`);
+  expect((await bookViaApi(request, nurse, taken.id, other.id)).status).toBe(200);
+
+  await page.locator(`[data-slot-id="${taken.id}"]`).click();
+  await page.getByLabel('Reason for visit').fill('Review of reports');
+  await page.getByRole('button', { name: 'Book appointment' }).click();
+  await expect(page.getByTestId('book-error')).toContainText('Slot is already full');
+  // Nothing typed is lost, the refused write does not linger, the slot now shows taken.
+  await expect(page.getByTestId('chosen-patient')).toContainText(patient.name);
+  await expect(page.getByLabel('Reason for visit')).toHaveValue('Review of reports');
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced');
+  await expect(page.locator(`[data-slot-id="${taken.id}"]`)).toBeDisabled();
+  await page.locator(`[data-slot-id="${free.id}"]`).click();
+  await page.getByRole('button', { name: 'Book appointment' }).click();
+  await expect(page).toHaveURL(UUID);
+  await expect(page.getByTestId('appointment-status')).toHaveText('Booked');
+  const mine = await bookingsOf(request, c, patient.id);
+  expect(mine).toHaveLength(1);
+  expect(mine[0].token_slot.id).toBe(free.id);
+});
+
 test('the status lists follow a check-in', async ({ page, request }) => {
   const c = await setup(request);
   const patient = await newPatient(request, c, `Check In ${Date.now()}`);
