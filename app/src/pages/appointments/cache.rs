@@ -130,3 +130,112 @@ pub fn forget_booking(client: &QueryClient, id: &str) {
     }
     client.remove(&akeys::detail(id));
 }
+
+#[cfg(test)]
+mod tests {
+    use leptos::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::offline::query::provide_query_client;
+
+    fn booking(id: &str, status: &str, slot: &str) -> Value {
+        json!({"id": id, "status": status, "facility": {"id": "f"}, "resource": {"id": "doc"},
+               "patient": {"id": "p"}, "token_slot": {"id": slot, "start_datetime": "2026-11-23T06:00:00Z"}})
+    }
+
+    fn list_key(status: &str) -> QueryKey {
+        akeys::list(&ListFilter {
+            facility: "f".into(),
+            practitioners: vec!["doc".into()],
+            statuses: vec![status.into()],
+            limit: 20,
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn a_reschedule_changes_each_cached_query_once_on_top_of_the_other() {
+        let owner = Owner::new();
+        owner.set();
+        let client = provide_query_client();
+        let old = booking("b1", "booked", "s1");
+        client.set_query_data(
+            &list_key("booked"),
+            json!({"count": 1, "results": [old.clone()]}),
+            false,
+        );
+        let day_key = keys::slots_for_day("f", &akeys::day_body("doc", "2026-11-23"));
+        client.set_query_data(
+            &day_key,
+            json!({"results": [{"id": "s1", "allocated": 1}, {"id": "s2", "allocated": 0}]}),
+            false,
+        );
+        let stats_key =
+            keys::availability_stats("f", &akeys::stats_body("doc", "2026-11-01", "2026-11-30"));
+        client.set_query_data(
+            &stats_key,
+            json!({"2026-11-23": {"total_slots": 9, "booked_slots": 1}}),
+            false,
+        );
+        let other =
+            keys::availability_stats("f", &akeys::stats_body("nurse", "2026-11-01", "2026-11-30"));
+        client.set_query_data(
+            &other,
+            json!({"2026-11-23": {"total_slots": 9, "booked_slots": 1}}),
+            false,
+        );
+
+        let mut draft = Draft::new(client);
+        let change = |slot: &str, delta| SlotChange {
+            write_id: "w".into(),
+            slot_id: slot.into(),
+            delta,
+        };
+        draft.change_slot("f", "doc", "2026-11-23", &change("s1", -1));
+        draft.change_slot("f", "doc", "2026-11-23", &change("s2", 1));
+        let mut moved = old.clone();
+        moved["status"] = json!("rescheduled");
+        draft.place_booking(&moved);
+        draft.place_booking(&booking("tmp", "booked", "s2"));
+        let records = draft.into_records();
+        let get = |k: &QueryKey| records.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+
+        let list = get(&list_key("booked")).expect("list changed");
+        let ids: Vec<&str> = list["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["id"].as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            vec!["tmp"],
+            "old one left, new one came: one record for the key"
+        );
+        assert_eq!(list["count"], 1);
+        let day = get(&day_key).expect("slots changed");
+        assert_eq!(day["results"][0]["allocated"], 0);
+        assert_eq!(day["results"][1]["allocated"], 1);
+        assert_eq!(
+            get(&stats_key).expect("stats")["2026-11-23"]["booked_slots"],
+            1,
+            "−1 then +1"
+        );
+        assert!(
+            get(&other).is_none(),
+            "another practitioner's stats are untouched"
+        );
+        assert_eq!(
+            get(&akeys::detail("b1")).expect("old detail")["status"],
+            "rescheduled"
+        );
+        assert_eq!(
+            records
+                .iter()
+                .filter(|(k, _)| *k == list_key("booked"))
+                .count(),
+            1
+        );
+    }
+}
