@@ -170,6 +170,12 @@ test('the status lists follow a check-in', async ({ page, request }) => {
   await filterTo();
   const list = page.getByTestId('appointment-list');
   await expect(list.getByRole('link', { name: patient.name })).toBeVisible();
+  // Another desk books a second patient: returning to the window shows it.
+  const walkIn = await newPatient(request, c, `Walk In ${Date.now()}`);
+  const [next] = await freeSlots(request, c, day);
+  expect((await bookViaApi(request, c, next.id, walkIn.id)).status).toBe(200);
+  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(list.getByRole('link', { name: walkIn.name })).toBeVisible();
   await list.getByRole('link', { name: patient.name }).click();
   await expect(page.getByTestId('appointment-status')).toHaveText('Booked');
   await page.getByRole('button', { name: 'Check in' }).click();
