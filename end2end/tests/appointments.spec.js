@@ -348,7 +348,7 @@ test('a slot taken by someone else while offline: a clear failure, then another 
 
   await page.getByTestId('sync-badge').click();
   const row = page.getByTestId('section-failed').getByTestId('write-row');
-  await expect(row).toContainText('Book appointment');
+  await expect(row).toContainText(`Book appointment: ${patient.name}`);
   await expect(row.getByTestId('write-error')).toContainText('Slot is already full');
   await row.getByRole('link', { name: 'Choose another slot' }).click();
 

@@ -168,6 +168,7 @@ impl Outbox {
         record.temp_id = spec.temp_id;
         record.parent_mutation_ids = spec.parents;
         record.base_snapshot = spec.base_snapshot;
+        record.summary = spec.summary;
         record.server_timestamp = spec.server_timestamp;
         let queries = spec
             .optimistic

@@ -46,6 +46,16 @@ fn parents_of(outbox: Outbox, id: &str, replaces: Option<&str>) -> Vec<String> {
     parents
 }
 
+/// "Asha K · Mon 23 Nov 2026 14:00" for the sync page.
+fn summary(booking: &Value) -> Option<String> {
+    let name = booking.pointer("/patient/name").and_then(Value::as_str)?;
+    let when =
+        crate::model::appointment::local_day_and_time(&text(booking, "/token_slot/start_datetime"))
+            .map(|(d, t)| format!(" · {d} {t}"))
+            .unwrap_or_default();
+    Some(format!("{name}{when}"))
+}
+
 fn text(v: &Value, pointer: &str) -> String {
     v.pointer(pointer)
         .and_then(Value::as_str)
@@ -93,11 +103,13 @@ pub async fn queue_booking(
             delta: 1,
         },
     );
-    draft.place_booking(&new_booking(&b, &temp_id));
+    let booking = new_booking(&b, &temp_id);
+    draft.place_booking(&booking);
     outbox
         .queue(WriteSpec {
             id: Some(write_id.clone()),
             temp_id: Some(temp_id.clone()),
+            summary: summary(&booking),
             // A patient registered offline a moment ago is sent first.
             parents: parents_of(outbox, &patient_id, b.replaces.as_deref()),
             optimistic: draft.into_records(),
@@ -150,11 +162,13 @@ pub async fn queue_reschedule(
     let mut old = current.clone();
     old["status"] = json!("rescheduled");
     draft.place_booking(&old);
-    draft.place_booking(&new_booking(&b, &temp_id));
+    let booking = new_booking(&b, &temp_id);
+    draft.place_booking(&booking);
     outbox
         .queue(WriteSpec {
             id: Some(write_id.clone()),
             temp_id: Some(temp_id.clone()),
+            summary: summary(&booking),
             parents: parents_of(outbox, &old_id, b.replaces.as_deref()),
             optimistic: draft.into_records(),
             ..WriteSpec::new(
@@ -200,6 +214,7 @@ pub async fn queue_status(
             optimistic: draft.into_records(),
             base_snapshot: Some(current.clone()),
             server_timestamp,
+            summary: summary(current),
             ..WriteSpec::new(UPDATE, json!({"status": status, "note": note}))
                 .param("facility_id", facility_id)
                 .param("appointment_id", &id)
@@ -238,6 +253,7 @@ pub async fn queue_cancel(
     outbox
         .queue(WriteSpec {
             id: Some(write_id.clone()),
+            summary: summary(current),
             parents: outbox.unsynced_writes_of(&id),
             optimistic: draft.into_records(),
             ..WriteSpec::new(CANCEL, json!({"reason": reason}))

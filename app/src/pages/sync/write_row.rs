@@ -15,6 +15,7 @@ fn describe(record: &OutboxRecord) -> String {
         .payload
         .get("name")
         .and_then(Value::as_str)
+        .or(record.summary.as_deref())
         .unwrap_or("");
     let label = route(&record.sync_route_key)
         .map(|r| r.label)
