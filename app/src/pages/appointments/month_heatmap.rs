@@ -65,7 +65,7 @@ pub fn MonthHeatmap(
                     on:click=move |_| month.update(|m| *m = shift_month(*m, 1))>"Next month"</button>
             </div>
             <QueryNotice saved_at=stats.saved_at unavailable_offline=stats.unavailable_offline error=stats.error/>
-            <div class="heatmap__grid" role="grid">
+            <div class="heatmap__grid" role="group" aria-label="Days">
                 {WEEKDAYS.iter().map(|w| view! { <span class="heatmap__weekday" aria-hidden="true">{*w}</span> }).collect_view()}
                 {move || month_grid(month.get()).into_iter().flatten().map(|cell| match cell {
                     None => view! { <span class="heatmap__blank"></span> }.into_any(),
