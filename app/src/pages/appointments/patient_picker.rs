@@ -22,9 +22,9 @@ pub fn PatientPicker(
     let text = RwSignal::new(String::new());
     let submitted = RwSignal::new(None::<String>);
     let by_phone = move || {
-        submitted
-            .get()
-            .is_some_and(|t| t.starts_with('+') || t.chars().all(|c| c.is_ascii_digit()))
+        submitted.get().is_some_and(|t| {
+            !t.is_empty() && (t.starts_with('+') || t.chars().all(|c| c.is_ascii_digit()))
+        })
     };
     let results = use_query::<Paginated<Patient>, _, _, _>(
         move || {
