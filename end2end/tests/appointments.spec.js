@@ -128,6 +128,13 @@ test('booking from the appointments page by patient search; a refusal stays on t
   await page.getByRole('button', { name: 'Search patients' }).click();
   await page.getByRole('button', { name: `Choose ${patient.name}` }).click();
   await expect(page.getByTestId('chosen-patient')).toContainText(patient.name);
+  // By phone number too (the list filter: real ids, unlike the partial phone search).
+  await page.getByRole('button', { name: 'Change patient' }).click();
+  await page.getByLabel('Patient name or phone').fill(patient.phone_number);
+  await page.getByRole('button', { name: 'Search patients' }).click();
+  await expect(page.getByTestId('patient-results').locator('li')).toHaveCount(1);
+  await page.getByRole('button', { name: `Choose ${patient.name}` }).click();
+  await expect(page.getByTestId('chosen-patient')).toContainText(patient.name);
   await page.getByLabel('Practitioner').selectOption(c.nurse.id);
   await pickDay(page, day);
   await expect(page.locator(`[data-slot-id="${taken.id}"]`)).toBeEnabled();
