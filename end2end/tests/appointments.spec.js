@@ -211,7 +211,15 @@ test('booking offline on a cached slot: taken at once, synced once', async ({ pa
   const [slot] = await freeSlots(request, c, day);
   await signIn(page);
   await swControls(page);
-  // Online once: the patient, the nurse's month and the day's slots are cached.
+  // Online once: the nurse's list of that day, the patient, the month and the day's slots
+  // are cached.
+  await page.getByRole('link', { name: 'Appointments' }).click();
+  const filterTo = async () => {
+    await page.getByLabel('Practitioner').selectOption(c.nurse.id);
+    await page.getByLabel('Day').fill(day);
+    await expect(page.getByTestId('appointment-count')).toHaveText(/^\d+ booked$/);
+  };
+  await filterTo();
   await page.goto(`/facility/${c.fid}/appointments/book?patient=${patient.id}&practitioner=${c.nurse.id}`);
   await expect(page.getByTestId('chosen-patient')).toContainText(patient.name);
   await pickDay(page, day);
@@ -241,9 +249,16 @@ test('booking offline on a cached slot: taken at once, synced once', async ({ pa
   await pickDay(page, day);
   await expect(page.locator(`[data-slot-id="${slot.id}"]`)).toBeDisabled();
   expect(await bookingsOf(request, c, patient.id)).toHaveLength(0);
+  // And it is in the day's list of booked appointments, with its badge.
+  await page.getByRole('link', { name: 'Appointments' }).click();
+  await filterTo();
+  const row = page.getByTestId('appointment-list').locator('li', { hasText: patient.name });
+  await expect(row.getByTestId('unsynced-badge')).toHaveText('Saved on this device — will sync');
 
   await context.setOffline(false);
   await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  await expect(row).toBeVisible();
+  await expect(row.getByTestId('unsynced-badge')).toHaveCount(0);
   const onServer = await bookingsOf(request, c, patient.id);
   expect(onServer).toHaveLength(1);
   expect(onServer[0].token_slot.id).toBe(slot.id);

@@ -6,13 +6,16 @@ use crate::{
     components::{query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
     model::{
         appointment::{
-            lists::ListFilter,
+            lists::{place, ListFilter},
             local_day_and_time,
             status::{label, LIST_STATUSES},
         },
         Appointment, AvailableUsers, Paginated,
     },
-    offline::query::{options::SECOND, use_query, QueryOptions},
+    offline::{
+        outbox::{registry::appointment::open_booking_ids, use_outbox},
+        query::{options::SECOND, use_query, use_query_client, QueryOptions},
+    },
     session::use_session,
 };
 
@@ -74,6 +77,21 @@ pub fn AppointmentList() -> impl IntoView {
         QueryOptions::persisted().with_interval(REFRESH_EVERY),
     );
 
+    // A page fetched while this device still has writes to send shows them as they will
+    // be (their optimistic booking is the cached detail).
+    let outbox = use_outbox();
+    let client = use_query_client();
+    let shown = Memo::new(move |_| {
+        let mut data = page.state.with(|s| s.data.clone())?;
+        let f = filter.get();
+        for id in open_booking_ids(&outbox.records()) {
+            if let Some(b) = client.get_query_data(&akeys::detail(&id)) {
+                place(&mut data, &f, &b);
+            }
+        }
+        serde_json::from_value::<Paginated<Appointment>>(data).ok()
+    });
+
     view! {
         <section class="appointments">
             <div class="toolbar">
@@ -123,7 +141,7 @@ pub fn AppointmentList() -> impl IntoView {
             <Show when=move || page.loading.get()>
                 <p class="loading" aria-busy="true">"Loading appointments…"</p>
             </Show>
-            {move || page.data.get().map(|p| {
+            {move || shown.get().map(|p| {
                 let total = p.count;
                 let fid = facility_id.get();
                 view! {

@@ -151,6 +151,25 @@ pub fn slot_changes(records: &[OutboxRecord]) -> Vec<crate::model::appointment::
         .collect()
 }
 
+/// The bookings that writes still to be sent change (a new booking's temporary id, the
+/// booking a status change, cancel or reschedule acts on): a list fetched meanwhile shows
+/// them as this device will make them.
+pub fn open_booking_ids(records: &[OutboxRecord]) -> Vec<String> {
+    let mut ids: Vec<String> = records
+        .iter()
+        .filter(|r| r.sync_status.is_open() && r.resource_type == "appointment")
+        .flat_map(|r| {
+            r.temp_id
+                .iter()
+                .chain(r.path_params.get("appointment_id"))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    ids.dedup();
+    ids
+}
+
 /// For a booking the server refused (the slot was taken meanwhile): the page that lets the
 /// person choose another slot for the same patient and practitioner, replacing this write.
 pub fn choose_another_slot(record: &OutboxRecord) -> Option<String> {
@@ -277,6 +296,41 @@ mod tests {
             .map(|c| (c.slot_id.as_str(), c.delta))
             .collect();
         assert_eq!(summary, vec![("s1", 1), ("s2", -1), ("s3", -1), ("s4", 1)]);
+    }
+
+    #[test]
+    fn open_writes_name_the_bookings_they_change() {
+        let mut book = rec(
+            "b",
+            CREATE,
+            &[("facility_id", "f"), ("slot_id", "s1")],
+            json!({}),
+        );
+        book.temp_id = Some("tmp".into());
+        let status = rec(
+            "u",
+            UPDATE,
+            &[("facility_id", "f"), ("appointment_id", "a1")],
+            json!({}),
+        );
+        let mut moved = rec(
+            "r",
+            RESCHEDULE,
+            &[("facility_id", "f"), ("appointment_id", "a2")],
+            json!({}),
+        );
+        moved.temp_id = Some("tmp2".into());
+        let mut done = rec(
+            "d",
+            CANCEL,
+            &[("facility_id", "f"), ("appointment_id", "a3")],
+            json!({}),
+        );
+        done.sync_status = SyncStatus::Success;
+        assert_eq!(
+            open_booking_ids(&[book, status, moved, done]),
+            vec!["tmp", "a1", "tmp2", "a2"]
+        );
     }
 
     #[test]
