@@ -11,6 +11,7 @@ use crate::{
     components::{layout::AuthedLayout, not_found::NotFound},
     offline::{network::provide_network, outbox::provide_outbox, query::provide_query_client},
     pages::{
+        appointments::{book::BookAppointment, detail::AppointmentDetail, list::AppointmentList},
         facility_home::FacilityHome,
         login::LoginPage,
         patients::{
@@ -104,10 +105,9 @@ pub fn App() -> impl IntoView {
                         path=path!("encounters")
                         view=|| view! { <Placeholder title="Encounters" issue=7 what="Encounters and questionnaire filling"/> }
                     />
-                    <Route
-                        path=path!("appointments")
-                        view=|| view! { <Placeholder title="Appointments" issue=7 what="Appointment slots, booking, rescheduling and status lists"/> }
-                    />
+                    <Route path=path!("appointments") view=AppointmentList/>
+                    <Route path=path!("appointments/book") view=BookAppointment/>
+                    <Route path=path!("appointments/:appointment_id") view=AppointmentDetail/>
                     <Route path=path!("sync") view=SyncPage/>
                 </ParentRoute>
             </Routes>

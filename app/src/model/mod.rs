@@ -1,6 +1,7 @@
 //! Serde types of the CARE API (no Leptos, no browser APIs): shared with the server's tests.
 //! Unknown fields are ignored and most fields default, because CARE versions drift.
 
+pub mod appointment;
 pub mod auth;
 pub mod facility;
 pub mod organization;
@@ -11,6 +12,7 @@ pub mod resource;
 pub mod role;
 pub mod user;
 
+pub use appointment::{Appointment, AvailabilityStats, AvailableUsers, SlotsOfDay, TokenSlot};
 pub use auth::{LoginRequest, TokenPair};
 pub use facility::{Facility, FacilityRef};
 pub use organization::Organization;

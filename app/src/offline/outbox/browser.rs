@@ -189,6 +189,7 @@ impl Outbox {
         record.temp_id = spec.temp_id;
         record.parent_mutation_ids = spec.parents;
         record.base_snapshot = spec.base_snapshot;
+        record.summary = spec.summary;
         record.server_timestamp = spec.server_timestamp;
         let queries = spec
             .optimistic
@@ -424,10 +425,9 @@ impl Outbox {
         }
         let resource = route.resource_type;
         let old_id = record.temp_id.clone().or_else(|| {
-            record
-                .path_params
-                .values()
-                .next()
+            route
+                .record_param()
+                .and_then(|p| record.path_params.get(p))
                 .map(|v| ids.get(v).cloned().unwrap_or_else(|| v.clone()))
         });
         if let Some(real) = response.get("id").and_then(Value::as_str) {

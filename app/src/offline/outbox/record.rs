@@ -93,6 +93,10 @@ pub struct OutboxRecord {
     pub synced_at: Option<Millis>,
     /// How a conflict was settled: CLIENT_WINS | SERVER_WINS | MANUAL.
     pub resolution: Option<String>,
+    /// What the person would call the record ("Asha K · Mon 23 Nov 14:00"), for the sync
+    /// page when the payload has no name.
+    #[serde(default)]
+    pub summary: Option<String>,
 }
 
 impl OutboxRecord {
@@ -166,6 +170,7 @@ impl OutboxRecord {
             lease_until: None,
             synced_at: None,
             resolution: None,
+            summary: None,
         }
     }
 }

@@ -79,6 +79,9 @@ pub fn PatientDetail() -> impl IntoView {
                         "Edit"
                     </A>
                 </Show>
+                <A href=move || format!("/facility/{}/appointments/book?patient={}", facility_id.get(), patient_id.get()) attr:class="button button--link">
+                    "Book appointment"
+                </A>
                 <button class="button" on:click=move |_| patient.refetch() disabled=move || patient.fetching.get()>
                     "Refresh"
                 </button>

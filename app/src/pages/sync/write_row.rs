@@ -4,7 +4,10 @@ use serde_json::Value;
 use super::{edit_link::edit_href, merge_dialog::MergeDialog};
 use crate::{
     components::query_notice::format_saved_at,
-    offline::outbox::{registry::route, use_outbox, OutboxRecord, SyncStatus},
+    offline::outbox::{
+        registry::{resolve_link, route},
+        use_outbox, OutboxRecord, SyncStatus,
+    },
 };
 
 fn describe(record: &OutboxRecord) -> String {
@@ -12,6 +15,7 @@ fn describe(record: &OutboxRecord) -> String {
         .payload
         .get("name")
         .and_then(Value::as_str)
+        .or(record.summary.as_deref())
         .unwrap_or("");
     let label = route(&record.sync_route_key)
         .map(|r| r.label)
@@ -79,6 +83,7 @@ pub fn WriteRow(
         }
     };
     let conflict_record = record.clone();
+    let resolve = resolve_link(&record);
     view! {
         <li class="list__item write" data-testid="write-row">
             <div class="write__main">
@@ -93,6 +98,9 @@ pub fn WriteRow(
                 <p class="write__error" data-testid="write-error">{e}</p>
             })}
             <div class="write__actions">
+                {resolve.map(|(label, href)| view! {
+                    <leptos_router::components::A href=href attr:class="button button--link">{label}</leptos_router::components::A>
+                })}
                 {can_retry.then(|| view! { <button class="button" on:click=retry.clone()>"Retry"</button> })}
                 {edit.map(|href| view! { <a class="button button--link" href=href>"Edit"</a> })}
                 {(status == SyncStatus::Conflict).then(|| view! {
