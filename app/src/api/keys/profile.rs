@@ -93,3 +93,22 @@ pub async fn get_resource(session: Session, id: String) -> Result<ResourceReques
         .call(Method::Get, &format!("/resource/{id}/"), None)
         .await
 }
+
+/// The patient's bookings (care_fe's "appointments of patient"; a facility list would need
+/// a practitioner for non-superusers on a real CARE).
+pub fn patient_appointments(patient_id: &str) -> QueryKey {
+    QueryKey::new(["appointment", "of_patient", patient_id])
+}
+
+pub async fn get_patient_appointments(
+    session: Session,
+    patient_id: String,
+) -> Result<Paginated<crate::model::Appointment>, ApiError> {
+    session
+        .call(
+            Method::Get,
+            &format!("/patient/{patient_id}/get_appointments/?limit=50"),
+            None,
+        )
+        .await
+}

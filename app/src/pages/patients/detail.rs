@@ -7,7 +7,10 @@ use leptos_router::{
 use crate::{
     api::keys,
     components::{
-        profile::{details::PatientDetails, resources::PatientResources, users::PatientUsers},
+        profile::{
+            appointments::PatientAppointments, details::PatientDetails,
+            resources::PatientResources, users::PatientUsers,
+        },
         query_notice::QueryNotice,
         unsynced_badge::UnsyncedBadge,
     },
@@ -19,6 +22,7 @@ use crate::{
 /// The profile's tabs: (query value, label).
 const TABS: &[(&str, &str)] = &[
     ("details", "Details"),
+    ("appointments", "Appointments"),
     ("resources", "Resources"),
     ("users", "Users"),
 ];
@@ -105,6 +109,7 @@ pub fn PatientDetail() -> impl IntoView {
                 }).collect_view()}
             </nav>
             {move || match tab.get() {
+                "appointments" => view! { <PatientAppointments patient_id=pid facility_id=fid/> }.into_any(),
                 "resources" => view! { <PatientResources patient_id=pid facility_id=fid/> }.into_any(),
                 "users" => view! { <PatientUsers patient_id=pid/> }.into_any(),
                 _ => shown.get().map(|p| view! { <PatientDetails patient=p/> }).into_any(),
