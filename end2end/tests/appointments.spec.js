@@ -220,6 +220,7 @@ test('booking offline on a cached slot: taken at once, synced once', async ({ pa
     await expect(page.getByTestId('appointment-count')).toHaveText(/^\d+ booked$/);
   };
   await filterTo();
+  await savedOnDevice(page); // the list is saved before the full page load below
   await page.goto(`/facility/${c.fid}/appointments/book?patient=${patient.id}&practitioner=${c.nurse.id}`);
   await expect(page.getByTestId('chosen-patient')).toContainText(patient.name);
   await pickDay(page, day);

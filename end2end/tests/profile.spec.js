@@ -194,3 +194,34 @@ test('a volunteer sees no edit or assign controls, and the edit page says why', 
   await page.goto(`${base}/patients/${p.id}/edit`);
   await expect(page.getByRole('alert')).toHaveText('Your role cannot edit patient details.');
 });
+
+test('the appointments tab lists the patient\'s bookings', async ({ page, request }) => {
+  const token = await apiToken(request);
+  const headers = auth(token);
+  const p = await createPatient(request, token, { name: `Appt Tab ${Date.now()}`, phone: uniquePhone(), dob: '1984-03-03' });
+  const me = await (await request.get('/api/v1/users/getcurrentuser/', { headers })).json();
+  const fid = me.facilities[0].id;
+  const users = await (await request.get(`/api/v1/facility/${fid}/appointments/available_users/`, { headers })).json();
+  const nurse = users.users.find((u) => u.username === 'care-nurse');
+  // A day no other test books (the appointment tests use 5–10 days ahead), Mon–Sat in IST.
+  const d = new Date(Date.now() + 5.5 * 3600e3);
+  d.setUTCDate(d.getUTCDate() + 11);
+  while (d.getUTCDay() === 0) d.setUTCDate(d.getUTCDate() + 1);
+  const day = d.toISOString().slice(0, 10);
+  const slots = await (await request.post(`/api/v1/facility/${fid}/slots/get_slots_for_day/`, {
+    headers, data: { resource_type: 'practitioner', resource_id: nurse.id, day },
+  })).json();
+  const slot = slots.results.find((s) => s.allocated < (s.availability.tokens_per_slot || 1));
+  const booked = await request.post(`/api/v1/facility/${fid}/slots/${slot.id}/create_appointment/`, {
+    headers, data: { patient: p.id, note: 'profile tab' },
+  });
+  expect(booked.status()).toBe(200);
+
+  await openPatients(page);
+  await page.goto(`${page.url().replace(/\/patients.*$/, '')}/patients/${p.id}`);
+  await page.getByRole('navigation', { name: 'Patient profile' }).getByRole('link', { name: 'Appointments' }).click();
+  const list = page.getByTestId('patient-appointments');
+  await expect(list.locator('li')).toHaveCount(1);
+  await expect(list).toContainText('booked');
+  await expect(list).toContainText(nurse.first_name);
+});
