@@ -220,7 +220,9 @@ test('booking offline on a cached slot: taken at once, synced once', async ({ pa
     await expect(page.getByTestId('appointment-count')).toHaveText(/^\d+ booked$/);
   };
   await filterTo();
-  await savedOnDevice(page); // the list is saved before the full page load below
+  // Saved within ~40 ms (and at once when the page hides, but a load started in the same
+  // moment can still abort that write): a person never navigates that fast.
+  await savedOnDevice(page);
   await page.goto(`/facility/${c.fid}/appointments/book?patient=${patient.id}&practitioner=${c.nurse.id}`);
   await expect(page.getByTestId('chosen-patient')).toContainText(patient.name);
   await pickDay(page, day);

@@ -379,18 +379,52 @@ mod persistence {
         if p.flush_scheduled.replace(true) {
             return;
         }
+        flush_when_page_hides();
         leptos::task::spawn_local(async move {
             gloo_timers::future::sleep(std::time::Duration::from_millis(40)).await;
-            p.flush_scheduled.set(false);
-            let puts: Vec<PersistedQuery> = p.puts.borrow_mut().drain().map(|(_, v)| v).collect();
-            let deletes: Vec<String> = p.deletes.borrow_mut().drain().collect();
-            if let Err(e) = p.store.write(&puts, &deletes).await {
-                leptos::logging::warn!("saving queries on the device failed: {e}");
-                if let Some(client) = use_context::<QueryClient>() {
-                    client.storage_notice.set(Some(e.to_string()));
-                }
+            flush(p).await;
+        });
+    }
+
+    async fn flush(p: Rc<Persister>) {
+        p.flush_scheduled.set(false);
+        let puts: Vec<PersistedQuery> = p.puts.borrow_mut().drain().map(|(_, v)| v).collect();
+        let deletes: Vec<String> = p.deletes.borrow_mut().drain().collect();
+        if puts.is_empty() && deletes.is_empty() {
+            return;
+        }
+        if let Err(e) = p.store.write(&puts, &deletes).await {
+            leptos::logging::warn!("saving queries on the device failed: {e}");
+            if let Some(client) = use_context::<QueryClient>() {
+                client.storage_notice.set(Some(e.to_string()));
+            }
+        }
+    }
+
+    /// A full page load, a closed tab or a phone locking its screen within the batching
+    /// moment would lose what was just fetched: those start the write at once.
+    fn flush_when_page_hides() {
+        thread_local! {
+            static LISTENING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        }
+        if LISTENING.with(|l| l.replace(true)) {
+            return;
+        }
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let on_hide = Closure::<dyn Fn(web_sys::Event)>::new(|_| {
+            if let Some(p) = current() {
+                leptos::task::spawn_local(flush(p));
             }
         });
+        if let Some(window) = web_sys::window() {
+            let f = on_hide.as_ref().unchecked_ref();
+            let _ = window.add_event_listener_with_callback("pagehide", f);
+            if let Some(doc) = window.document() {
+                let _ = doc.add_event_listener_with_callback("visibilitychange", f);
+            }
+        }
+        // Kept for the page's life.
+        on_hide.forget();
     }
 
     impl QueryClient {
