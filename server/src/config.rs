@@ -30,6 +30,14 @@ pub struct Config {
     )]
     pub upstream_timeout_secs: u64,
 
+    /// Days the sync audit trail is kept (pruned at start and hourly after).
+    #[arg(
+        long = "sync-audit-retention-days",
+        env = "CARE_SYNC_AUDIT_RETENTION_DAYS",
+        default_value_t = 90
+    )]
+    pub audit_retention_days: u32,
+
     /// Directory holding the built site (`pkg/`, service worker, icons). Defaults to
     /// `LEPTOS_SITE_ROOT`, else `target/site` next to the binary's target directory.
     #[arg(long = "site-root", env = "LEPTOS_SITE_ROOT")]
@@ -44,6 +52,7 @@ pub struct Resolved {
     pub upstream: Option<reqwest::Url>,
     pub upstream_timeout: Duration,
     pub site_root: PathBuf,
+    pub audit_retention_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +61,8 @@ pub enum ConfigError {
     BadUpstream(String, String),
     #[error("--upstream-timeout must be at least 1 second")]
     ZeroTimeout,
+    #[error("--sync-audit-retention-days must be at least 1")]
+    ZeroRetention,
 }
 
 impl Config {
@@ -63,12 +74,16 @@ impl Config {
         if self.upstream_timeout_secs == 0 {
             return Err(ConfigError::ZeroTimeout);
         }
+        if self.audit_retention_days == 0 {
+            return Err(ConfigError::ZeroRetention);
+        }
         Ok(Resolved {
             addr: self.addr,
             data_dir: self.data_dir,
             upstream,
             upstream_timeout: Duration::from_secs(self.upstream_timeout_secs),
             site_root: self.site_root.unwrap_or_else(default_site_root),
+            audit_retention_days: self.audit_retention_days,
         })
     }
 }
@@ -105,6 +120,7 @@ mod tests {
             upstream: upstream.map(str::to_string),
             upstream_timeout_secs: 5,
             site_root: None,
+            audit_retention_days: 90,
         }
     }
 
@@ -112,6 +128,18 @@ mod tests {
     fn empty_upstream_means_built_in_backend() {
         assert!(config(Some("  ")).resolve().expect("ok").upstream.is_none());
         assert!(config(None).resolve().expect("ok").upstream.is_none());
+    }
+
+    #[test]
+    fn audit_retention_must_be_positive() {
+        let mut c = config(None);
+        c.audit_retention_days = 0;
+        assert!(matches!(c.resolve(), Err(ConfigError::ZeroRetention)));
+        let parsed = Config::try_parse_from(["server", "--sync-audit-retention-days", "7"])
+            .expect("flags")
+            .resolve()
+            .expect("config");
+        assert_eq!(parsed.audit_retention_days, 7);
     }
 
     #[test]

@@ -16,9 +16,13 @@ pub mod sync;
 use axum::Router;
 use state::AppState;
 
-/// The whole application as a router, so tests can serve it on any listener.
-pub fn router(state: AppState) -> Router {
-    let api: Router<AppState> = match (&state.care, &state.proxy) {
+/// `/api/v1/*` of the serving backend (the built-in CARE, else the proxy), without the sync
+/// API. The sync API writes through this same router.
+pub fn backend_api<S: Clone + Send + Sync + 'static>(
+    care: &Option<care::Care>,
+    proxy: &Option<proxy::Proxy>,
+) -> Router<S> {
+    match (care, proxy) {
         (Some(care), _) => care::router().with_state(care.clone()),
         (None, Some(proxy)) => proxy::router().with_state(proxy.clone()),
         (None, None) => Router::new().fallback(|| async {
@@ -28,7 +32,17 @@ pub fn router(state: AppState) -> Router {
                 "No CARE backend is configured.",
             )
         }),
-    };
+    }
+}
+
+/// The whole application as a router, so tests can serve it on any listener.
+pub fn router(state: AppState) -> Router {
+    let mut api: Router<AppState> = backend_api(&state.care, &state.proxy);
+    if let Some(sync) = &state.sync {
+        api = Router::new()
+            .nest("/sync", sync::router().with_state(sync.clone()))
+            .merge(api);
+    }
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())

@@ -10,7 +10,7 @@ use crate::{
     config::Resolved,
     proxy::{Proxy, ProxyError},
     pwa::ServiceWorker,
-    sync::idempotency::IdempotencyStore,
+    sync::{idempotency::IdempotencyStore, store::StoreError, SyncApi},
 };
 
 #[derive(Clone)]
@@ -20,6 +20,8 @@ pub struct AppState {
     pub care: Option<Care>,
     /// The proxy to a real CARE, when one is configured.
     pub proxy: Option<Proxy>,
+    /// The sync API (`/api/v1/sync/*`), in front of whichever backend serves.
+    pub sync: Option<SyncApi>,
     pub service_worker: Arc<ServiceWorker>,
 }
 
@@ -37,6 +39,8 @@ pub enum StateError {
     Care(#[from] crate::care::CareInitError),
     #[error(transparent)]
     Proxy(#[from] ProxyError),
+    #[error(transparent)]
+    Sync(#[from] StoreError),
 }
 
 impl AppState {
@@ -74,10 +78,20 @@ impl AppState {
                 None,
             ),
         };
+        let sync = match (&care, &proxy) {
+            (None, None) => None,
+            _ => Some(SyncApi::open(
+                &config.data_dir,
+                crate::backend_api(&care, &proxy),
+                care.clone(),
+                config.audit_retention_days,
+            )?),
+        };
         Ok(Self {
             leptos_options,
             care,
             proxy,
+            sync,
             service_worker,
         })
     }

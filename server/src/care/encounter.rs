@@ -173,6 +173,11 @@ fn parse_json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|_| json!({}))
 }
 
+/// EncounterList of one encounter, by id (the sync pull's shape).
+pub fn list_json_by_id(conn: &Connection, id: &str) -> Result<Value, CareError> {
+    encounter_json(conn, &load(conn, id)?, None)
+}
+
 /// EncounterList; `retrieve` adds the retrieve-only keys with the given permissions.
 fn encounter_json(
     conn: &Connection,

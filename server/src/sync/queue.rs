@@ -1,0 +1,745 @@
+//! Seed 004's server-side sync queue, with the semantics of its document:
+//!
+//! - `POST /sync/queue` stores an operation (`{userId?, deviceId, operation, resourceType,
+//!   resourceId?, data, createdAtClient?, version?, baseVersion?, id?, method?, path?}`) as
+//!   PENDING → 201 `{"id", "status": "PENDING", "message"}`. A client-chosen `id` (a UUID)
+//!   makes queueing idempotent: the same id and operation again → 200 with the same item.
+//!   `path`/`method` name the CARE route; without them patient, encounter and resource are
+//!   routed by `resourceType` (+ `resourceId`). An UPDATE needs `baseVersion`, the
+//!   `modified_date` it was edited from (the document's `version` is kept as given).
+//! - `GET /sync/pending?deviceId&userId` lists the caller's unsynced items (PENDING, FAILED,
+//!   CONFLICT, MANUAL), oldest first.
+//! - `POST /sync/process/{id}` applies one item (the same path as `sync/push`): 200 SYNCED with
+//!   `result` (the payload is then dropped), 409 CONFLICT with `resolutionOptions` and the
+//!   `serverRecord`, 424 FAILED with CARE's `error` (`retryable` says whether trying again can
+//!   help; `retryCount` grows).
+//! - `PATCH /sync/resolve/{id}?resolution=` for an item in CONFLICT (or MANUAL):
+//!   SERVER_WINS discards the offline write (SYNCED, resolution SERVER_WINS); MANUAL flags it
+//!   for an administrator's review (`GET /sync/review`); CLIENT_WINS writes the offline data
+//!   over the server's record without the version check — "requires admin approval" in the
+//!   document, so only administrators may choose it (typically from the review list).
+//! - `POST /sync/retry?deviceId&userId` processes the caller's PENDING and FAILED items again,
+//!   oldest first, up to [`MAX_RETRIES`] attempts each (beyond that they are `exhausted`);
+//!   it stops early when CARE is unreachable or the session expired. Backoff between
+//!   automatic retries is the device's (the server holds no token to retry on its own).
+//! - `GET /sync/stats?userId` → `{"userId", "total", "pending", "synced", "failed",
+//!   "conflicts", "blocked", "syncRate": "93.33%"}`: every item the user sent through the
+//!   queue or `sync/push` within the audit retention, counted once by its latest outcome.
+//!
+//! Users see and act on their own items only (another user's item is a 404); stats of
+//! another user and the review list need an administrator (403). Administrators can read and
+//! resolve anyone's items but never send a write as someone else (`process` and `retry` of
+//! another user's items are refused).
+
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, Uri},
+    response::{IntoResponse, Response},
+    Json,
+};
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{
+    apply::{self, Fields, Operation, Outcome, Write},
+    audit::{latest_outcomes, Counts, Entry},
+    authz::Caller,
+    error::SyncError,
+    query,
+    store::{iso_ms, now_ms},
+    SyncApi,
+};
+
+/// Attempts after which `retry` leaves an item alone.
+pub const MAX_RETRIES: i64 = 5;
+pub const RESOLUTIONS: [&str; 3] = ["CLIENT_WINS", "SERVER_WINS", "MANUAL"];
+
+/// A stored queue item.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub id: String,
+    pub user_id: String,
+    pub username: String,
+    pub device_id: String,
+    pub write: Write,
+    pub resource_id: Option<String>,
+    pub fingerprint: String,
+    pub version: Option<i64>,
+    pub created_at_client: Option<String>,
+    pub queued_at_ms: i64,
+    pub status: String,
+    pub retry_count: i64,
+    pub last_http_status: Option<u16>,
+    pub last_error: Option<Value>,
+    pub result_id: Option<String>,
+    pub server_record: Option<Value>,
+    pub resolution: Option<String>,
+    pub flagged_at_ms: Option<i64>,
+    pub flagged_by: Option<String>,
+}
+
+const COLUMNS: &str = "id, user_id, username, device_id, operation, resource_type, resource_id,
+    method, path, record_path, data, fingerprint, base_version, version, created_at_client,
+    queued_at_ms, status, retry_count, last_http_status, last_error, result_id, server_record,
+    resolution, flagged_at_ms, flagged_by";
+
+fn json_col(s: Option<String>) -> Option<Value> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+fn read_row(r: &Row<'_>) -> rusqlite::Result<Item> {
+    let operation: String = r.get(4)?;
+    let method: String = r.get(7)?;
+    Ok(Item {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        username: r.get(2)?,
+        device_id: r.get(3)?,
+        write: Write {
+            id: r.get(0)?,
+            operation: Operation::parse(&operation).unwrap_or(Operation::Update),
+            resource_type: r.get(5)?,
+            method: axum::http::Method::from_bytes(method.as_bytes())
+                .unwrap_or(axum::http::Method::POST),
+            path: r.get(8)?,
+            record_path: r.get(9)?,
+            payload: json_col(r.get(10)?),
+            base_version: r.get(12)?,
+        },
+        resource_id: r.get(6)?,
+        fingerprint: r.get(11)?,
+        version: r.get(13)?,
+        created_at_client: r.get(14)?,
+        queued_at_ms: r.get(15)?,
+        status: r.get(16)?,
+        retry_count: r.get(17)?,
+        last_http_status: r.get(18)?,
+        last_error: json_col(r.get(19)?),
+        result_id: r.get(20)?,
+        server_record: json_col(r.get(21)?),
+        resolution: r.get(22)?,
+        flagged_at_ms: r.get(23)?,
+        flagged_by: r.get(24)?,
+    })
+}
+
+impl Item {
+    /// The pending-list shape of seed 004 (plus what a client needs to act on it).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "userId": self.user_id,
+            "deviceId": self.device_id,
+            "operation": self.write.operation.as_str(),
+            "resourceType": self.write.resource_type,
+            "resourceId": self.resource_id,
+            "method": self.write.method.as_str(),
+            "path": format!("/api/v1{}", self.write.path),
+            "data": self.write.payload,
+            "status": self.status,
+            "retryCount": self.retry_count,
+            "createdAtClient": self.created_at_client,
+            "queuedAt": iso_ms(self.queued_at_ms),
+            "version": self.version,
+            "baseVersion": self.write.base_version,
+            "lastHttpStatus": self.last_http_status,
+            "lastError": self.last_error,
+            "resolution": self.resolution,
+        })
+    }
+
+    /// The review-list shape: the offline data beside the server's record, for a merge view.
+    pub fn review_json(&self) -> Value {
+        let mut v = self.to_json();
+        v["username"] = json!(self.username);
+        v["serverRecord"] = self.server_record.clone().unwrap_or(Value::Null);
+        v["flaggedAt"] = json!(self.flagged_at_ms.map(iso_ms));
+        v["flaggedBy"] = json!(self.flagged_by);
+        v
+    }
+
+    fn entry(&self, caller: &Caller, kind: &'static str, outcome: &'static str) -> Entry {
+        Entry {
+            user_id: self.user_id.clone(),
+            username: self.username.clone(),
+            device_id: Some(self.device_id.clone()),
+            kind,
+            item_id: Some(self.id.clone()),
+            operation: Some(self.write.operation.as_str().into()),
+            resource_type: Some(self.write.resource_type.clone()),
+            method: Some(self.write.method.to_string()),
+            route: Some(self.write.path.clone()),
+            resource_id: self.resource_id.clone(),
+            outcome,
+            detail: (caller.id != self.user_id).then(|| format!("by:{}", caller.id)),
+            ..Entry::default()
+        }
+    }
+}
+
+fn load(sync: &SyncApi, id: &str) -> Result<Option<Item>, SyncError> {
+    Ok(sync.audit.db().with(|c| {
+        c.query_row(
+            &format!("SELECT {COLUMNS} FROM queue_item WHERE id = ?1"),
+            params![id],
+            read_row,
+        )
+        .optional()
+    })?)
+}
+
+fn check_uuid(id: &str) -> Result<(), SyncError> {
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| SyncError::bad("invalid_id", "The item id must be a UUID."))
+}
+
+/// An item the caller may see: their own, or anyone's for an administrator.
+fn visible(sync: &SyncApi, caller: &Caller, id: &str) -> Result<Item, SyncError> {
+    check_uuid(id)?;
+    match load(sync, id)? {
+        Some(item) if caller.owns(&item.user_id) || caller.is_admin => Ok(item),
+        _ => Err(SyncError::NotFound("No such sync item.".into())),
+    }
+}
+
+/// The user a query is about: the caller, unless an administrator asks about someone else.
+fn subject(caller: &Caller, user_id: Option<&str>, what: &str) -> Result<String, SyncError> {
+    match user_id.filter(|u| !u.is_empty()) {
+        None => Ok(caller.id.clone()),
+        Some(u) if caller.owns(u) => Ok(u.to_string()),
+        Some(u) => {
+            if !apply::valid_id(u) {
+                return Err(SyncError::bad("invalid_user", "userId is not a valid id."));
+            }
+            caller.require_admin(what)?;
+            Ok(u.to_string())
+        }
+    }
+}
+
+fn check_device(device: Option<&str>) -> Result<Option<String>, SyncError> {
+    match device {
+        None | Some("") => Ok(None),
+        Some(d) if apply::valid_id(d) => Ok(Some(d.to_string())),
+        Some(_) => Err(SyncError::bad(
+            "invalid_device",
+            "deviceId must be 1 to 255 visible ASCII characters.",
+        )),
+    }
+}
+
+pub async fn enqueue(
+    State(sync): State<SyncApi>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, SyncError> {
+    let caller = sync.caller(&headers).await?;
+    let Value::Object(obj) = apply::parse_json(&body)? else {
+        return Err(SyncError::bad(
+            "expected_object",
+            "The body must be a JSON object.",
+        ));
+    };
+    let mut f = Fields::new(&obj, "");
+    let client_id = f.id("id", false);
+    if let Some(id) = &client_id {
+        if uuid::Uuid::parse_str(id).is_err() {
+            f.err("id", "must be a UUID");
+        }
+    }
+    if let Some(user) = f.opt_str("userId") {
+        if !caller.owns(&user) {
+            return Err(SyncError::Forbidden(
+                "Operations can only be queued for the signed-in user.".into(),
+            ));
+        }
+    }
+    let device_id = f.id("deviceId", true);
+    let created_at_client = f.opt_str("createdAtClient");
+    if let Some(ts) = &created_at_client {
+        if chrono::DateTime::parse_from_rfc3339(ts).is_err() {
+            f.err("createdAtClient", "must be an ISO-8601 timestamp");
+        }
+    }
+    let version = match f.get("version") {
+        None => None,
+        Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
+        Some(_) => {
+            f.err("version", "must be an integer");
+            None
+        }
+    };
+    let id = client_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let write = apply::parse_write(&mut f, id.clone(), "data");
+    if let Some(w) = &write {
+        if w.operation == Operation::Update && w.base_version.is_none() {
+            f.err(
+                "baseVersion",
+                "is required for UPDATE: the modified_date the data was edited from",
+            );
+        }
+    }
+    let (Some(write), Some(device_id), true) = (write, device_id, f.errors.is_empty()) else {
+        return Err(SyncError::BadRequest {
+            code: "invalid_operation",
+            detail: "The operation is invalid; it was not queued.".into(),
+            fields: f.errors,
+        });
+    };
+    let resource_id = f
+        .opt_str("resourceId")
+        .or_else(|| apply::resource_id_of(&write, None));
+    let fp = format!(
+        "{}|{}",
+        apply::fingerprint(&write),
+        write.base_version.clone().unwrap_or_default()
+    );
+    if let Some(existing) = load(&sync, &id)? {
+        if !caller.owns(&existing.user_id) {
+            return Err(SyncError::Conflict {
+                code: "id_in_use",
+                detail: "This id is already in use.".into(),
+            });
+        }
+        if existing.fingerprint != fp || existing.device_id != device_id {
+            return Err(SyncError::BadRequest {
+                code: "id_reused",
+                detail: "This id was already used for a different operation.".into(),
+                fields: Vec::new(),
+            });
+        }
+        return Ok((
+            StatusCode::OK,
+            Json(
+                json!({"id": id, "status": existing.status, "message": "Operation already queued"}),
+            ),
+        )
+            .into_response());
+    }
+    let now = now_ms();
+    sync.audit.db().with(|c| {
+        c.execute(
+            &format!(
+                "INSERT INTO queue_item ({COLUMNS}, seq, updated_at_ms) VALUES (?1, ?2, ?3, ?4,
+                 ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'PENDING', 0, NULL, NULL,
+                 NULL, NULL, NULL, NULL, NULL,
+                 (SELECT COALESCE(MAX(seq), 0) + 1 FROM queue_item), ?16)"
+            ),
+            params![
+                id,
+                caller.id,
+                caller.username,
+                device_id,
+                write.operation.as_str(),
+                write.resource_type,
+                resource_id,
+                write.method.as_str(),
+                write.path,
+                write.record_path,
+                write.payload.as_ref().map(Value::to_string),
+                fp,
+                write.base_version,
+                version,
+                created_at_client,
+                now,
+            ],
+        )
+        .map(|_| ())
+    })?;
+    if let Some(item) = load(&sync, &id)? {
+        sync.audit.log(&item.entry(&caller, "queue", "queued"));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "status": "PENDING", "message": "Operation queued for sync"})),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerQuery {
+    device_id: Option<String>,
+    user_id: Option<String>,
+}
+
+pub async fn pending(
+    State(sync): State<SyncApi>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Json<Value>, SyncError> {
+    let q: OwnerQuery = query(&uri)?;
+    let device = check_device(q.device_id.as_deref())?;
+    let caller = sync.caller(&headers).await?;
+    let user = subject(&caller, q.user_id.as_deref(), "list another user's items")?;
+    let items = sync.audit.db().with(|c| {
+        c.prepare(&format!(
+            "SELECT {COLUMNS} FROM queue_item WHERE user_id = ?1
+               AND (?2 IS NULL OR device_id = ?2) AND status <> 'SYNCED' ORDER BY seq"
+        ))?
+        .query_map(params![user, device], read_row)?
+        .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(Json(Value::Array(
+        items.iter().map(Item::to_json).collect(),
+    )))
+}
+
+/// Takes an item for sending (PENDING/FAILED/CONFLICT → SYNCING); false if another request has it.
+fn claim(sync: &SyncApi, id: &str) -> Result<bool, SyncError> {
+    Ok(sync.audit.db().with(|c| {
+        c.execute(
+            "UPDATE queue_item SET status = 'SYNCING', updated_at_ms = ?2
+             WHERE id = ?1 AND status IN ('PENDING', 'FAILED', 'CONFLICT')",
+            params![id, now_ms()],
+        )
+    })? == 1)
+}
+
+/// Sends an item and records what happened. `check` is false for CLIENT_WINS.
+async fn send(
+    sync: &SyncApi,
+    caller: &Caller,
+    item: &Item,
+    check: bool,
+    kind: &'static str,
+    resolution: Option<&str>,
+) -> Result<(StatusCode, Value), SyncError> {
+    let outcome = apply::apply(
+        &sync.backend,
+        &caller.auth,
+        &item.write,
+        item.write.base_version.as_deref(),
+        check,
+    )
+    .await;
+    let now = now_ms();
+    let mut entry = item.entry(caller, kind, "synced");
+    entry.resolution = resolution.map(str::to_string);
+    let answer = match outcome {
+        Outcome::Synced(reply) => {
+            let rid = apply::resource_id_of(&item.write, Some(&reply));
+            sync.audit.db().with(|c| {
+                c.execute(
+                    "UPDATE queue_item SET status = 'SYNCED', data = NULL, server_record = NULL,
+                       last_error = NULL, last_http_status = ?2, result_id = ?3, resolution = ?4,
+                       synced_at_ms = ?5, updated_at_ms = ?5 WHERE id = ?1",
+                    params![item.id, reply.status.as_u16(), rid, resolution, now],
+                )
+            })?;
+            entry.http_status = Some(reply.status.as_u16());
+            entry.resource_id = rid;
+            (
+                StatusCode::OK,
+                json!({"id": item.id, "status": "SYNCED", "message": "Operation synced successfully",
+                       "result": reply.body, "replayed": reply.replayed}),
+            )
+        }
+        Outcome::Conflict {
+            server,
+            server_version,
+        } => {
+            sync.audit.db().with(|c| {
+                c.execute(
+                    "UPDATE queue_item SET status = 'CONFLICT', server_record = ?2, last_http_status = 409,
+                       updated_at_ms = ?3 WHERE id = ?1",
+                    params![item.id, server.to_string(), now],
+                )
+            })?;
+            entry.outcome = "conflict";
+            entry.http_status = Some(409);
+            entry.detail = Some("stale_base".into());
+            (
+                StatusCode::CONFLICT,
+                json!({"id": item.id, "status": "CONFLICT", "message": "Version conflict detected",
+                       "error": "Resource was modified on server",
+                       "resolutionOptions": RESOLUTIONS,
+                       "serverRecord": server, "serverVersion": server_version,
+                       "baseVersion": item.write.base_version}),
+            )
+        }
+        Outcome::Failed(reply) => {
+            let status = apply::status_of(&reply);
+            let retry_count = item.retry_count + 1;
+            sync.audit.db().with(|c| {
+                c.execute(
+                    "UPDATE queue_item SET status = 'FAILED', retry_count = ?2, last_http_status = ?3,
+                       last_error = ?4, updated_at_ms = ?5 WHERE id = ?1",
+                    params![item.id, retry_count, status, reply.body.to_string(), now],
+                )
+            })?;
+            entry.outcome = "failed";
+            entry.http_status = Some(status);
+            entry.detail = reply.body["code"]
+                .as_str()
+                .map(|c| c.chars().take(64).collect());
+            (
+                StatusCode::FAILED_DEPENDENCY,
+                json!({"id": item.id, "status": "FAILED", "message": "CARE did not accept the operation",
+                       "httpStatus": status, "error": reply.body, "retryable": reply.retryable(),
+                       "retryCount": retry_count, "unreachable": reply.unreachable,
+                       "authExpired": reply.auth_expired()}),
+            )
+        }
+    };
+    sync.audit.log(&entry);
+    Ok(answer)
+}
+
+pub async fn process(
+    State(sync): State<SyncApi>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, SyncError> {
+    check_uuid(&id)?;
+    let caller = sync.caller(&headers).await?;
+    let item = visible(&sync, &caller, &id)?;
+    if !caller.owns(&item.user_id) {
+        return Err(SyncError::Forbidden(
+            "Only the user who queued an operation can send it.".into(),
+        ));
+    }
+    match item.status.as_str() {
+        "SYNCED" => {
+            return Ok(Json(
+                json!({"id": id, "status": "SYNCED", "message": "Operation already synced",
+                "result": {"id": item.result_id}, "resolution": item.resolution}),
+            )
+            .into_response())
+        }
+        "MANUAL" => {
+            return Err(SyncError::Conflict {
+                code: "under_review",
+                detail: "This operation is flagged for manual review by an administrator.".into(),
+            })
+        }
+        _ => {}
+    }
+    if !claim(&sync, &id)? {
+        return Err(SyncError::Conflict {
+            code: "in_progress",
+            detail: "This operation is being sent by another request.".into(),
+        });
+    }
+    let (status, body) = send(&sync, &caller, &item, true, "process", None).await?;
+    Ok((status, Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResolveQuery {
+    resolution: Option<String>,
+}
+
+pub async fn resolve(
+    State(sync): State<SyncApi>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> Result<Response, SyncError> {
+    check_uuid(&id)?;
+    let q: ResolveQuery = query(&uri)?;
+    let resolution = match q.resolution.as_deref() {
+        Some(r) if RESOLUTIONS.contains(&r) => r.to_string(),
+        _ => {
+            return Err(SyncError::bad(
+                "invalid_resolution",
+                "resolution must be CLIENT_WINS, SERVER_WINS or MANUAL.",
+            ))
+        }
+    };
+    let caller = sync.caller(&headers).await?;
+    let item = visible(&sync, &caller, &id)?;
+    let state_ok = match resolution.as_str() {
+        "MANUAL" => item.status == "CONFLICT",
+        _ => matches!(item.status.as_str(), "CONFLICT" | "MANUAL"),
+    };
+    if !state_ok {
+        return Err(SyncError::Conflict {
+            code: "not_in_conflict",
+            detail: format!(
+                "Only an operation in conflict can be resolved this way; this one is {}.",
+                item.status
+            ),
+        });
+    }
+    let now = now_ms();
+    match resolution.as_str() {
+        "SERVER_WINS" => {
+            sync.audit.db().with(|c| {
+                c.execute(
+                    "UPDATE queue_item SET status = 'SYNCED', resolution = 'SERVER_WINS', data = NULL,
+                       server_record = NULL, synced_at_ms = ?2, updated_at_ms = ?2 WHERE id = ?1",
+                    params![id, now],
+                )
+            })?;
+            let mut e = item.entry(&caller, "resolve", "discarded");
+            e.resolution = Some(resolution.clone());
+            sync.audit.log(&e);
+            Ok(Json(
+                json!({"id": id, "status": "SYNCED", "resolution": resolution,
+                "message": "Offline change discarded; the server's version is kept"}),
+            )
+            .into_response())
+        }
+        "MANUAL" => {
+            sync.audit.db().with(|c| {
+                c.execute(
+                    "UPDATE queue_item SET status = 'MANUAL', resolution = 'MANUAL',
+                       flagged_at_ms = ?2, flagged_by = ?3, updated_at_ms = ?2 WHERE id = ?1",
+                    params![id, now, caller.username],
+                )
+            })?;
+            let mut e = item.entry(&caller, "resolve", "manual");
+            e.resolution = Some(resolution.clone());
+            sync.audit.log(&e);
+            Ok(Json(
+                json!({"id": id, "status": "MANUAL", "resolution": resolution,
+                "message": "Flagged for manual review by an administrator"}),
+            )
+            .into_response())
+        }
+        _ => {
+            caller.require_admin("choose CLIENT_WINS (it overwrites the server's record)")?;
+            let claimed = sync.audit.db().with(|c| {
+                c.execute(
+                    "UPDATE queue_item SET status = 'SYNCING', updated_at_ms = ?2
+                     WHERE id = ?1 AND status IN ('CONFLICT', 'MANUAL')",
+                    params![id, now],
+                )
+            })?;
+            if claimed != 1 {
+                return Err(SyncError::Conflict {
+                    code: "in_progress",
+                    detail: "This operation is being sent by another request.".into(),
+                });
+            }
+            let (status, mut body) =
+                send(&sync, &caller, &item, false, "resolve", Some("CLIENT_WINS")).await?;
+            body["resolution"] = json!("CLIENT_WINS");
+            Ok((status, Json(body)).into_response())
+        }
+    }
+}
+
+pub async fn retry(
+    State(sync): State<SyncApi>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Json<Value>, SyncError> {
+    let q: OwnerQuery = query(&uri)?;
+    let device = check_device(q.device_id.as_deref())?;
+    let caller = sync.caller(&headers).await?;
+    if let Some(u) = q.user_id.as_deref().filter(|u| !u.is_empty()) {
+        if !caller.owns(u) {
+            return Err(SyncError::Forbidden(
+                "Only the user who queued operations can retry them.".into(),
+            ));
+        }
+    }
+    let items = sync.audit.db().with(|c| {
+        c.prepare(&format!(
+            "SELECT {COLUMNS} FROM queue_item WHERE user_id = ?1
+               AND (?2 IS NULL OR device_id = ?2) AND status IN ('PENDING', 'FAILED') ORDER BY seq"
+        ))?
+        .query_map(params![caller.id, device], read_row)?
+        .collect::<Result<Vec<_>, _>>()
+    })?;
+    let mut results = Vec::new();
+    let (mut synced, mut failed, mut conflicts, mut exhausted, mut skipped) = (0, 0, 0, 0, 0);
+    let mut halted = false;
+    for item in items {
+        if item.retry_count >= MAX_RETRIES {
+            exhausted += 1;
+            results.push(json!({"id": item.id, "status": "FAILED", "exhausted": true,
+                "retryCount": item.retry_count}));
+            continue;
+        }
+        if halted {
+            skipped += 1;
+            results.push(json!({"id": item.id, "status": item.status, "skipped": true}));
+            continue;
+        }
+        if !claim(&sync, &item.id)? {
+            skipped += 1;
+            results.push(json!({"id": item.id, "status": "SYNCING", "skipped": true}));
+            continue;
+        }
+        let (_, body) = send(&sync, &caller, &item, true, "retry", None).await?;
+        match body["status"].as_str() {
+            Some("SYNCED") => synced += 1,
+            Some("CONFLICT") => conflicts += 1,
+            _ => {
+                failed += 1;
+                halted = body["unreachable"] == true || body["authExpired"] == true;
+            }
+        }
+        results.push(json!({"id": item.id, "status": body["status"],
+            "httpStatus": body["httpStatus"], "retryCount": body["retryCount"]}));
+    }
+    Ok(Json(json!({
+        "processed": synced + failed + conflicts,
+        "synced": synced, "failed": failed, "conflicts": conflicts,
+        "exhausted": exhausted, "skipped": skipped,
+        "results": results,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsQuery {
+    user_id: Option<String>,
+}
+
+pub async fn stats(
+    State(sync): State<SyncApi>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Json<Value>, SyncError> {
+    let q: StatsQuery = query(&uri)?;
+    let caller = sync.caller(&headers).await?;
+    let user = subject(
+        &caller,
+        q.user_id.as_deref(),
+        "read another user's sync statistics",
+    )?;
+    let mut counts = Counts::default();
+    for (_, _, _, outcome, n, _) in latest_outcomes(sync.audit.db(), Some(&user))? {
+        counts.add(&outcome, n);
+    }
+    Ok(Json(json!({
+        "userId": user,
+        "total": counts.total,
+        "pending": counts.pending,
+        "synced": counts.synced,
+        "failed": counts.failed,
+        "conflicts": counts.conflicts,
+        "blocked": counts.blocked,
+        "syncRate": format!("{:.2}%", Counts::rate(counts.synced, counts.total)),
+    })))
+}
+
+/// Every item flagged MANUAL, oldest flag first.
+pub fn review_items(sync: &SyncApi) -> Result<Vec<Value>, SyncError> {
+    let items = sync.audit.db().with(|c| {
+        c.prepare(&format!(
+            "SELECT {COLUMNS} FROM queue_item WHERE status = 'MANUAL' ORDER BY flagged_at_ms, seq"
+        ))?
+        .query_map([], read_row)?
+        .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(items.iter().map(Item::review_json).collect())
+}
+
+pub async fn review(
+    State(sync): State<SyncApi>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, SyncError> {
+    let caller = sync.caller(&headers).await?;
+    caller.require_admin("see the review list")?;
+    Ok(Json(json!({ "results": review_items(&sync)? })))
+}
