@@ -7,6 +7,7 @@ pub mod browser;
 pub mod effects;
 pub mod engine;
 pub mod handle;
+pub mod push;
 pub mod record;
 pub mod registry;
 pub mod retention;
