@@ -10,6 +10,7 @@ use super::{
     effects,
     engine::{self, Outcome, Resolution},
     handle::Outbox,
+    push,
     record::{OutboxRecord, SyncStatus},
     registry::{route, HttpMethod},
     retention,
@@ -27,6 +28,20 @@ use crate::{
 const CHANNEL: &str = "care-offline-outbox";
 const LOCK: &str = "care-offline-sync";
 const DEVICE_KEY: &str = "care_offline_device_id";
+
+thread_local! {
+    /// False once the server answered that it has no `sync/push` (a real CARE behind no
+    /// CARE Offline server): writes then go one request each for the page's life.
+    static PUSH_AVAILABLE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// How a push ended.
+enum PushEnd {
+    /// Sent; `stop` when the pass should end (offline, session ended).
+    Done { sent: usize, stop: bool },
+    /// Not sent (no endpoint, network): the writes are pending again, sent one by one.
+    NotSent,
+}
 
 fn now() -> Millis {
     js_sys::Date::now() as Millis
@@ -291,6 +306,7 @@ impl Outbox {
         // again only when nothing in memory is ready, to pick up writes queued meanwhile.
         let mut records = self.load_for(&user_id, &store).await;
         let mut reread = false;
+        let mut use_push = PUSH_AVAILABLE.with(|p| p.get());
         // Refetched once at the end, not once per write of a long drain.
         let mut to_invalidate: Vec<QueryKey> = Vec::new();
         loop {
@@ -312,6 +328,33 @@ impl Outbox {
                 self.records.set(records.clone());
             }
             let remaining = records.iter().filter(|r| r.sync_status.is_open()).count();
+            // Several writes ready: one round trip through the server's sync/push.
+            if use_push {
+                let chosen: Vec<String> = push::batch(&records, now(), push::MAX_BATCH)
+                    .iter()
+                    .map(|r| r.id.clone())
+                    .collect();
+                if chosen.len() >= push::MIN_BATCH {
+                    self.progress
+                        .set(Some((sent + chosen.len(), sent + remaining)));
+                    match self
+                        .push(&store, &mut records, &chosen, &mut to_invalidate)
+                        .await
+                    {
+                        PushEnd::Done { sent: n, stop } => {
+                            sent += n;
+                            self.records.set(records.clone());
+                            broadcast();
+                            if stop {
+                                break;
+                            }
+                        }
+                        PushEnd::NotSent => use_push = false,
+                    }
+                    reread = false;
+                    continue;
+                }
+            }
             let Some(next) = engine::next_ready(&records, now()).cloned() else {
                 if reread {
                     break;
@@ -368,6 +411,92 @@ impl Outbox {
         }
         self.progress.set(None);
         self.reload().await;
+    }
+
+    /// Sends `chosen` in one `sync/push` and records each write's outcome as the one-by-one
+    /// path would.
+    async fn push(
+        &self,
+        store: &crate::offline::store::idb::IdbStore,
+        records: &mut [OutboxRecord],
+        chosen: &[String],
+        to_invalidate: &mut Vec<QueryKey>,
+    ) -> PushEnd {
+        let at = now();
+        // Leased first, so another tab leaves them alone.
+        for r in records.iter_mut().filter(|r| chosen.contains(&r.id)) {
+            engine::begin_attempt(r, at);
+            if store.outbox_put(r).await.is_err() {
+                return self.release(store, records, chosen).await;
+            }
+        }
+        let ids = engine::id_map(records);
+        let body = {
+            let batch: Vec<&OutboxRecord> = chosen
+                .iter()
+                .filter_map(|id| records.iter().find(|r| &r.id == id))
+                .collect();
+            push::request(&batch, records, &ids, &device_id())
+        };
+        let Ok(body) = body else {
+            return self.release(store, records, chosen).await;
+        };
+        let answer: Value = match self
+            .session
+            .call(Method::Post, "/sync/push", Some(&body))
+            .await
+        {
+            Ok(answer) => answer,
+            Err(ApiError::Http {
+                status: 404 | 405, ..
+            }) => {
+                PUSH_AVAILABLE.with(|p| p.set(false));
+                return self.release(store, records, chosen).await;
+            }
+            Err(_) => return self.release(store, records, chosen).await,
+        };
+        let outcomes = push::outcomes(&answer);
+        let (mut sent, mut stop) = (0, false);
+        for id in chosen {
+            let Some(pos) = records.iter().position(|r| &r.id == id) else {
+                continue;
+            };
+            let mut record = records[pos].clone();
+            match outcomes.get(id).cloned() {
+                Some(outcome) => {
+                    stop |= matches!(outcome, Outcome::NeedsAuth | Outcome::Retry(_));
+                    engine::apply_outcome(&mut record, outcome, now(), js_sys::Math::random());
+                }
+                None => push::release(&mut record),
+            }
+            if let Err(e) = store.outbox_put(&record).await {
+                self.notice.set(Some(e.to_string()));
+            }
+            records[pos] = record.clone();
+            if record.sync_status == SyncStatus::Success {
+                sent += 1;
+                self.last_synced_at.set(Some(now()));
+                self.apply_success(&record, &engine::id_map(records));
+                if let Some(route) = route(&record.sync_route_key) {
+                    to_invalidate.extend(route.invalidation_keys());
+                }
+            }
+        }
+        PushEnd::Done { sent, stop }
+    }
+
+    /// Writes taken for a push that was not sent: pending again.
+    async fn release(
+        &self,
+        store: &crate::offline::store::idb::IdbStore,
+        records: &mut [OutboxRecord],
+        chosen: &[String],
+    ) -> PushEnd {
+        for r in records.iter_mut().filter(|r| chosen.contains(&r.id)) {
+            push::release(r);
+            let _ = store.outbox_put(r).await;
+        }
+        PushEnd::NotSent
     }
 
     async fn attempt(

@@ -112,8 +112,9 @@ pub fn request(
     Ok(json!({ "deviceId": device_id, "items": items }))
 }
 
-/// Each write's outcome, by id. Blocked and skipped writes have none: they stay pending
-/// and go again (a blocked one after its parent settles, as the engine decides).
+/// Each write's outcome, by id. A write skipped because CARE could not be reached is
+/// retried later like a network error; a blocked write has none: it stays pending until
+/// its parent settles (and the engine blocks it if the parent failed for good).
 pub fn outcomes(answer: &Value) -> HashMap<String, Outcome> {
     let mut out = HashMap::new();
     for r in answer
@@ -136,20 +137,34 @@ pub fn outcomes(answer: &Value) -> HashMap<String, Outcome> {
                 let retryable = r.get("retryable").and_then(Value::as_bool).unwrap_or(false);
                 if retryable || status == 429 || status >= 500 {
                     Outcome::Retry(format!("server answered {status}: {body}"))
-                } else if status == 403 && body.get("code").and_then(Value::as_str) == Some("token_not_valid") {
+                } else if status == 403
+                    && body.get("code").and_then(Value::as_str) == Some("token_not_valid")
+                {
                     Outcome::NeedsAuth
                 } else {
                     Outcome::Rejected { status, body }
                 }
             }
-            Some("skipped") if r.get("reason").and_then(Value::as_str) == Some("auth_expired") => {
-                Outcome::NeedsAuth
-            }
+            Some("skipped") => match r.get("reason").and_then(Value::as_str) {
+                Some("auth_expired") => Outcome::NeedsAuth,
+                reason => Outcome::Retry(format!(
+                    "not sent: {}",
+                    reason.unwrap_or("the server skipped it")
+                )),
+            },
             _ => continue,
         };
         out.insert(id.to_string(), outcome);
     }
     out
+}
+
+/// A write taken for a push that got no outcome: pending again, not counted as an attempt.
+pub fn release(record: &mut OutboxRecord) {
+    if record.sync_status == SyncStatus::InFlight {
+        record.sync_status = SyncStatus::Pending;
+    }
+    record.lease_until = None;
 }
 
 #[cfg(test)]
@@ -184,7 +199,8 @@ mod tests {
         let other = rec("o", "patient.create", 3);
         let all = vec![other.clone(), edit.clone(), create.clone()];
         assert_eq!(ids(&batch(&all, 10, MAX_BATCH)), ["c", "e", "o"]);
-        let body = request(&batch(&all, 10, MAX_BATCH), &all, &HashMap::new(), "dev").expect("body");
+        let body =
+            request(&batch(&all, 10, MAX_BATCH), &all, &HashMap::new(), "dev").expect("body");
         let items = body["items"].as_array().expect("items");
         assert_eq!(items[0]["tempId"], "tmp");
         assert_eq!(items[0]["path"], "/api/v1/patient/");
@@ -206,7 +222,9 @@ mod tests {
         let ok = rec("k", "patient.create", 4);
         // An update of a server record with no base version: the batch stops before it.
         let mut unchecked = rec("u", "patient.update", 5);
-        unchecked.path_params.insert("patient_id".into(), "p9".into());
+        unchecked
+            .path_params
+            .insert("patient_id".into(), "p9".into());
         let late = rec("l", "patient.create", 6);
         let all = vec![backing_off, failed, child, ok, unchecked, late];
         assert_eq!(ids(&batch(&all, 10, MAX_BATCH)), ["k"]);
@@ -244,7 +262,8 @@ mod tests {
         assert!(matches!(&o["b"], Outcome::Conflict(v) if v["modified_date"] == "x"));
         assert!(matches!(&o["c"], Outcome::Rejected { status: 400, .. }));
         assert!(matches!(&o["d"], Outcome::Retry(_)));
-        assert!(!o.contains_key("e") && !o.contains_key("f"));
+        assert!(!o.contains_key("e"));
+        assert!(matches!(&o["f"], Outcome::Retry(_)));
         assert!(matches!(&o["g"], Outcome::NeedsAuth));
         assert!(matches!(&o["h"], Outcome::NeedsAuth));
         assert!(outcomes(&json!({"detail": "no"})).is_empty());
