@@ -21,7 +21,7 @@ use crate::{
         placeholder::Placeholder,
         resources::{detail::ResourceDetail, new::NewResourceRequest},
         root::RootRedirect,
-        sync::page::SyncPage,
+        sync::{health::SyncHealthPage, page::SyncPage},
     },
     session::provide_session,
 };
@@ -109,6 +109,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("appointments/book") view=BookAppointment/>
                     <Route path=path!("appointments/:appointment_id") view=AppointmentDetail/>
                     <Route path=path!("sync") view=SyncPage/>
+                    <Route path=path!("sync/health") view=SyncHealthPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -11,6 +11,7 @@ pub enum Method {
     Post,
     Put,
     Delete,
+    Patch,
 }
 
 /// Sends `method path` (a path under `/api/v1`, with its trailing slash) and decodes the
@@ -41,6 +42,7 @@ pub async fn request_with<T: DeserializeOwned>(
         Method::Post => RequestBuilder::new(&url).method(gloo_net::http::Method::POST),
         Method::Put => RequestBuilder::new(&url).method(gloo_net::http::Method::PUT),
         Method::Delete => RequestBuilder::new(&url).method(gloo_net::http::Method::DELETE),
+        Method::Patch => RequestBuilder::new(&url).method(gloo_net::http::Method::PATCH),
     }
     .header("Accept", "application/json");
     if let Some(token) = token {

@@ -10,6 +10,7 @@ pub mod patient_form;
 pub mod patient_lookup;
 pub mod resource;
 pub mod role;
+pub mod sync_health;
 pub mod user;
 
 pub use appointment::{Appointment, AvailabilityStats, AvailableUsers, SlotsOfDay, TokenSlot};

@@ -43,6 +43,11 @@ impl CurrentUser {
     pub fn can(&self, permission: &str) -> bool {
         self.permissions.iter().any(|p| p == permission)
     }
+
+    /// May see every user's sync health (the server decides; this only shows the link).
+    pub fn is_sync_admin(&self) -> bool {
+        self.is_superuser || self.can("can_view_sync_health")
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod appointment;
 pub mod encounter;
 pub mod profile;
+pub mod sync;
 
 use serde_json::json;
 

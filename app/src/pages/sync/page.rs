@@ -24,6 +24,9 @@ const SECTIONS: &[(&str, &[SyncStatus])] = &[
 pub fn SyncPage() -> impl IntoView {
     let outbox = use_outbox();
     let network = use_network();
+    let session = crate::session::use_session();
+    let params = leptos_router::hooks::use_params_map();
+    let facility_id = Memo::new(move |_| params.read().get("facility_id").unwrap_or_default());
     let storage = RwSignal::new(None::<(f64, f64)>);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -61,6 +64,9 @@ pub fn SyncPage() -> impl IntoView {
                 </p>
             })}
             <RetentionSetting/>
+            <Show when=move || session.user().is_some_and(|u| u.is_sync_admin())>
+                <a class="button button--link" href=move || format!("/facility/{}/sync/health", facility_id.get())>"Sync health of all devices"</a>
+            </Show>
             {SECTIONS.iter().map(|(title, statuses)| {
                 let statuses: &'static [SyncStatus] = statuses;
                 let rows = move || {
