@@ -58,14 +58,14 @@ impl Outbox {
         // it, so its detail query is never fetched (it shows the optimistic record, then
         // the server's once synced).
         let records = self.records;
+        // The same holds for a list whose parameters name such a record (the symptoms of
+        // an encounter started offline).
         self.client.set_local_only(move |key| {
-            let parts = key.parts();
-            parts.len() == 3
-                && parts[1] == "detail"
-                && records.with_untracked(|r| {
-                    r.iter()
-                        .any(|w| w.temp_id.as_deref() == Some(parts[2].as_str()))
-                })
+            records.with_untracked(|r| {
+                r.iter()
+                    .filter_map(|w| w.temp_id.as_deref())
+                    .any(|temp| effects::names_record(key, temp))
+            })
         });
         Effect::new(move |previous: Option<u64>| {
             let reconnects = network.reconnects();

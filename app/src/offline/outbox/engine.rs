@@ -80,13 +80,15 @@ pub fn id_map(records: &[OutboxRecord]) -> HashMap<String, String> {
         .collect()
 }
 
-/// Replaces every string that is exactly a temporary id.
+/// Replaces every string that is exactly a temporary id, and every path segment that is
+/// one in API paths (`/api/v1/patient/<temp>/symptom/upsert/` inside a batch request).
 pub fn rewrite_ids(value: &Value, map: &HashMap<String, String>) -> Value {
     match value {
-        Value::String(s) => map
-            .get(s)
-            .map(|r| Value::String(r.clone()))
-            .unwrap_or_else(|| value.clone()),
+        Value::String(s) => match map.get(s) {
+            Some(real) => Value::String(real.clone()),
+            None if s.starts_with('/') => Value::String(rewrite_path_segments(s, map)),
+            None => value.clone(),
+        },
         Value::Array(items) => Value::Array(items.iter().map(|v| rewrite_ids(v, map)).collect()),
         Value::Object(obj) => Value::Object(
             obj.iter()
@@ -95,6 +97,30 @@ pub fn rewrite_ids(value: &Value, map: &HashMap<String, String>) -> Value {
         ),
         other => other.clone(),
     }
+}
+
+/// `/a/<temp>/b/?x=<temp>` → the segments (and query values) that are temporary ids
+/// replaced; anything else is kept as it is.
+fn rewrite_path_segments(path: &str, map: &HashMap<String, String>) -> String {
+    let swap = |part: &str| map.get(part).cloned().unwrap_or_else(|| part.to_string());
+    let (route, query) = match path.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (path, None),
+    };
+    let mut out = route.split('/').map(swap).collect::<Vec<_>>().join("/");
+    if let Some(q) = query {
+        let pairs = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) => format!("{k}={}", swap(v)),
+                None => pair.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        out.push('?');
+        out.push_str(&pairs);
+    }
+    out
 }
 
 /// A request ready to send.
@@ -556,6 +582,41 @@ mod tests {
         let prepared = prepare(next, &id_map(&records)).expect("prepare");
         assert_eq!(prepared.body["patient"], "real-p");
         assert_eq!(prepared.idempotency_key, "w2");
+    }
+
+    #[test]
+    fn temp_ids_inside_api_paths_are_rewritten() {
+        let mut ids = HashMap::new();
+        ids.insert("tmp-p".to_string(), "real-p".to_string());
+        ids.insert("tmp-e".to_string(), "real-e".to_string());
+        let body = json!({"requests": [
+            {"url": "/api/v1/patient/tmp-p/symptom/upsert/", "reference_id": "q1",
+             "body": {"datapoints": [{"encounter": "tmp-e"}]}},
+            {"url": "/api/v1/encounter/?patient=tmp-p&limit=1", "reference_id": "tmp-p-note"},
+            {"url": "/api/v1/patient/tmp-px/", "reference_id": "x"}
+        ]});
+        let out = rewrite_ids(&body, &ids);
+        assert_eq!(
+            out["requests"][0]["url"],
+            "/api/v1/patient/real-p/symptom/upsert/"
+        );
+        assert_eq!(
+            out["requests"][0]["body"]["datapoints"][0]["encounter"],
+            "real-e"
+        );
+        assert_eq!(
+            out["requests"][1]["url"],
+            "/api/v1/encounter/?patient=real-p&limit=1"
+        );
+        assert_eq!(
+            out["requests"][1]["reference_id"], "tmp-p-note",
+            "only whole ids and whole path segments"
+        );
+        assert_eq!(out["requests"][2]["url"], "/api/v1/patient/tmp-px/");
+        assert_eq!(
+            rewrite_ids(&json!("not/a/path/tmp-p"), &ids),
+            json!("not/a/path/tmp-p")
+        );
     }
 
     #[test]
