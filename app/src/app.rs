@@ -11,6 +11,10 @@ use crate::{
     components::{layout::AuthedLayout, not_found::NotFound},
     offline::{network::provide_network, outbox::provide_outbox, query::provide_query_client},
     pages::{
+        encounters::{
+            create::StartEncounter, detail::EncounterPage, fill::FillQuestionnaire,
+            list::FacilityEncounters,
+        },
         facility_home::FacilityHome,
         login::LoginPage,
         patients::{
@@ -94,10 +98,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("patients/new") view=RegisterPatient/>
                     <Route path=path!("patients/:patient_id") view=PatientDetail/>
                     <Route path=path!("patients/:patient_id/edit") view=EditPatient/>
-                    <Route
-                        path=path!("encounters")
-                        view=|| view! { <Placeholder title="Encounters" issue=7 what="Encounters and questionnaire filling"/> }
-                    />
+                    <Route path=path!("patients/:patient_id/encounters/new") view=StartEncounter/>
+                    <Route path=path!("encounters") view=FacilityEncounters/>
+                    <Route path=path!("encounter/:encounter_id") view=EncounterPage/>
+                    <Route path=path!("encounter/:encounter_id/questionnaire/:slug") view=FillQuestionnaire/>
                     <Route
                         path=path!("appointments")
                         view=|| view! { <Placeholder title="Appointments" issue=7 what="Appointment slots, booking, rescheduling and status lists"/> }

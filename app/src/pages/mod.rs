@@ -1,5 +1,6 @@
 //! Pages, one per route.
 
+pub mod encounters;
 pub mod facility_home;
 pub mod login;
 pub mod patients;

@@ -139,6 +139,19 @@ impl Outbox {
         })
     }
 
+    /// True when record `id` has a write not yet on the server (read without tracking,
+    /// for fetchers).
+    pub fn has_unsynced(&self, id: &str) -> bool {
+        self.records.with_untracked(|r| {
+            r.iter().any(|w| {
+                w.sync_status != SyncStatus::Success
+                    && (w.id == id
+                        || w.temp_id.as_deref() == Some(id)
+                        || w.path_params.values().any(|v| v == id))
+            })
+        })
+    }
+
     /// The server's id of a record created offline once its create has synced
     /// (reactively), so a page opened at the temporary address moves on to the real one.
     pub fn server_id_of(&self, temp_id: &str) -> Option<String> {

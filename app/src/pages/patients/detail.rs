@@ -3,7 +3,10 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 use crate::{
     api::keys,
-    components::{query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
+    components::{
+        patient_encounters::PatientEncounters, query_notice::QueryNotice,
+        unsynced_badge::UnsyncedBadge,
+    },
     model::Patient,
     offline::query::{use_query, QueryOptions},
     session::use_session,
@@ -68,6 +71,7 @@ pub fn PatientDetail() -> impl IntoView {
                     {row("Area", p.geo_organization.as_ref().map(|g| g.name.clone()))}
                 </dl>
             })}
+            <PatientEncounters facility_id=facility_id patient_id=patient_id/>
         </section>
     }
 }

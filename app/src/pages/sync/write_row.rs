@@ -3,7 +3,7 @@ use serde_json::Value;
 
 use super::merge_dialog::MergeDialog;
 use crate::{
-    components::query_notice::format_saved_at,
+    components::{batch_failure::BatchFailure, query_notice::format_saved_at},
     offline::outbox::{registry::route, use_outbox, OutboxRecord, SyncStatus},
 };
 
@@ -97,6 +97,9 @@ pub fn WriteRow(
             </div>
             {record.last_error.as_ref().filter(|_| status != SyncStatus::Success).map(|e| view! {
                 <p class="write__error" data-testid="write-error">{error_text(e)}</p>
+            })}
+            {(record.sync_route_key == "questionnaire.submit" && status == SyncStatus::Failed).then(|| view! {
+                <BatchFailure record=record.clone()/>
             })}
             <div class="write__actions">
                 {can_retry.then(|| view! { <button class="button" on:click=retry.clone()>"Retry"</button> })}
