@@ -620,6 +620,53 @@ mod tests {
     }
 
     #[test]
+    fn a_form_and_a_completion_of_an_offline_encounter_follow_it_with_its_server_id() {
+        let mut create = rec("w1", "encounter.create", 1);
+        create.temp_id = Some("tmp-e".into());
+        let mut form = rec("w2", "questionnaire.submit", 2);
+        form.parent_mutation_ids = vec!["w1".into()];
+        form.path_params
+            .insert("encounter_id".into(), "tmp-e".into());
+        form.path_params.insert("patient_id".into(), "p".into());
+        form.payload = json!({"requests": [
+            {"url": "/api/v1/patient/p/symptom/upsert/", "body": {"datapoints": [{"encounter": "tmp-e"}]}},
+            {"url": "/api/v1/questionnaire/demo/submit/", "body": {"resource_id": "tmp-e", "encounter": "tmp-e"}}
+        ]});
+        let mut complete = rec("w3", "encounter.update", 3);
+        complete.parent_mutation_ids = vec!["w1".into(), "w2".into()];
+        complete
+            .path_params
+            .insert("encounter_id".into(), "tmp-e".into());
+        let mut records = vec![complete, form, create];
+        assert_eq!(next_ready(&records, 10).map(|r| r.id.as_str()), Some("w1"));
+        apply_outcome(
+            &mut records[2],
+            Outcome::Success(json!({"id": "real-e"})),
+            11,
+            0.5,
+        );
+        let next = next_ready(&records, 12).expect("form ready").clone();
+        assert_eq!(next.id, "w2");
+        let p = prepare(&next, &id_map(&records)).expect("prepare");
+        assert_eq!(p.path, "/batch_requests/");
+        assert_eq!(
+            p.body["requests"][0]["body"]["datapoints"][0]["encounter"],
+            "real-e"
+        );
+        assert_eq!(p.body["requests"][1]["body"]["resource_id"], "real-e");
+        apply_outcome(
+            &mut records[1],
+            Outcome::Success(json!({"results": []})),
+            13,
+            0.5,
+        );
+        let last = next_ready(&records, 14).expect("completion ready").clone();
+        let p = prepare(&last, &id_map(&records)).expect("prepare");
+        assert_eq!(p.path, "/encounter/real-e/");
+        assert_eq!(p.current_path.as_deref(), Some("/encounter/real-e/"));
+    }
+
+    #[test]
     fn temp_ids_in_path_params_are_rewritten() {
         let mut update = rec("w3", "patient.update", 3);
         update

@@ -281,6 +281,15 @@ async fn queue_encounter(
         &now_iso(),
     );
     let mut optimistic = vec![(ekeys::encounter_detail(&temp_id), encounter.clone())];
+    // Nothing is recorded in a new encounter yet: its lists are known to be empty.
+    let empty = json!({ "count": 0, "results": [] });
+    for kind in crate::model::ClinicalKind::ALL {
+        optimistic.push((
+            ekeys::clinical_list(kind, patient_id, &temp_id),
+            empty.clone(),
+        ));
+    }
+    optimistic.push((ekeys::questionnaire_responses(patient_id, &temp_id), empty));
     for key in client.keys_with_prefix(&crate::offline::query::QueryKey::new(["encounter", "list"]))
     {
         if ekeys::shows_new_encounter(&key, facility_id, patient_id, &status) {
