@@ -51,16 +51,20 @@ pub fn CodePicker(
         move |key| keys::post_read_only::<Expansion>(session, key),
         QueryOptions::persisted(),
     );
+    // Read, change, write: other pickers of the same value set (symptoms and diagnoses
+    // share one) may have saved since this one loaded.
+    let change = move |f: &dyn Fn(&mut CodePrefs)| {
+        let mut p = CodePrefs::parse(storage::get(&prefs_key()).as_deref());
+        f(&mut p);
+        save(&p);
+        prefs.set(p);
+    };
     let pick = move |c: Coding| {
-        prefs.update(|p| p.picked(&c));
-        save(&prefs.get_untracked());
+        change(&|p| p.picked(&c));
         search.set(String::new());
         on_pick.run(c);
     };
-    let toggle = move |c: Coding| {
-        prefs.update(|p| p.toggle_favourite(&c));
-        save(&prefs.get_untracked());
-    };
+    let toggle = move |c: Coding| change(&|p| p.toggle_favourite(&c));
     let option = move |c: Coding| {
         let (a, b) = (c.clone(), c.clone());
         let fav_label = StoredValue::new(c.display.clone());
@@ -104,7 +108,8 @@ pub fn CodePicker(
                 <span class="field__label">{label}</span>
             </label>
             <input id=input_id class="field__input" type="search" placeholder="Search codes…"
-                prop:value=search on:input=move |ev| search.set(event_target_value(&ev))/>
+                prop:value=search on:input=move |ev| search.set(event_target_value(&ev))
+                on:focus=move |_| prefs.set(CodePrefs::parse(storage::get(&prefs_key()).as_deref()))/>
             {move || {
                 if search.get().trim().is_empty() {
                     return None;
