@@ -301,7 +301,16 @@ test('a questionnaire with every question type filled offline syncs as one batch
 
   // Recent picks are kept on the device for the next form.
   await page.getByRole('link', { name: 'Encounter Assessment (demo)' }).click();
-  await expect(page.getByTestId('question-symptoms').getByTestId('picker-quick')).toContainText('Fever');
+  const quick = page.getByTestId('question-symptoms').getByTestId('picker-quick');
+  await expect(quick).toContainText('Fever');
+  // A favourite is kept on the device too, and offered first.
+  await quick.getByRole('button', { name: 'Add Fever to favourites' }).click();
+  await page.reload();
+  await expect(page.getByTestId('question-symptoms').getByTestId('picker-quick')
+    .getByRole('button', { name: 'Remove Fever from favourites' })).toHaveAttribute('aria-pressed', 'true');
+  await page.getByTestId('question-symptoms').getByTestId('picker-quick')
+    .getByRole('button', { name: 'Add Fever', exact: true }).click();
+  await expect(page.getByTestId('question-symptoms').getByTestId('structured-item')).toContainText('Fever');
 });
 
 test('a required question left empty shows its message on the question', async ({ page, request }) => {
@@ -357,4 +366,45 @@ test('CARE refusing part of the batch online shows on the right question', async
   await expect(page.getByTestId('sync-badge')).toHaveText('All synced');
   const responses = await get(request, token, `/patient/${pid}/questionnaire_response/?encounter=${eid}&limit=10`);
   expect(responses.results.filter((r) => r.questionnaire)).toHaveLength(0);
+});
+
+test('a batch CARE refuses when it syncs later names the question on the sync page', async ({ page, context, request }) => {
+  const fid = await start(page);
+  const token = await apiToken(request);
+  const pid = await createPatient(request, token, `Enc Late Refusal ${Date.now()}`);
+  const eid = await createEncounter(request, token, fid, pid);
+  await page.goto(`/facility/${fid}/encounter/${eid}`);
+  await expect(page.getByTestId('encounter-status')).toHaveText('In progress');
+  await page.getByRole('link', { name: 'Encounter Assessment (demo)' }).click();
+  await warmPicker(page, 'Add to Symptoms', 'fever', 'Fever');
+
+  await context.setOffline(true);
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
+  await page.getByLabel('Chief complaint').fill('Fever');
+  await page.getByLabel('Pulse (beats/min)').fill('88');
+  await page.getByLabel('Level of consciousness (AVPU)').selectOption('Alert');
+  await page.getByRole('group', { name: 'Does the patient smoke?' }).getByLabel('No').check();
+  await pick(page, 'Add to Symptoms', 'fever', 'Fever');
+  await page.getByRole('button', { name: 'Submit' }).click();
+  await expect(page.getByTestId('clinical-symptom').locator('li', { hasText: 'Fever' })).toBeVisible();
+  // Another device completes the encounter before this one is back online.
+  const current = await get(request, token, `/encounter/${eid}/`);
+  expect((await request.put(`/api/v1/encounter/${eid}/`, {
+    headers: auth(token),
+    data: {
+      status: 'completed', encounter_class: current.encounter_class, priority: current.priority,
+      period: { start: current.period.start, end: new Date().toISOString() },
+    },
+  })).status()).toBe(200);
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('sync-badge')).toHaveText('1 need attention', { timeout: 30_000 });
+  // Kept on the device, marked, never half-applied.
+  await expect(page.getByTestId('clinical-symptom').locator('li', { hasText: 'Fever' }).getByTestId('unsynced-badge'))
+    .toHaveText('Not synced — see Sync status');
+  const responses = await get(request, token, `/patient/${pid}/questionnaire_response/?encounter=${eid}&limit=10`);
+  expect(responses.results.filter((r) => r.questionnaire)).toHaveLength(0);
+  await page.getByTestId('sync-badge').click();
+  const failure = page.getByTestId('write-row').filter({ hasText: 'Questionnaire' }).getByTestId('batch-failure');
+  await expect(failure).toContainText('Symptoms: Encounter is already completed, cannot modify');
 });

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::keys::encounter as keys,
-    components::{query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
+    components::{section_notice::SectionNotice, unsynced_badge::UnsyncedBadge},
     model::{ClinicalEntry, ClinicalKind, Paginated},
     offline::{
         outbox::use_outbox,
@@ -44,7 +44,7 @@ pub fn ClinicalList(
     view! {
         <section class="clinical" aria-labelledby=labelled_by data-testid=format!("clinical-{}", kind.resource())>
             <h2 id=heading_id>{kind.title()}</h2>
-            <QueryNotice saved_at=page.saved_at unavailable_offline=page.unavailable_offline error=page.error/>
+            <SectionNotice unavailable_offline=page.unavailable_offline error=page.error/>
             {move || page.data.get().map(|p| {
                 if p.results.is_empty() {
                     view! { <p class="muted">"None recorded."</p> }.into_any()

@@ -18,5 +18,6 @@ pub mod patient_fields;
 pub mod query_notice;
 pub mod questionnaire;
 pub mod responses_list;
+pub mod section_notice;
 pub mod sync_badge;
 pub mod unsynced_badge;

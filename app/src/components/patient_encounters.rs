@@ -3,7 +3,7 @@ use leptos_router::components::A;
 
 use crate::{
     api::keys::encounter as keys,
-    components::{encounter_row::EncounterRow, query_notice::QueryNotice},
+    components::{encounter_row::EncounterRow, section_notice::SectionNotice},
     model::{Encounter, Paginated},
     offline::{
         outbox::use_outbox,
@@ -53,7 +53,7 @@ pub fn PatientEncounters(
                         attr:class="button button--link">"Start encounter"</A>
                 </Show>
             </div>
-            <QueryNotice saved_at=page.saved_at unavailable_offline=page.unavailable_offline error=page.error/>
+            <SectionNotice unavailable_offline=page.unavailable_offline error=page.error/>
             {move || page.data.get().map(|p| {
                 let fid = facility_id.get();
                 if p.results.is_empty() {

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::{
     api::keys::encounter as keys,
     components::{
-        encounter_row::format_when, query_notice::QueryNotice, unsynced_badge::UnsyncedBadge,
+        encounter_row::format_when, section_notice::SectionNotice, unsynced_badge::UnsyncedBadge,
     },
     model::{Paginated, QuestionnaireResponse},
     offline::{
@@ -41,7 +41,7 @@ pub fn ResponsesList(
     view! {
         <section class="clinical" aria-labelledby="filled-forms" data-testid="filled-forms">
             <h2 id="filled-forms">"Filled forms"</h2>
-            <QueryNotice saved_at=page.saved_at unavailable_offline=page.unavailable_offline error=page.error/>
+            <SectionNotice unavailable_offline=page.unavailable_offline error=page.error/>
             {move || page.data.get().map(|p| {
                 let forms: Vec<QuestionnaireResponse> = p.results.into_iter().filter(|r| r.questionnaire.is_some()).collect();
                 if forms.is_empty() {

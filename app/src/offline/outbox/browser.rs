@@ -195,7 +195,18 @@ impl Outbox {
             return;
         }
         let this = *self;
-        with_lock(LOCK, async move { this.pass().await }).await;
+        // A write queued while this tab's pass runs may land after the pass last read the
+        // queue: the request is remembered and the pass runs once more, so an online write
+        // is sent at once instead of at the next timer.
+        loop {
+            if !with_lock(LOCK, async move { this.pass().await }).await {
+                SYNC_AGAIN.with(|a| a.set(true));
+                return;
+            }
+            if !SYNC_AGAIN.with(|a| a.replace(false)) {
+                break;
+            }
+        }
     }
 
     /// Back online: writes waiting out an offline backoff are due now.
@@ -450,9 +461,15 @@ impl Outbox {
     }
 }
 
+thread_local! {
+    /// A pass was asked for while one was running in this tab.
+    static SYNC_AGAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `f` holding the Web Lock `name` if it is free; skips when another tab holds it.
-/// Without Web Locks, runs directly (each write's lease still keeps tabs apart).
-async fn with_lock<F>(name: &str, f: F)
+/// Without Web Locks, runs directly (each write's lease still keeps tabs apart). False when
+/// this tab was already running one.
+async fn with_lock<F>(name: &str, f: F) -> bool
 where
     F: std::future::Future<Output = ()> + 'static,
 {
@@ -460,7 +477,7 @@ where
         static RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
     if RUNNING.with(|r| r.replace(true)) {
-        return;
+        return false;
     }
     let locks = web_sys::window()
         .and_then(|w| js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("locks")).ok())
@@ -506,4 +523,5 @@ where
         None => f.await,
     }
     RUNNING.with(|r| r.set(false));
+    true
 }
