@@ -185,6 +185,10 @@ test('an encounter started offline is completed offline; both sync in order and 
   await context.setOffline(true);
   await expect(page.getByTestId('connectivity')).toHaveText('Offline');
   await startEncounter(page);
+  // Still there after a reload while offline.
+  await page.reload();
+  await expect(page.getByTestId('encounter-status')).toHaveText('In progress');
+  await expect(page.getByTestId('clinical-symptom')).toContainText('None recorded.');
   await page.getByRole('button', { name: 'Complete encounter' }).click();
   await page.getByRole('button', { name: 'Yes, complete' }).click();
   await expect(page.getByTestId('encounter-status')).toHaveText('Completed');
@@ -255,6 +259,12 @@ test('a questionnaire with every question type filled offline syncs as one batch
   await pick(page, 'Add to Diagnoses', 'headache', 'Headache');
   await pick(page, 'Add to Current medications', 'paracetamol', 'Paracetamol');
   await page.getByLabel('Dosage of Paracetamol').fill('500 mg');
+  // A reload while offline loses nothing that was typed.
+  await page.reload();
+  await expect(page.getByLabel('Chief complaint')).toHaveValue('Fever for two days');
+  await expect(page.getByLabel('Cigarettes per day')).toHaveValue('5');
+  await expect(page.getByLabel('Dosage of Paracetamol')).toHaveValue('500 mg');
+  await expect(page.getByLabel('Severity of Fever')).toHaveValue('moderate');
   await page.getByRole('button', { name: 'Submit' }).click();
 
   // Back on the encounter: every entry at once, with its badge; one write queued.

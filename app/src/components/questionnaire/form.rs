@@ -6,6 +6,7 @@ use super::{question::QuestionView, FormState};
 use crate::{
     model::Questionnaire,
     questionnaire::{enable::enabled_ids, validate::validate, Answers},
+    session::storage,
 };
 
 /// Renders a questionnaire and validates it on submit; `on_submit` gets the answers of a
@@ -22,9 +23,32 @@ pub fn QuestionnaireForm(
     busy: Signal<bool>,
     /// Called with valid answers.
     on_submit: Callback<Answers>,
+    /// Where the answers are kept on this device while the form is being filled (a reload
+    /// or a closed tab loses nothing); the page removes it once the form is queued.
+    #[prop(optional, into)]
+    draft_key: Option<String>,
 ) -> impl IntoView {
     let definition = StoredValue::new(questionnaire.clone());
     let answers = RwSignal::new(Answers::initial(&questionnaire.questions));
+    if let Some(key) = draft_key.clone() {
+        // Restored after hydration (the draft lives in the browser).
+        Effect::new(move |restored: Option<bool>| {
+            if restored.is_none() {
+                if let Some(draft) =
+                    storage::get(&key).and_then(|t| serde_json::from_str::<Answers>(&t).ok())
+                {
+                    answers.set(draft);
+                }
+                // From now on every change is saved.
+                answers.track();
+                return true;
+            }
+            if let Ok(text) = serde_json::to_string(&answers.get()) {
+                storage::set(&key, &text);
+            }
+            true
+        });
+    }
     let enabled =
         Memo::new(move |_| answers.with(|a| definition.with_value(|q| enabled_ids(q, a))));
     provide_context(FormState {

@@ -21,7 +21,7 @@ use crate::{
         batch::{self, map_errors, Subject},
         Answers,
     },
-    session::use_session,
+    session::{storage, use_session},
 };
 
 /// Fill a questionnaire in an encounter. The submission is one `batch_requests` write:
@@ -38,8 +38,10 @@ pub fn FillQuestionnaire() -> impl IntoView {
     let params = use_params_map();
     let facility_id = Memo::new(move |_| params.read().get("facility_id").unwrap_or_default());
     let slug = Memo::new(move |_| params.read().get("slug").unwrap_or_default());
+    // As opened (perhaps a temporary id): names the draft, which must not move.
+    let opened_id = Memo::new(move |_| params.read().get("encounter_id").unwrap_or_default());
     let encounter_id = Memo::new(move |_| {
-        let id = params.read().get("encounter_id").unwrap_or_default();
+        let id = opened_id.get();
         outbox.server_id_of(&id).unwrap_or(id)
     });
     let encounter = use_query::<Encounter, _, _, _>(
@@ -52,7 +54,29 @@ pub fn FillQuestionnaire() -> impl IntoView {
         move |_| keys::get_questionnaire(session, slug.get_untracked()),
         QueryOptions::persisted(),
     );
+    // The form is rendered once both are known and kept while they are refetched (a
+    // refetch must not reset what is being typed): (questionnaire, encounter, ended when
+    // the form opened).
+    let ready = Memo::new(move |previous: Option<&Option<(String, String, bool)>>| {
+        let q = questionnaire
+            .data
+            .with(|q| q.as_ref().map(|q| q.id.clone()));
+        let e = encounter
+            .data
+            .with(|e| e.as_ref().map(|e| (e.id.clone(), e.is_ended())));
+        let kept = previous.cloned().flatten();
+        match (q, e) {
+            // The same form stays even when the encounter moves from its temporary id to
+            // the server's (it synced while the form was being filled).
+            (Some(q), Some((eid, ended))) => match kept {
+                Some(k) if k.0 == q => Some(k),
+                _ => Some((q, eid, ended)),
+            },
+            _ => kept,
+        }
+    });
     let errors = RwSignal::new(BTreeMap::<String, String>::new());
+    let submitted = StoredValue::new(None::<Answers>);
     let busy = RwSignal::new(false);
     let back = move || {
         format!(
@@ -81,6 +105,17 @@ pub fn FillQuestionnaire() -> impl IntoView {
             });
             errors.set(shown);
             busy.set(false);
+            // Refused: the answers are a draft again (it was dropped when they were queued).
+            if let (Some(q), Some(answers)) =
+                (questionnaire.data.get_untracked(), submitted.get_value())
+            {
+                if let Ok(text) = serde_json::to_string(&answers) {
+                    storage::set(
+                        &draft_key(&session, &opened_id.get_untracked(), &q.slug),
+                        &text,
+                    );
+                }
+            }
             // The form still holds every answer; the refused write is not kept.
             let _id = follow.write_id.get_untracked();
             follow.stop();
@@ -92,6 +127,7 @@ pub fn FillQuestionnaire() -> impl IntoView {
     });
 
     let on_submit = Callback::new(move |answers: Answers| {
+        submitted.set_value(Some(answers.clone()));
         let (Some(q), Some(e)) = (
             questionnaire.data.get_untracked(),
             encounter.data.get_untracked(),
@@ -105,7 +141,11 @@ pub fn FillQuestionnaire() -> impl IntoView {
             .unwrap_or(Value::Null);
         leptos::task::spawn_local(async move {
             match queue_submission(outbox, client, &q, &e, &answers, user).await {
-                Ok(id) => follow.start(id),
+                Ok(id) => {
+                    // Queued with the write: the draft is no longer needed.
+                    storage::remove(&draft_key(&session, &opened_id.get_untracked(), &q.slug));
+                    follow.start(id);
+                }
                 Err(err) => {
                     busy.set(false);
                     errors.update(|m| {
@@ -125,21 +165,32 @@ pub fn FillQuestionnaire() -> impl IntoView {
                 <p class="alert alert--info" role="status">"Offline: the form will be saved on this device and sent when the server is reachable."</p>
             </Show>
             <QueryNotice saved_at=questionnaire.saved_at unavailable_offline=questionnaire.unavailable_offline error=questionnaire.error/>
-            {move || match (questionnaire.data.get(), encounter.data.get()) {
-                (Some(q), Some(e)) if e.is_ended() => {
-                    let _ = q;
-                    view! { <p class="alert alert--info">"This encounter has ended; forms can no longer be added."</p> }.into_any()
-                }
-                (Some(q), Some(_)) => view! {
-                    <QuestionnaireForm questionnaire=q errors=errors busy=busy on_submit=on_submit/>
+            {move || match ready.get() {
+                Some((_, _, true)) => view! {
+                    <p class="alert alert--info">"This encounter has ended; forms can no longer be added."</p>
                 }.into_any(),
-                _ if questionnaire.unavailable_offline.get() || encounter.unavailable_offline.get() => view! {
+                Some(_) => match (questionnaire.data.get_untracked(), encounter.data.get_untracked()) {
+                    (Some(q), Some(_)) => {
+                        let key = draft_key(&session, &opened_id.get_untracked(), &q.slug);
+                        view! {
+                            <QuestionnaireForm questionnaire=q errors=errors busy=busy on_submit=on_submit draft_key=key/>
+                        }.into_any()
+                    }
+                    _ => ().into_any(),
+                },
+                None if questionnaire.unavailable_offline.get() || encounter.unavailable_offline.get() => view! {
                     <p class="alert alert--info">"Not available offline: open this form once while online."</p>
                 }.into_any(),
-                _ => view! { <p class="loading" aria-busy="true">"Loading form…"</p> }.into_any(),
+                None => view! { <p class="loading" aria-busy="true">"Loading form…"</p> }.into_any(),
             }}
         </section>
     }
+}
+
+/// Where the answers being typed are kept on this device (per user, encounter and form).
+fn draft_key(session: &crate::session::Session, encounter_id: &str, slug: &str) -> String {
+    let user = session.user().map(|u| u.user.id).unwrap_or_default();
+    format!("care_offline_draft:{user}:{encounter_id}:{slug}")
 }
 
 /// Queues the form as one batch write, with its entries on top of the encounter's cached
