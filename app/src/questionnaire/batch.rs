@@ -15,6 +15,9 @@ use crate::model::{ClinicalKind, Question, Questionnaire};
 pub struct Subject<'a> {
     pub patient_id: &'a str,
     pub encounter_id: &'a str,
+    /// The device's UTC offset: a date-time typed here is sent zoned (CARE wants
+    /// timezone-aware date-times).
+    pub offset: chrono::FixedOffset,
 }
 
 /// The request body plus what the encounter's lists should show until it syncs.
@@ -30,11 +33,18 @@ pub struct Built {
 /// The form-level key of `map_errors` (problems no question owns).
 pub const FORM: &str = "";
 
-fn submit_value(q: &Question, value: &str) -> Value {
+fn submit_value(q: &Question, value: &str, offset: chrono::FixedOffset) -> Value {
     let v = value.trim();
     let text = match q.kind.as_str() {
         // `<input type=time>` gives HH:MM; CARE wants HH:MM:SS.
         "time" if v.len() == 5 => format!("{v}:00"),
+        // `<input type=datetime-local>` gives a wall time; zoned here.
+        "dateTime" => ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+            .iter()
+            .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
+            .and_then(|naive| naive.and_local_timezone(offset).single())
+            .map(|at| at.to_rfc3339())
+            .unwrap_or_else(|| v.to_string()),
         _ => v.to_string(),
     };
     let mut out = json!({ "value": text });
@@ -51,6 +61,7 @@ pub fn submit_results(
     questionnaire: &Questionnaire,
     answers: &Answers,
     enabled: &HashSet<String>,
+    offset: chrono::FixedOffset,
 ) -> Vec<Value> {
     questionnaire
         .all_questions()
@@ -62,7 +73,7 @@ pub fn submit_results(
             (!given.is_empty()).then(|| {
                 json!({
                     "question_id": q.id,
-                    "values": given.iter().map(|v| submit_value(q, v)).collect::<Vec<_>>(),
+                    "values": given.iter().map(|v| submit_value(q, v, offset)).collect::<Vec<_>>(),
                 })
             })
         })
@@ -163,7 +174,7 @@ pub fn build(
             "body": {"datapoints": datapoints},
         }));
     }
-    let results = submit_results(questionnaire, answers, &enabled);
+    let results = submit_results(questionnaire, answers, &enabled, subject.offset);
     requests.push(json!({
         "url": format!("/api/v1/questionnaire/{}/submit/", questionnaire.slug),
         "method": "POST",
@@ -315,6 +326,7 @@ mod tests {
                  "unit": {"system": "http://unitsofmeasure.org", "code": "kg", "display": "kilogram"}}
             ]},
             {"id": "meal", "link_id": "meal", "type": "time"},
+            {"id": "onset", "link_id": "onset", "type": "dateTime"},
             {"id": "smoker", "link_id": "smoker", "type": "boolean"},
             {"id": "per_day", "link_id": "per_day", "type": "integer",
              "enable_when": [{"question": "smoker", "operator": "equals", "answer": true}]},
@@ -339,6 +351,7 @@ mod tests {
         a.set("pulse", 0, "72".into());
         a.set("weight", 0, "60.5".into());
         a.set("meal", 0, "13:15".into());
+        a.set("onset", 0, "2026-11-20T08:30".into());
         a.set("smoker", 0, "false".into());
         a.set("per_day", 0, "4".into());
         a.add_item(
@@ -355,6 +368,7 @@ mod tests {
         let subject = Subject {
             patient_id: "p",
             encounter_id: "e",
+            offset: chrono::FixedOffset::east_opt(19_800).expect("IST"),
         };
         let built = build(
             &form(),
@@ -408,18 +422,22 @@ mod tests {
             .collect();
         assert_eq!(
             ids,
-            vec!["pulse", "weight", "meal", "smoker"],
+            vec!["pulse", "weight", "meal", "onset", "smoker"],
             "disabled per_day is not sent"
         );
         assert_eq!(results[1]["values"][0]["unit"]["code"], "kg");
         assert_eq!(results[2]["values"][0]["value"], "13:15:00");
+        assert_eq!(
+            results[3]["values"][0]["value"], "2026-11-20T08:30:00+05:30",
+            "zoned as typed on the device"
+        );
         assert_eq!(built.entries.len(), 3);
         assert_eq!(built.entries[0].0, ClinicalKind::Symptom);
         assert_eq!(built.entries[0].1["id"], "w1");
         assert_eq!(built.response["questionnaire"]["slug"], "demo");
         assert_eq!(
             built.response["responses"].as_array().map(Vec::len),
-            Some(4)
+            Some(5)
         );
     }
 

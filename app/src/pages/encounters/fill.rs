@@ -211,6 +211,7 @@ async fn queue_submission(
         &Subject {
             patient_id: pid,
             encounter_id: eid,
+            offset: *chrono::Local::now().offset(),
         },
         &write_id,
         &now_iso(),
