@@ -35,7 +35,16 @@ pub fn ClinicalList(
                 &patient_id.get_untracked(),
                 &encounter_id.get_untracked(),
             );
-            keys::page_keeping_unsynced(session, client, outbox, key, path)
+            async move {
+                let mut page: Paginated<ClinicalEntry> =
+                    keys::page_keeping_unsynced(session, client, outbox, key, path).await?;
+                let before = page.results.len();
+                page.results.retain(|e| kind.keeps(e.category.as_deref()));
+                page.count = page
+                    .count
+                    .saturating_sub((before - page.results.len()) as u64);
+                Ok(page)
+            }
         },
         QueryOptions::persisted(),
     );

@@ -79,12 +79,14 @@ impl ClinicalKind {
         }
     }
 
-    /// Extra list filters: the diagnosis endpoint lists every condition (as CARE does), so
-    /// the encounter page asks for diagnosis categories only.
-    pub fn list_filter(self) -> Option<(&'static str, &'static str)> {
+    /// Whether an entry listed by its endpoint belongs in this list: CARE's diagnosis
+    /// endpoint lists every condition, symptoms (problem list items) included, so the
+    /// diagnoses list leaves those out (on the device: a category filter is not one every
+    /// CARE version takes).
+    pub fn keeps(self, category: Option<&str>) -> bool {
         match self {
-            ClinicalKind::Diagnosis => Some(("category", "encounter_diagnosis,chronic_condition")),
-            _ => None,
+            ClinicalKind::Diagnosis => category != Some("problem_list_item"),
+            _ => true,
         }
     }
 }
@@ -195,5 +197,8 @@ mod tests {
             Some(ClinicalKind::Diagnosis)
         );
         assert_eq!(ClinicalKind::from_structured_type("time_of_death"), None);
+        assert!(!ClinicalKind::Diagnosis.keeps(Some("problem_list_item")));
+        assert!(ClinicalKind::Diagnosis.keeps(Some("encounter_diagnosis")));
+        assert!(ClinicalKind::Symptom.keeps(Some("problem_list_item")));
     }
 }

@@ -105,15 +105,11 @@ pub fn encounter_list_path(
 }
 
 pub fn clinical_list_path(kind: ClinicalKind, patient_id: &str, encounter_id: &str) -> String {
-    let mut path = format!(
+    format!(
         "/patient/{patient_id}/{}/?encounter={}&limit={CLINICAL_LIMIT}",
         kind.path(),
         encode_query_value(encounter_id)
-    );
-    if let Some((k, v)) = kind.list_filter() {
-        path.push_str(&format!("&{k}={}", encode_query_value(v)));
-    }
-    path
+    )
 }
 
 /// Fetches a `{count, results}` page for `key`, keeping its unsynced entries.
@@ -249,7 +245,7 @@ mod tests {
         );
         assert_eq!(
             clinical_list_path(ClinicalKind::Diagnosis, "p", "e"),
-            "/patient/p/diagnosis/?encounter=e&limit=100&category=encounter_diagnosis%2Cchronic_condition"
+            "/patient/p/diagnosis/?encounter=e&limit=100"
         );
         assert_eq!(
             clinical_list_path(ClinicalKind::MedicationStatement, "p", "e"),
