@@ -418,3 +418,35 @@ test('a batch CARE refuses when it syncs later names the question on the sync pa
   const failure = page.getByTestId('write-row').filter({ hasText: 'Questionnaire' }).getByTestId('batch-failure');
   await expect(failure).toContainText('Symptoms: Encounter is already completed, cannot modify');
 });
+
+test('a repeating question takes several values; CARE\'s answer about one lands on it', async ({ page, request }) => {
+  const fid = await start(page);
+  const token = await apiToken(request);
+  const pid = await createPatient(request, token, `Enc Repeats ${Date.now()}`);
+  const eid = await createEncounter(request, token, fid, pid);
+  // This device's copy of the form lets "Time of last meal" repeat; CARE's does not.
+  await page.route('**/api/v1/questionnaire/demo-encounter-assessment/', async (route) => {
+    const resp = await route.fetch();
+    const form = await resp.json();
+    const walk = (qs) => qs.forEach((q) => { if (q.link_id === 'last_meal') q.repeats = true; walk(q.questions || []); });
+    walk(form.questions);
+    await route.fulfill({ response: resp, json: form });
+  });
+  await page.goto(`/facility/${fid}/encounter/${eid}/questionnaire/demo-encounter-assessment`);
+  await page.getByLabel('Chief complaint').fill('Weakness');
+  await page.getByLabel('Pulse (beats/min)').fill('70');
+  await page.getByLabel('Level of consciousness (AVPU)').selectOption('Alert');
+  await page.getByRole('group', { name: 'Does the patient smoke?' }).getByLabel('No').check();
+  const meal = page.getByTestId('question-last_meal');
+  await meal.getByLabel('Time of last meal', { exact: true }).fill('08:00');
+  await meal.getByRole('button', { name: 'Add another' }).click();
+  await meal.getByLabel('Time of last meal (2)').fill('13:00');
+  await meal.getByRole('button', { name: 'Add another' }).click();
+  await meal.getByLabel('Time of last meal (3)').fill('20:00');
+  await meal.getByRole('button', { name: 'Remove' }).last().click();
+  await expect(meal.getByLabel('Time of last meal (3)')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Submit' }).click();
+  await expect(meal.getByTestId('question-error')).toHaveText('Multiple values not allowed');
+  await expect(meal.getByLabel('Time of last meal (2)')).toHaveValue('13:00');
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced');
+});
