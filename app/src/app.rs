@@ -11,6 +11,7 @@ use crate::{
     components::{layout::AuthedLayout, not_found::NotFound},
     offline::{network::provide_network, outbox::provide_outbox, query::provide_query_client},
     pages::{
+        appointments::{book::BookAppointment, detail::AppointmentDetail, list::AppointmentList},
         encounters::{
             create::StartEncounter, detail::EncounterPage, fill::FillQuestionnaire,
             list::FacilityEncounters,
@@ -18,9 +19,10 @@ use crate::{
         facility_home::FacilityHome,
         login::LoginPage,
         patients::{
-            detail::PatientDetail, edit::EditPatient, list::PatientList, register::RegisterPatient,
+            detail::PatientDetail, edit::EditPatient, find::FindPatient, home::PatientHome,
+            list::PatientList, register::RegisterPatient,
         },
-        placeholder::Placeholder,
+        resources::{detail::ResourceDetail, new::NewResourceRequest},
         root::RootRedirect,
         sync::page::SyncPage,
     },
@@ -96,16 +98,19 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=FacilityHome/>
                     <Route path=path!("patients") view=PatientList/>
                     <Route path=path!("patients/new") view=RegisterPatient/>
+                    <Route path=path!("patients/search") view=FindPatient/>
+                    <Route path=path!("patients/home") view=PatientHome/>
                     <Route path=path!("patients/:patient_id") view=PatientDetail/>
                     <Route path=path!("patients/:patient_id/edit") view=EditPatient/>
+                    <Route path=path!("patients/:patient_id/resources/new") view=NewResourceRequest/>
+                    <Route path=path!("resources/:resource_id") view=ResourceDetail/>
                     <Route path=path!("patients/:patient_id/encounters/new") view=StartEncounter/>
                     <Route path=path!("encounters") view=FacilityEncounters/>
                     <Route path=path!("encounter/:encounter_id") view=EncounterPage/>
                     <Route path=path!("encounter/:encounter_id/questionnaire/:slug") view=FillQuestionnaire/>
-                    <Route
-                        path=path!("appointments")
-                        view=|| view! { <Placeholder title="Appointments" issue=7 what="Appointment slots, booking, rescheduling and status lists"/> }
-                    />
+                    <Route path=path!("appointments") view=AppointmentList/>
+                    <Route path=path!("appointments/book") view=BookAppointment/>
+                    <Route path=path!("appointments/:appointment_id") view=AppointmentDetail/>
                     <Route path=path!("sync") view=SyncPage/>
                 </ParentRoute>
             </Routes>

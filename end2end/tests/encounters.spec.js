@@ -161,6 +161,7 @@ test('a patient registered offline gets an encounter offline; both sync in order
   await expect(page.getByTestId('sync-badge')).toHaveText('2 to sync');
   // The patient's page lists it too.
   await page.getByTestId('encounter-patient').getByRole('link').click();
+  await page.getByRole('navigation', { name: 'Patient profile' }).getByRole('link', { name: 'Encounters' }).click();
   await expect(page.getByTestId('patient-encounter-list').getByTestId('encounter-row')).toHaveCount(1);
 
   await context.setOffline(false);

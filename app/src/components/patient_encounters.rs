@@ -22,6 +22,9 @@ pub fn PatientEncounters(
     /// The patient (a temporary id for a patient registered offline).
     #[prop(into)]
     patient_id: Signal<String>,
+    /// Show a "Start encounter" link (off where the page has one already).
+    #[prop(default = true)]
+    show_start: bool,
 ) -> impl IntoView {
     let session = use_session();
     let client = use_query_client();
@@ -40,9 +43,10 @@ pub fn PatientEncounters(
         QueryOptions::persisted(),
     );
     let can_start = move || {
-        session
-            .user()
-            .is_some_and(|u| u.can("can_create_encounter"))
+        show_start
+            && session
+                .user()
+                .is_some_and(|u| u.can("can_create_encounter"))
     };
     view! {
         <section class="patient-encounters" aria-labelledby="patient-encounters-title">

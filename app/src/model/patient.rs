@@ -40,6 +40,9 @@ pub struct Patient {
     pub created_by: Option<UserSpec>,
     pub created_date: Option<String>,
     pub modified_date: Option<String>,
+    /// Phone-search items only: the first 5 characters of the real id (their `id` is random).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_id: Option<String>,
 }
 
 impl Patient {

@@ -103,6 +103,9 @@ CREATE TABLE IF NOT EXISTS patient (
     modified_date TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS patient_phone ON patient(phone_number);
+-- The list pages: newest first (by either date) among patients not deleted, and its count.
+CREATE INDEX IF NOT EXISTS patient_listed_modified ON patient(deleted, modified_date, seq);
+CREATE INDEX IF NOT EXISTS patient_listed_created ON patient(deleted, created_date, seq);
 CREATE TABLE IF NOT EXISTS patient_user (
     patient_id TEXT NOT NULL REFERENCES patient(id),
     user_id TEXT NOT NULL REFERENCES user(id),

@@ -621,8 +621,9 @@ async fn list(
             filter += &format!(" AND lower(name) LIKE ?{} ESCAPE '\\'", args.len());
         }
         if let Some(phone) = p.phone_number.as_deref().filter(|n| !n.is_empty()) {
-            args.push(Box::new(phone.to_lowercase()));
-            filter += &format!(" AND lower(phone_number) = ?{}", args.len());
+            // E.164 has no letters: an exact match is CARE's iexact, and uses the index.
+            args.push(Box::new(phone.to_string()));
+            filter += &format!(" AND phone_number = ?{}", args.len());
         }
         if let Some(org) = p.organization.as_deref().filter(|n| !n.is_empty()) {
             // The geo organization or any of its descendants.

@@ -3,6 +3,7 @@
 
 pub mod appointment;
 pub mod encounter;
+pub mod profile;
 
 use serde_json::json;
 

@@ -12,6 +12,7 @@ use super::{
     handle::Outbox,
     record::{OutboxRecord, SyncStatus},
     registry::{route, HttpMethod},
+    retention,
     write::WriteSpec,
 };
 use crate::{
@@ -26,8 +27,6 @@ use crate::{
 const CHANNEL: &str = "care-offline-outbox";
 const LOCK: &str = "care-offline-sync";
 const DEVICE_KEY: &str = "care_offline_device_id";
-/// Synced writes are kept this long on the device (then cleaned up).
-pub const KEEP_SYNCED_DAYS: i64 = 7;
 
 fn now() -> Millis {
     js_sys::Date::now() as Millis
@@ -127,21 +126,43 @@ impl Outbox {
             return;
         };
         let mut resumed = false;
-        let cutoff = now() - KEEP_SYNCED_DAYS * 86_400_000;
         for mut r in self.records.get_untracked() {
             if engine::resume_after_sign_in(&mut r, &user_id) {
                 resumed |= store.outbox_put(&r).await.is_ok();
-            } else if r.sync_status == SyncStatus::Success
-                && r.synced_at.is_some_and(|t| t < cutoff)
-            {
-                let _ = store.outbox_delete(&r.id).await;
             }
         }
-        self.reload().await;
+        self.clean_synced().await;
         if resumed {
             broadcast();
         }
         self.sync_soon();
+    }
+
+    /// Days synced writes stay on this device (the sync page's setting).
+    pub fn keep_synced_days(&self) -> i64 {
+        retention::from_stored(storage::get(retention::STORAGE_KEY).as_deref())
+    }
+
+    /// Stores the setting and cleans up at once.
+    pub async fn set_keep_synced_days(&self, days: i64) {
+        storage::set(retention::STORAGE_KEY, &days.to_string());
+        self.clean_synced().await;
+        broadcast();
+    }
+
+    /// Removes synced writes older than the kept period.
+    pub async fn clean_synced(&self) {
+        let Some((_, store)) = current_store() else {
+            return;
+        };
+        let days = self.keep_synced_days();
+        let at = now();
+        for r in self.records.get_untracked() {
+            if retention::is_expired(&r, at, days) {
+                let _ = store.outbox_delete(&r.id).await;
+            }
+        }
+        self.reload().await;
     }
 
     /// Queues a write with its optimistic cache records, atomically.
@@ -168,6 +189,7 @@ impl Outbox {
         record.temp_id = spec.temp_id;
         record.parent_mutation_ids = spec.parents;
         record.base_snapshot = spec.base_snapshot;
+        record.summary = spec.summary;
         record.server_timestamp = spec.server_timestamp;
         let queries = spec
             .optimistic
@@ -182,6 +204,49 @@ impl Outbox {
         broadcast();
         self.sync_soon();
         Ok(record)
+    }
+
+    /// Gives a queued write a new payload (its form was reopened) and its optimistic
+    /// records, atomically; it is pending again and sent soon.
+    pub async fn amend(
+        &self,
+        id: &str,
+        payload: Value,
+        optimistic: Vec<(QueryKey, Value)>,
+    ) -> Result<(), StoreError> {
+        let Some((user_id, store)) = current_store() else {
+            return Err(StoreError::Unavailable(
+                "no device storage for this session".into(),
+            ));
+        };
+        // The device's copy, not the page's: another tab may be sending it.
+        let mut record = self
+            .load_for(&user_id, &store)
+            .await
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| StoreError::Write("this change is no longer on the device".into()))?;
+        if record.lease_until.is_some_and(|t| t > now()) {
+            return Err(StoreError::Write(
+                "this change is being sent right now; try again in a moment".into(),
+            ));
+        }
+        record
+            .amend(payload)
+            .map_err(|e| StoreError::Write(e.to_string()))?;
+        let at = now();
+        let queries = optimistic
+            .iter()
+            .map(|(k, v)| PersistedQuery::encode(&PlainJson, k, v, at))
+            .collect::<Result<Vec<_>, _>>()?;
+        store.amend(&record, &queries).await?;
+        for (key, value) in optimistic {
+            self.client.set_query_data(&key, value, false);
+        }
+        self.reload().await;
+        broadcast();
+        self.sync_soon();
+        Ok(())
     }
 
     pub fn sync_soon(&self) {
@@ -364,12 +429,16 @@ impl Outbox {
         let Some(response) = record.response.clone() else {
             return;
         };
+        // A create without a temporary id (assigning a user …) made no record of its own
+        // on this device: the pass refetches its queries instead.
+        if route.op == super::Op::Create && record.temp_id.is_none() {
+            return;
+        }
         let resource = route.resource_type;
         let old_id = record.temp_id.clone().or_else(|| {
-            record
-                .path_params
-                .values()
-                .next()
+            route
+                .record_param()
+                .and_then(|p| record.path_params.get(p))
                 .map(|v| ids.get(v).cloned().unwrap_or_else(|| v.clone()))
         });
         if let Some(real) = response.get("id").and_then(Value::as_str) {

@@ -163,12 +163,41 @@ impl Outbox {
         })
     }
 
+    /// The unsynced create of record `id`, when it was created on this device: a write
+    /// about that record must follow it (and is sent with the server's id).
+    pub fn creator_of(&self, id: &str) -> Option<String> {
+        self.records.with_untracked(|r| {
+            r.iter()
+                .find(|w| w.temp_id.as_deref() == Some(id) && w.sync_status != SyncStatus::Success)
+                .map(|w| w.id.clone())
+        })
+    }
+
     /// True while record `id` exists only on this device (created offline, not yet synced).
     pub fn is_local_only(&self, id: &str) -> bool {
         self.records.with_untracked(|r| {
             r.iter()
                 .any(|w| w.temp_id.as_deref() == Some(id) && w.sync_status != SyncStatus::Success)
         })
+    }
+
+    /// Replaces the payload of a queued write not yet sent (its form was reopened from the
+    /// sync page), with its optimistic records, in one device transaction.
+    pub async fn amend_write(
+        &self,
+        id: &str,
+        payload: serde_json::Value,
+        optimistic: Vec<(crate::offline::query::QueryKey, serde_json::Value)>,
+    ) -> Result<(), StoreError> {
+        #[cfg(feature = "hydrate")]
+        {
+            self.amend(id, payload, optimistic).await
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = (id, payload, optimistic);
+            Err(StoreError::Unavailable("not in a browser".into()))
+        }
     }
 
     /// Queues a write with its optimistic cache records in one device transaction and

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod handle;
 pub mod record;
 pub mod registry;
+pub mod retention;
 pub mod use_follow;
 pub mod write;
 

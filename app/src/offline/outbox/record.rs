@@ -93,9 +93,48 @@ pub struct OutboxRecord {
     pub synced_at: Option<Millis>,
     /// How a conflict was settled: CLIENT_WINS | SERVER_WINS | MANUAL.
     pub resolution: Option<String>,
+    /// What the person would call the record ("Asha K · Mon 23 Nov 14:00"), for the sync
+    /// page when the payload has no name.
+    #[serde(default)]
+    pub summary: Option<String>,
 }
 
 impl OutboxRecord {
+    /// Replaces the payload of a write not yet on the server (the person reopened its
+    /// form): it is pending again, with a fresh attempt count. A write being sent or
+    /// already synced cannot change.
+    pub fn amend(&mut self, payload: Value) -> Result<(), &'static str> {
+        match self.sync_status {
+            SyncStatus::InFlight => {
+                Err("This change is being sent right now; try again in a moment.")
+            }
+            SyncStatus::Success => Err("This change has already reached the server."),
+            _ => {
+                self.payload = payload;
+                self.sync_status = SyncStatus::Pending;
+                self.retries = 0;
+                self.last_error = None;
+                self.next_attempt_at = None;
+                self.lease_until = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// A readable message from the stored error (CARE's body, or the engine's note).
+    pub fn error_message(&self) -> Option<String> {
+        self.last_error.as_ref().map(|error| match error {
+            Value::String(s) => s.clone(),
+            other => {
+                let body = other.get("body").unwrap_or(other);
+                crate::api::error::describe(
+                    other.get("status").and_then(Value::as_u64).unwrap_or(0) as u16,
+                    body,
+                )
+            }
+        })
+    }
+
     pub fn new(
         id: String,
         user_id: String,
@@ -131,6 +170,53 @@ impl OutboxRecord {
             lease_until: None,
             synced_at: None,
             resolution: None,
+            summary: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::offline::outbox::registry::route;
+
+    fn failed() -> OutboxRecord {
+        let mut r = OutboxRecord::new(
+            "w".into(),
+            "u".into(),
+            "d".into(),
+            route("patient.create").expect("route"),
+            BTreeMap::new(),
+            json!({"name": "A"}),
+            0,
+        );
+        r.sync_status = SyncStatus::Failed;
+        r.retries = 5;
+        r.last_error = Some(json!({"status": 400, "body": {}}));
+        r.next_attempt_at = Some(10);
+        r
+    }
+
+    #[test]
+    fn an_unsent_write_takes_the_new_payload_and_is_pending_again() {
+        let mut r = failed();
+        r.amend(json!({"name": "B"})).expect("amended");
+        assert_eq!(r.payload["name"], "B");
+        assert_eq!(r.sync_status, SyncStatus::Pending);
+        assert_eq!((r.retries, r.next_attempt_at), (0, None));
+        assert!(r.last_error.is_none());
+        assert!(r.error_message().is_none());
+    }
+
+    #[test]
+    fn a_write_in_flight_or_synced_cannot_change() {
+        for status in [SyncStatus::InFlight, SyncStatus::Success] {
+            let mut r = failed();
+            r.sync_status = status;
+            assert!(r.amend(json!({"name": "B"})).is_err());
+            assert_eq!(r.payload["name"], "A");
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct WriteSpec {
     pub base_snapshot: Option<Value>,
     /// For updates: the `modified_date` the edit was based on.
     pub server_timestamp: Option<String>,
+    /// What the sync page calls the record when the payload has no name.
+    pub summary: Option<String>,
 }
 
 impl WriteSpec {

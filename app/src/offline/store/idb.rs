@@ -102,6 +102,24 @@ impl IdbStore {
         record: &R,
         queries: &[PersistedQuery],
     ) -> Result<(), StoreError> {
+        self.write_with_queries(record, queries, false).await
+    }
+
+    /// Replaces a queued write and its optimistic records, in one transaction.
+    pub async fn amend<R: serde::Serialize>(
+        &self,
+        record: &R,
+        queries: &[PersistedQuery],
+    ) -> Result<(), StoreError> {
+        self.write_with_queries(record, queries, true).await
+    }
+
+    async fn write_with_queries<R: serde::Serialize>(
+        &self,
+        record: &R,
+        queries: &[PersistedQuery],
+        replace: bool,
+    ) -> Result<(), StoreError> {
         let tx = self
             .db
             .transaction(&[OUTBOX_STORE, QUERIES_STORE], TransactionMode::ReadWrite)
@@ -109,11 +127,12 @@ impl IdbStore {
         let outbox = tx.store(OUTBOX_STORE).map_err(write_err)?;
         let cache = tx.store(QUERIES_STORE).map_err(write_err)?;
         let value = to_js(record)?;
-        let mut result = outbox
-            .add(&value, None)
-            .await
-            .map(|_| ())
-            .map_err(write_err);
+        let written = if replace {
+            outbox.put(&value, None).await
+        } else {
+            outbox.add(&value, None).await
+        };
+        let mut result = written.map(|_| ()).map_err(write_err);
         if result.is_ok() {
             for q in queries {
                 let v = to_js(q)?;

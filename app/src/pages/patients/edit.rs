@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
 
 use crate::{
@@ -33,6 +33,13 @@ pub fn EditPatient() -> impl IntoView {
     );
     let can_edit = move || session.user().is_some_and(|u| u.can("can_write_patient"));
     let on_saved = Callback::new(move |url: String| navigate(&url, Default::default()));
+    // `?write=<outbox id>`: the sync page reopened a queued edit to correct it.
+    let amending = StoredValue::new(
+        use_query_map()
+            .read_untracked()
+            .get("write")
+            .filter(|w| !w.is_empty()),
+    );
 
     view! {
         <section class="register">
@@ -48,7 +55,7 @@ pub fn EditPatient() -> impl IntoView {
                     }.into_any(),
                     None => view! { <p class="loading">"Loading patient…"</p> }.into_any(),
                     Some(p) => view! {
-                        <EditForm patient=p facility_id=facility_id.get() on_saved=on_saved outbox=outbox client=client/>
+                        <EditForm patient=p facility_id=facility_id.get() on_saved=on_saved outbox=outbox client=client amending=amending.get_value()/>
                     }.into_any(),
                 }}
             </Show>
@@ -63,6 +70,8 @@ fn EditForm(
     on_saved: Callback<String>,
     outbox: crate::offline::outbox::Outbox,
     client: crate::offline::query::QueryClient,
+    /// The queued edit being corrected, if any.
+    amending: Option<String>,
 ) -> impl IntoView {
     let form = RwSignal::new(PatientForm::from_patient(&patient));
     let geo = RwSignal::new(patient.geo_organization.clone());
@@ -93,9 +102,10 @@ fn EditForm(
         form_error.set(None);
         busy.set(true);
         let fid = facility_id.clone();
+        let amending = amending.clone();
         leptos::task::spawn_local(async move {
             let patient = base.get_value();
-            match queue_update(outbox, client, &patient, payload).await {
+            match queue_update(outbox, client, &patient, payload, amending).await {
                 Ok(()) => on_saved.run(format!("/facility/{fid}/patients/{}", patient.id)),
                 Err(e) => form_error.set(Some(format!(
                     "Could not save on this device: {e}. Your changes are still in the form."
@@ -117,12 +127,14 @@ fn EditForm(
 }
 
 /// Queues the edit with the record as it will read (detail and every cached list page that
-/// shows it), after any unsynced write of the same patient.
+/// shows it), after any unsynced write of the same patient; or, when correcting a queued
+/// edit, gives that write the new payload.
 async fn queue_update(
     outbox: Outbox,
     client: QueryClient,
     patient: &Patient,
     payload: Value,
+    amending: Option<String>,
 ) -> Result<(), StoreError> {
     let detail_key = keys::patient_detail(&patient.id);
     let current = client
@@ -136,6 +148,9 @@ async fn queue_update(
                 optimistic.push((key, list));
             }
         }
+    }
+    if let Some(write_id) = amending {
+        return outbox.amend_write(&write_id, payload, optimistic).await;
     }
     let server_timestamp = if outbox.is_local_only(&patient.id) {
         None

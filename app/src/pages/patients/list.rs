@@ -33,6 +33,9 @@ pub fn PatientList() -> impl IntoView {
         <section class="patients">
             <div class="toolbar">
                 <h1>"Patients"</h1>
+                <A href=move || format!("/facility/{}/patients/search", facility_id.get()) attr:class="button button--link">
+                    "Find by phone"
+                </A>
                 <A href=move || format!("/facility/{}/patients/new", facility_id.get()) attr:class="button button--link">
                     "Register patient"
                 </A>

@@ -1,6 +1,9 @@
-//! Workflow 1 and 3 pages (read-only here; registration and editing are issue #6).
+//! Workflow 1 and 3 pages: find (phone → year of birth → home), list, register, profile,
+//! edit.
 
 pub mod detail;
 pub mod edit;
+pub mod find;
+pub mod home;
 pub mod list;
 pub mod register;

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
 
 use crate::{
@@ -29,13 +29,48 @@ pub fn RegisterPatient() -> impl IntoView {
     let client = use_query_client();
     let outbox = use_outbox();
     let navigate = use_navigate();
+    // From "Register a new patient with this number" on the find page.
+    let phone_from_search = use_query_map()
+        .read_untracked()
+        .get("phone_number")
+        .unwrap_or_default();
     let form = RwSignal::new(PatientForm {
+        phone_number: phone_from_search,
         age_or_dob: "dob".into(),
         same_emergency_phone: true,
         same_permanent_address: true,
         ..Default::default()
     });
     let geo = RwSignal::new(None::<Organization>);
+    // `?write=<outbox id>`: the sync page reopened a queued registration to correct it.
+    let amending = use_query_map()
+        .read_untracked()
+        .get("write")
+        .filter(|w| !w.is_empty());
+    let amending_temp = RwSignal::new(None::<String>);
+    if let Some(write_id) = amending.clone() {
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) {
+                return true;
+            }
+            let Some(record) = outbox.record(&write_id) else {
+                return false;
+            };
+            let Some(temp) = record.temp_id.clone() else {
+                return false;
+            };
+            let Some(patient) = client
+                .get_query_data(&keys::patient_detail(&temp))
+                .and_then(|v| serde_json::from_value::<crate::model::Patient>(v).ok())
+            else {
+                return false;
+            };
+            form.set(PatientForm::from_patient(&patient));
+            geo.set(patient.geo_organization.clone());
+            amending_temp.set(Some(temp));
+            true
+        });
+    }
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let form_error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -61,6 +96,11 @@ pub fn RegisterPatient() -> impl IntoView {
         QueryOptions::persisted(),
     );
 
+    let title = if amending.is_some() {
+        "Correct a queued registration"
+    } else {
+        "Register a patient"
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -82,6 +122,24 @@ pub fn RegisterPatient() -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         let fid = facility_id.get_untracked();
+        if let (Some(write_id), Some(temp_id)) = (amending.clone(), amending_temp.get_untracked()) {
+            let geo_json = geo
+                .get_untracked()
+                .and_then(|o| serde_json::to_value(o).ok());
+            leptos::task::spawn_local(async move {
+                match amend(outbox, client, &write_id, &temp_id, payload, geo_json).await {
+                    Ok(()) => navigate(
+                        &format!("/facility/{fid}/patients/{temp_id}"),
+                        Default::default(),
+                    ),
+                    Err(e) => form_error.set(Some(format!(
+                        "Could not save the change: {e}. Your corrections are still in the form."
+                    ))),
+                }
+                busy.set(false);
+            });
+            return;
+        }
         leptos::task::spawn_local(async move {
             let geo_json = geo
                 .get_untracked()
@@ -129,7 +187,7 @@ pub fn RegisterPatient() -> impl IntoView {
 
     view! {
         <section class="register">
-            <h1>"Register a patient"</h1>
+            <h1>{title}</h1>
             <Show when=move || !network.online()>
                 <p class="alert alert--info" role="status">"Offline: the registration will be saved on this device and sent when the server is reachable."</p>
             </Show>
@@ -154,6 +212,28 @@ pub fn RegisterPatient() -> impl IntoView {
             </form>
         </section>
     }
+}
+
+/// Replaces a queued registration's payload (reopened from the sync page) and the patient as
+/// the device shows it (detail and every cached list page that has it).
+async fn amend(
+    outbox: Outbox,
+    client: QueryClient,
+    write_id: &str,
+    temp_id: &str,
+    payload: Value,
+    geo: Option<Value>,
+) -> Result<(), StoreError> {
+    let patient = normalize_patient(temp_id, &payload, geo.as_ref(), &now_iso());
+    let mut optimistic = vec![(keys::patient_detail(temp_id), patient.clone())];
+    for key in client.keys_with_prefix(&QueryKey::new(["patient", "list"])) {
+        if let Some(mut list) = client.get_query_data(&key) {
+            if effects::replace(&mut list, temp_id, &patient) {
+                optimistic.push((key, list));
+            }
+        }
+    }
+    outbox.amend_write(write_id, payload, optimistic).await
 }
 
 /// Queues the registration: the outbox record, the patient's detail and the first page of

@@ -1,5 +1,7 @@
 //! The sync status route: every write saved on this device and what became of it.
 
+pub mod edit_link;
 pub mod merge_dialog;
 pub mod page;
+pub mod retention_setting;
 pub mod write_row;

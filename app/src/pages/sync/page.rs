@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::write_row::WriteRow;
+use super::{retention_setting::RetentionSetting, write_row::WriteRow};
 use crate::{
     components::query_notice::format_saved_at,
     offline::{
@@ -60,6 +60,7 @@ pub fn SyncPage() -> impl IntoView {
                     {format!("Storage on this device: {:.1} MB used of {:.0} MB", used / 1e6, quota / 1e6)}
                 </p>
             })}
+            <RetentionSetting/>
             {SECTIONS.iter().map(|(title, statuses)| {
                 let statuses: &'static [SyncStatus] = statuses;
                 let rows = move || {

@@ -1,10 +1,13 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::merge_dialog::MergeDialog;
+use super::{edit_link::edit_href, merge_dialog::MergeDialog};
 use crate::{
     components::{batch_failure::BatchFailure, query_notice::format_saved_at},
-    offline::outbox::{registry::route, use_outbox, OutboxRecord, SyncStatus},
+    offline::outbox::{
+        registry::{resolve_link, route},
+        use_outbox, OutboxRecord, SyncStatus,
+    },
 };
 
 fn describe(record: &OutboxRecord) -> String {
@@ -12,6 +15,7 @@ fn describe(record: &OutboxRecord) -> String {
         .payload
         .get("name")
         .and_then(Value::as_str)
+        .or(record.summary.as_deref())
         .unwrap_or("");
     let label = route(&record.sync_route_key)
         .map(|r| r.label)
@@ -23,20 +27,6 @@ fn describe(record: &OutboxRecord) -> String {
     }
 }
 
-/// A readable message from a stored error (CARE's body or our note).
-pub fn error_text(error: &Value) -> String {
-    match error {
-        Value::String(s) => s.clone(),
-        other => {
-            let body = other.get("body").unwrap_or(other);
-            crate::api::error::describe(
-                other.get("status").and_then(Value::as_u64).unwrap_or(0) as u16,
-                body,
-            )
-        }
-    }
-}
-
 /// One queued write with its state and actions.
 #[component]
 pub fn WriteRow(
@@ -44,6 +34,14 @@ pub fn WriteRow(
     record: OutboxRecord,
 ) -> impl IntoView {
     let outbox = use_outbox();
+    let params = leptos_router::hooks::use_params_map();
+    let edit = edit_href(
+        &record,
+        &params
+            .read_untracked()
+            .get("facility_id")
+            .unwrap_or_default(),
+    );
     let show = RwSignal::new(false);
     let resolving = RwSignal::new(false);
     let now = chrono::Utc::now().timestamp_millis();
@@ -85,6 +83,7 @@ pub fn WriteRow(
         }
     };
     let conflict_record = record.clone();
+    let resolve = resolve_link(&record);
     view! {
         <li class="list__item write" data-testid="write-row">
             <div class="write__main">
@@ -95,14 +94,18 @@ pub fn WriteRow(
                 {format!("Saved {} · attempts {}", format_saved_at(record.client_timestamp, now), record.retries)}
                 {record.resolution.clone().map(|r| format!(" · resolution {r}"))}
             </div>
-            {record.last_error.as_ref().filter(|_| status != SyncStatus::Success).map(|e| view! {
-                <p class="write__error" data-testid="write-error">{error_text(e)}</p>
+            {record.error_message().filter(|_| status != SyncStatus::Success).map(|e| view! {
+                <p class="write__error" data-testid="write-error">{e}</p>
             })}
             {(record.sync_route_key == "questionnaire.submit" && status == SyncStatus::Failed).then(|| view! {
                 <BatchFailure record=record.clone()/>
             })}
             <div class="write__actions">
+                {resolve.map(|(label, href)| view! {
+                    <leptos_router::components::A href=href attr:class="button button--link">{label}</leptos_router::components::A>
+                })}
                 {can_retry.then(|| view! { <button class="button" on:click=retry.clone()>"Retry"</button> })}
+                {edit.map(|href| view! { <a class="button button--link" href=href>"Edit"</a> })}
                 {(status == SyncStatus::Conflict).then(|| view! {
                     <button class="button" on:click=move |_| resolving.set(true)>"Resolve"</button>
                 })}

@@ -2,11 +2,11 @@
 //! the API's response shape for the optimistic cache entry, and which cached queries it
 //! touches (seed 001's syncrouteKey registry).
 
-mod appointment;
+pub mod appointment;
 mod encounter;
 mod patient;
 
-pub use patient::normalize_patient;
+pub use patient::{normalize_patient, normalize_resource};
 
 use super::Op;
 use crate::offline::query::QueryKey;
@@ -45,12 +45,26 @@ pub fn route(key: &str) -> Option<&'static SyncRoute> {
 }
 
 impl SyncRoute {
+    /// The path param naming the record a write acts on: the path's last placeholder
+    /// (`/facility/{facility_id}/appointments/{appointment_id}/cancel/` → `appointment_id`).
+    pub fn record_param(&self) -> Option<&'static str> {
+        let end = self.path.rfind('}')?;
+        let start = self.path[..end].rfind('{')?;
+        Some(&self.path[start + 1..end])
+    }
+
     pub fn invalidation_keys(&self) -> Vec<QueryKey> {
         self.invalidates
             .iter()
             .map(|parts| QueryKey::new(parts.iter().copied()))
             .collect()
     }
+}
+
+/// A page where a person can settle a write that failed for good, with the action's label
+/// (a booking whose slot was taken meanwhile: choose another slot).
+pub fn resolve_link(record: &super::OutboxRecord) -> Option<(&'static str, String)> {
+    appointment::choose_another_slot(record).map(|href| ("Choose another slot", href))
 }
 
 /// Fills `{name}` placeholders; None when one is missing.
@@ -97,5 +111,14 @@ mod tests {
             assert!(!r.invalidation_keys().is_empty());
         }
         assert!(route("nope").is_none());
+    }
+
+    #[test]
+    fn the_record_param_is_the_last_placeholder() {
+        let find = |k| route(k).and_then(SyncRoute::record_param);
+        assert_eq!(find("patient.update"), Some("patient_id"));
+        assert_eq!(find("appointment.cancel"), Some("appointment_id"));
+        assert_eq!(find("appointment.update"), Some("appointment_id"));
+        assert_eq!(find("patient.create"), None);
     }
 }

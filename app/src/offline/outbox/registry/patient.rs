@@ -1,4 +1,5 @@
-//! Patient writes: register, edit.
+//! Workflow 1 and 3 writes: register and edit a patient, assign a user to a patient,
+//! create a resource request.
 
 use serde_json::{json, Value};
 
@@ -24,6 +25,26 @@ pub const ROUTES: &[SyncRoute] = &[
         current: Some("/patient/{patient_id}/"),
         invalidates: &[&["patient"]],
         label: "Edit patient",
+    },
+    SyncRoute {
+        key: "patient.add_user",
+        op: Op::Create,
+        resource_type: "patient_user",
+        method: HttpMethod::Post,
+        path: "/patient/{patient_id}/add_user/",
+        current: None,
+        invalidates: &[&["patient", "users"]],
+        label: "Assign user to patient",
+    },
+    SyncRoute {
+        key: "resource.create",
+        op: Op::Create,
+        resource_type: "resource",
+        method: HttpMethod::Post,
+        path: "/resource/",
+        current: None,
+        invalidates: &[&["resource"]],
+        label: "Request resource",
     },
 ];
 
@@ -73,6 +94,39 @@ pub fn normalize_patient(
     })
 }
 
+/// The optimistic resource request as CARE's retrieve would return it, from a create
+/// payload and the cached objects it references.
+pub fn normalize_resource(
+    temp_id: &str,
+    payload: &Value,
+    origin_facility: Value,
+    related_patient: Value,
+    created_by: Value,
+    now_iso: &str,
+) -> Value {
+    let field = |k: &str| payload.get(k).cloned().unwrap_or(Value::Null);
+    json!({
+        "id": temp_id,
+        "emergency": field("emergency"),
+        "title": field("title"),
+        "reason": field("reason"),
+        "referring_facility_contact_name": field("referring_facility_contact_name"),
+        "referring_facility_contact_number": field("referring_facility_contact_number"),
+        "status": field("status"),
+        "category": field("category"),
+        "priority": field("priority"),
+        "origin_facility": origin_facility,
+        "approving_facility": null,
+        "assigned_facility": null,
+        "related_patient": related_patient,
+        "assigned_to": null,
+        "created_by": created_by,
+        "updated_by": created_by,
+        "created_date": now_iso,
+        "modified_date": now_iso,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +150,22 @@ mod tests {
         ] {
             assert!(p.get(key).is_some(), "{key}");
         }
+    }
+
+    #[test]
+    fn normalized_resource_has_the_retrieve_shape() {
+        let r = normalize_resource(
+            "tmp-r",
+            &json!({"title": "Oxygen", "status": "pending", "priority": 2, "origin_facility": "f1"}),
+            json!({"id": "f1", "name": "PHC"}),
+            json!({"id": "p1", "name": "Asha"}),
+            json!({"id": "u1", "username": "care-doctor"}),
+            "2026-01-01T00:00:00.000000Z",
+        );
+        assert_eq!(r["id"], "tmp-r");
+        assert_eq!(r["origin_facility"]["name"], "PHC");
+        assert_eq!(r["related_patient"]["id"], "p1");
+        assert_eq!(r["priority"], 2);
+        assert!(r.get("assigned_facility").is_some());
     }
 }

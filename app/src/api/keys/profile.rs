@@ -1,0 +1,95 @@
+//! Query keys and fetchers of the patient profile's tabs, and the user and role lists its
+//! forms pick from.
+
+use serde_json::json;
+
+use super::encode_query_value;
+use crate::{
+    api::{ApiError, Method},
+    model::{Paginated, ResourceRequest, Role, UserSpec},
+    offline::query::QueryKey,
+    session::Session,
+};
+
+/// `{"results": [...]}` without a count (CARE's list-like actions).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Results<T> {
+    pub results: Vec<T>,
+}
+
+pub fn patient_users(patient_id: &str) -> QueryKey {
+    QueryKey::new(["patient", "users", patient_id])
+}
+
+pub async fn get_patient_users(
+    session: Session,
+    patient_id: String,
+) -> Result<Results<UserSpec>, ApiError> {
+    session
+        .call(
+            Method::Get,
+            &format!("/patient/{patient_id}/get_users/"),
+            None,
+        )
+        .await
+}
+
+pub fn user_search(text: &str) -> QueryKey {
+    QueryKey::new(["users", "list"]).with_params(&json!({ "search_text": text }))
+}
+
+pub async fn get_user_search(
+    session: Session,
+    text: String,
+) -> Result<Paginated<UserSpec>, ApiError> {
+    session
+        .call(
+            Method::Get,
+            &format!(
+                "/users/?limit=20&search_text={}",
+                encode_query_value(text.trim())
+            ),
+            None,
+        )
+        .await
+}
+
+pub fn roles() -> QueryKey {
+    QueryKey::new(["role", "list"])
+}
+
+pub async fn get_roles(session: Session) -> Result<Paginated<Role>, ApiError> {
+    session.call(Method::Get, "/role/?limit=100", None).await
+}
+
+pub fn resource_list(related_patient: &str) -> QueryKey {
+    QueryKey::new(["resource", "list"])
+        .with_params(&json!({ "related_patient": related_patient, "offset": 0 }))
+}
+
+pub async fn get_resource_list(
+    session: Session,
+    related_patient: String,
+) -> Result<Paginated<ResourceRequest>, ApiError> {
+    session
+        .call(
+            Method::Get,
+            &format!(
+                "/resource/?limit=50&related_patient={}",
+                encode_query_value(&related_patient)
+            ),
+            None,
+        )
+        .await
+}
+
+pub fn resource_detail(id: &str) -> QueryKey {
+    QueryKey::new(["resource", "detail", id])
+}
+
+pub async fn get_resource(session: Session, id: String) -> Result<ResourceRequest, ApiError> {
+    session
+        .call(Method::Get, &format!("/resource/{id}/"), None)
+        .await
+}

@@ -1,0 +1,196 @@
+// Workflows 1 and 3 beyond registration: find by phone → verify → home (online and over
+// cached data offline), profile tabs, assigning a user and raising a resource request
+// (online and offline, each sent once), and what a volunteer may not do.
+const { test, expect, login, swControls, apiToken } = require('./fixtures');
+
+const auth = (token) => ({ Authorization: `Bearer ${token}` });
+
+/** Chooses the option whose text contains `text`. */
+async function chooseOption(select, text) {
+  await expect(select).toContainText(text);
+  const value = await select.evaluate((el, t) => [...el.options].find((o) => o.text.includes(t)).value, text);
+  await select.selectOption(value);
+}
+
+/** A patient of our own, so no other test changes it; returns its retrieve JSON. */
+async function createPatient(request, token, { name, phone, dob }) {
+  const list = await (await request.get('/api/v1/patient/?limit=1', { headers: auth(token) })).json();
+  const some = await (await request.get(`/api/v1/patient/${list.results[0].id}/`, { headers: auth(token) })).json();
+  const resp = await request.post('/api/v1/patient/', {
+    headers: auth(token),
+    data: {
+      name, phone_number: phone, gender: 'female', date_of_birth: dob, address: 'Ward 4',
+      permanent_address: 'Ward 4', geo_organization: some.geo_organization.id,
+    },
+  });
+  expect(resp.status()).toBe(200);
+  return resp.json();
+}
+
+/** A phone number no seeded or other test patient has. */
+function uniquePhone() {
+  return `+9197${String(Date.now()).slice(-8)}`;
+}
+
+async function openPatients(page) {
+  await login(page);
+  await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await expect(page.getByTestId('patient-list')).toBeVisible();
+}
+
+test('find by phone → year of birth → the patient home, and a wrong year is refused', async ({ page, request }) => {
+  const token = await apiToken(request);
+  const phone = uniquePhone();
+  const p = await createPatient(request, token, { name: `Find Me ${Date.now()}`, phone, dob: '1988-06-01' });
+  await openPatients(page);
+  await page.getByRole('link', { name: 'Find by phone' }).click();
+  await page.getByLabel('Phone number').fill(phone.slice(3)); // 10 digits: +91 is assumed
+  await page.getByRole('button', { name: 'Search' }).click();
+  const results = page.getByTestId('search-results');
+  await expect(results.locator('li')).toHaveCount(1);
+  await expect(results).toContainText(p.name);
+  // Partial results never show the year of birth.
+  await expect(results).not.toContainText('1988');
+
+  await results.getByRole('button', { name: new RegExp(p.name) }).click();
+  await page.getByLabel('Year of birth').fill('1989');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByTestId('not-verified')).toBeVisible();
+
+  await page.goBack();
+  await results.getByRole('button', { name: new RegExp(p.name) }).click();
+  await page.getByLabel('Year of birth').fill('1988');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByTestId('patient-home')).toContainText(p.name);
+  await page.getByRole('link', { name: 'Open profile' }).click();
+  await expect(page.getByTestId('patient-name')).toHaveText(p.name);
+  expect(page.url()).toContain(p.id);
+});
+
+test('offline, find → verify → home works over the patients saved on this device', async ({ page, context, request }) => {
+  const token = await apiToken(request);
+  const phone = uniquePhone();
+  const p = await createPatient(request, token, { name: `Cached Find ${Date.now()}`, phone, dob: '1975-01-09' });
+  await openPatients(page);
+  await swControls(page);
+  // The newest patient is on the first page of the list: now cached on the device.
+  await expect(page.getByTestId('patient-list').locator('li').first()).toContainText(p.name);
+  await page.getByRole('link', { name: 'Find by phone' }).click();
+  await expect(page.getByLabel('Phone number')).toBeVisible();
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
+  await page.getByLabel('Phone number').fill(phone);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByTestId('local-search')).toBeVisible();
+  const results = page.getByTestId('search-results');
+  await expect(results.locator('li')).toHaveCount(1);
+  await results.getByRole('button', { name: new RegExp(p.name) }).click();
+  await page.getByLabel('Year of birth').fill('1976');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByTestId('not-verified')).toBeVisible();
+  await page.goBack();
+  await results.getByRole('button', { name: new RegExp(p.name) }).click();
+  await page.getByLabel('Year of birth').fill('1975');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByTestId('local-verify')).toBeVisible();
+  await expect(page.getByTestId('patient-home')).toContainText(p.name);
+  await page.getByRole('link', { name: 'Open profile' }).click();
+  await expect(page.getByTestId('patient-name')).toHaveText(p.name);
+  await expect(page.getByTestId('from-list')).toBeVisible();
+  await context.setOffline(false);
+});
+
+test('assigning a user online and offline: listed at once, sent once', async ({ page, context, request }) => {
+  const token = await apiToken(request);
+  const p = await createPatient(request, token, { name: `Users Tab ${Date.now()}`, phone: uniquePhone(), dob: '1990-02-02' });
+  await openPatients(page);
+  await swControls(page);
+  await page.goto(`${page.url().replace(/\/patients.*$/, '')}/patients/${p.id}?tab=users`);
+  await expect(page.getByText('No users are assigned to this patient.')).toBeVisible();
+  const form = page.getByTestId('add-user');
+  await expect(form.getByLabel('User', { exact: true }).locator('option')).not.toHaveCount(1);
+  await expect(form.getByLabel('Role').locator('option')).not.toHaveCount(1);
+
+  // Online: assigned and on the server.
+  await chooseOption(form.getByLabel('User', { exact: true }), 'care-nurse');
+  await form.getByLabel('Role').selectOption({ index: 1 });
+  await form.getByRole('button', { name: 'Assign user' }).click();
+  await expect(form.getByTestId('write-status')).toHaveText('User assigned.');
+  await expect(page.getByTestId('patient-users')).toContainText('care-nurse');
+
+  // Offline: listed with its badge, sent once when back.
+  await context.setOffline(true);
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
+  await chooseOption(form.getByLabel('User', { exact: true }), 'care-admin');
+  await form.getByLabel('Role').selectOption({ index: 1 });
+  await form.getByRole('button', { name: 'Assign user' }).click();
+  await expect(form.getByTestId('write-status')).toContainText('Saved on this device');
+  const row = page.getByTestId('patient-users').locator('li', { hasText: 'care-admin' });
+  await expect(row.getByTestId('unsynced-badge')).toBeVisible();
+  // The same user again is refused on the form, not queued twice.
+  await chooseOption(form.getByLabel('User', { exact: true }), 'care-admin');
+  await form.getByRole('button', { name: 'Assign user' }).click();
+  await expect(form.getByRole('alert')).toContainText('already assigned');
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  await expect(row.getByTestId('unsynced-badge')).toHaveCount(0);
+  const users = await (await request.get(`/api/v1/patient/${p.id}/get_users/`, { headers: auth(token) })).json();
+  expect(users.results.map((u) => u.username).sort()).toEqual(['care-admin', 'care-nurse']);
+});
+
+test('a resource request raised offline is listed at once and created once', async ({ page, context, request }) => {
+  const token = await apiToken(request);
+  const p = await createPatient(request, token, { name: `Resource Tab ${Date.now()}`, phone: uniquePhone(), dob: '1960-12-12' });
+  await openPatients(page);
+  await swControls(page);
+  const profile = `${page.url().replace(/\/patients.*$/, '')}/patients/${p.id}`;
+  await page.goto(`${profile}?tab=resources`);
+  await expect(page.getByText('No resource requests for this patient.')).toBeVisible();
+  await page.getByRole('link', { name: 'New resource request' }).click();
+  await expect(page.getByLabel('Title')).toBeVisible();
+  // A missing field is reported on the form.
+  await page.getByRole('button', { name: 'Save request' }).click();
+  await expect(page.getByText('Enter a title.')).toBeVisible();
+
+  await context.setOffline(true);
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
+  const title = `Oxygen concentrator ${Date.now()}`;
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Reason').fill('SpO2 88% on room air');
+  await page.getByLabel('Category').selectOption('comfort_devices');
+  await page.getByLabel('Contact name').fill('Dr. Rao');
+  await page.getByLabel('Contact phone').fill('+91 98765 43210');
+  await page.getByRole('button', { name: 'Save request' }).click();
+  const list = page.getByTestId('patient-resources');
+  await expect(list.locator('li').first()).toContainText(title);
+  await expect(list.getByTestId('unsynced-badge')).toBeVisible();
+  await list.getByRole('link', { name: title }).click();
+  await expect(page.getByTestId('resource-title')).toHaveText(title);
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  await page.goto(`${profile}?tab=resources`);
+  await expect(page.getByTestId('patient-resources').getByTestId('unsynced-badge')).toHaveCount(0);
+  const server = await (await request.get(`/api/v1/resource/?related_patient=${p.id}`, { headers: auth(token) })).json();
+  expect(server.results.filter((r) => r.title === title)).toHaveLength(1);
+});
+
+test('a volunteer sees no edit or assign controls, and the edit page says why', async ({ page, request }) => {
+  const token = await apiToken(request);
+  const p = await createPatient(request, token, { name: `Volunteer View ${Date.now()}`, phone: uniquePhone(), dob: '2001-07-07' });
+  await login(page, 'care-volunteer');
+  await expect(page.getByTestId('facility-name')).toBeVisible();
+  const base = page.url().replace(/\/$/, '');
+  await page.goto(`${base}/patients/${p.id}`);
+  await expect(page.getByTestId('patient-name')).toHaveText(p.name);
+  await expect(page.getByRole('link', { name: 'Edit' })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Users' }).click();
+  await expect(page.getByText('No users are assigned to this patient.')).toBeVisible();
+  await expect(page.getByTestId('add-user')).toHaveCount(0);
+  await page.goto(`${base}/patients/${p.id}/edit`);
+  await expect(page.getByRole('alert')).toHaveText('Your role cannot edit patient details.');
+});
