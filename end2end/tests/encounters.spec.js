@@ -416,7 +416,8 @@ test('a batch CARE refuses when it syncs later names the question on the sync pa
   const responses = await get(request, token, `/patient/${pid}/questionnaire_response/?encounter=${eid}&limit=10`);
   expect(responses.results.filter((r) => r.questionnaire)).toHaveLength(0);
   await page.getByTestId('sync-badge').click();
-  const failure = page.getByTestId('write-row').filter({ hasText: 'Questionnaire' }).getByTestId('batch-failure');
+  const failure = page.getByTestId('write-row')
+    .filter({ hasText: 'Questionnaire: Encounter Assessment (demo) · Enc Late Refusal' }).getByTestId('batch-failure');
   await expect(failure).toContainText('Symptoms: Encounter is already completed, cannot modify');
 });
 

@@ -127,6 +127,7 @@ async fn queue_completion(
             optimistic,
             base_snapshot: Some(current),
             server_timestamp,
+            summary: Some(format!("completed · {}", encounter.patient.name)),
             ..WriteSpec::new("encounter.update", payload).param("encounter_id", &encounter.id)
         })
         .await?;

@@ -310,6 +310,10 @@ async fn queue_encounter(
             temp_id: Some(temp_id.clone()),
             parents: outbox.unsynced_writes_of(patient_id),
             optimistic,
+            summary: patient
+                .get("name")
+                .and_then(Value::as_str)
+                .map(String::from),
             ..WriteSpec::new("encounter.create", payload)
         })
         .await?;

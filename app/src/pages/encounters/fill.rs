@@ -253,6 +253,10 @@ async fn queue_submission(
             id: Some(write_id.clone()),
             parents,
             optimistic: pages.into_iter().collect(),
+            summary: Some(format!(
+                "{} · {}",
+                questionnaire.title, encounter.patient.name
+            )),
             ..WriteSpec::new("questionnaire.submit", built.body)
                 .param("patient_id", pid)
                 .param("encounter_id", eid)
