@@ -109,6 +109,21 @@ test('the encounter form says what is missing', async ({ page, request }) => {
   await expect(page.getByTestId('sync-badge')).toHaveText('All synced');
 });
 
+test('CARE refusing an encounter online shows on the form, and nothing is kept', async ({ page, request }) => {
+  const fid = await start(page);
+  const token = await apiToken(request);
+  const pid = await createPatient(request, token, `Enc Max ${Date.now()}`);
+  for (let i = 0; i < 5; i++) await createEncounter(request, token, fid, pid);
+  await page.goto(`/facility/${fid}/patients/${pid}/encounters/new`);
+  await expect(page.getByLabel('General Medicine')).toBeVisible();
+  await page.getByLabel('General Medicine').check();
+  await page.getByRole('button', { name: 'Start encounter' }).click();
+  await expect(page.getByRole('alert')).toContainText('maximum number of active encounters');
+  await expect(page.getByLabel('General Medicine')).toBeChecked();
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced');
+  expect(await encountersOf(request, token, pid)).toHaveLength(5);
+});
+
 test('a patient registered online a moment ago gets an encounter offline; it syncs once', async ({ page, context, request }) => {
   const fid = await start(page);
   const name = `Enc Fresh ${Date.now()}`;
