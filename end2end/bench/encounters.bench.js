@@ -63,8 +63,11 @@ test('offline questionnaire submissions and their drain', async ({ page, context
   await expect(page.getByTestId('clinical-symptom')).toContainText('None recorded.');
   await expect(page.getByTestId('filled-forms')).toContainText('No forms filled yet.');
   await expect(page.getByTestId('form-links')).toBeVisible();
+  // Queries are saved on the device in batches a few milliseconds after they load.
+  await page.waitForTimeout(300);
   await page.goto(formUrl);
   await expect(page.getByLabel('Chief complaint')).toBeVisible();
+  await page.waitForTimeout(300);
   const user = await page.evaluate(() => JSON.parse(localStorage.getItem('care_offline_user') || '{}'));
   const userId = (user.user && user.user.id) || user.id;
   const draftKey = `care_offline_draft:${userId}:${encounter.id}:demo-encounter-assessment`;

@@ -253,6 +253,8 @@ test('a questionnaire with every question type filled offline syncs as one batch
   await warmPicker(page, 'Add to Symptoms', 'fever', 'Fever');
   await warmPicker(page, 'Add to Diagnoses', 'headache', 'Headache');
   await warmPicker(page, 'Add to Current medications', 'paracetamol', 'Paracetamol');
+  // Queries are saved on the device in batches a few milliseconds after they load.
+  await page.waitForTimeout(300);
 
   await context.setOffline(true);
   await expect(page.getByTestId('connectivity')).toHaveText('Offline');
