@@ -12,13 +12,16 @@ use crate::{
     offline::{network::provide_network, outbox::provide_outbox, query::provide_query_client},
     pages::{
         appointments::{book::BookAppointment, detail::AppointmentDetail, list::AppointmentList},
+        encounters::{
+            create::StartEncounter, detail::EncounterPage, fill::FillQuestionnaire,
+            list::FacilityEncounters,
+        },
         facility_home::FacilityHome,
         login::LoginPage,
         patients::{
             detail::PatientDetail, edit::EditPatient, find::FindPatient, home::PatientHome,
             list::PatientList, register::RegisterPatient,
         },
-        placeholder::Placeholder,
         resources::{detail::ResourceDetail, new::NewResourceRequest},
         root::RootRedirect,
         sync::{health::SyncHealthPage, page::SyncPage},
@@ -101,10 +104,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("patients/:patient_id/edit") view=EditPatient/>
                     <Route path=path!("patients/:patient_id/resources/new") view=NewResourceRequest/>
                     <Route path=path!("resources/:resource_id") view=ResourceDetail/>
-                    <Route
-                        path=path!("encounters")
-                        view=|| view! { <Placeholder title="Encounters" issue=7 what="Encounters and questionnaire filling"/> }
-                    />
+                    <Route path=path!("patients/:patient_id/encounters/new") view=StartEncounter/>
+                    <Route path=path!("encounters") view=FacilityEncounters/>
+                    <Route path=path!("encounter/:encounter_id") view=EncounterPage/>
+                    <Route path=path!("encounter/:encounter_id/questionnaire/:slug") view=FillQuestionnaire/>
                     <Route path=path!("appointments") view=AppointmentList/>
                     <Route path=path!("appointments/book") view=BookAppointment/>
                     <Route path=path!("appointments/:appointment_id") view=AppointmentDetail/>

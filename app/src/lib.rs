@@ -9,6 +9,7 @@ pub mod components;
 pub mod model;
 pub mod offline;
 pub mod pages;
+pub mod questionnaire;
 pub mod session;
 
 pub use app::{shell, App};

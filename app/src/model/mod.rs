@@ -3,11 +3,14 @@
 
 pub mod appointment;
 pub mod auth;
+pub mod clinical;
+pub mod encounter;
 pub mod facility;
 pub mod organization;
 pub mod patient;
 pub mod patient_form;
 pub mod patient_lookup;
+pub mod questionnaire;
 pub mod resource;
 pub mod role;
 pub mod sync_health;
@@ -15,9 +18,12 @@ pub mod user;
 
 pub use appointment::{Appointment, AvailabilityStats, AvailableUsers, SlotsOfDay, TokenSlot};
 pub use auth::{LoginRequest, TokenPair};
+pub use clinical::{ClinicalEntry, ClinicalKind, Coding, QuestionnaireResponse};
+pub use encounter::Encounter;
 pub use facility::{Facility, FacilityRef};
 pub use organization::Organization;
 pub use patient::{Paginated, Patient, PatientSearch};
+pub use questionnaire::{Question, Questionnaire};
 pub use resource::ResourceRequest;
 pub use role::Role;
 pub use user::{CurrentUser, UserSpec};

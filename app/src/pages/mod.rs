@@ -1,6 +1,7 @@
 //! Pages, one per route.
 
 pub mod appointments;
+pub mod encounters;
 pub mod facility_home;
 pub mod login;
 pub mod patients;

@@ -72,14 +72,14 @@ impl Outbox {
         // it, so its detail query is never fetched (it shows the optimistic record, then
         // the server's once synced).
         let records = self.records;
+        // The same holds for a list whose parameters name such a record (the symptoms of
+        // an encounter started offline).
         self.client.set_local_only(move |key| {
-            let parts = key.parts();
-            parts.len() == 3
-                && parts[1] == "detail"
-                && records.with_untracked(|r| {
-                    r.iter()
-                        .any(|w| w.temp_id.as_deref() == Some(parts[2].as_str()))
-                })
+            records.with_untracked(|r| {
+                r.iter()
+                    .filter_map(|w| w.temp_id.as_deref())
+                    .any(|temp| effects::names_record(key, temp))
+            })
         });
         Effect::new(move |previous: Option<u64>| {
             let reconnects = network.reconnects();
@@ -275,7 +275,18 @@ impl Outbox {
             return;
         }
         let this = *self;
-        with_lock(LOCK, async move { this.pass().await }).await;
+        // A write queued while this tab's pass runs may land after the pass last read the
+        // queue: the request is remembered and the pass runs once more, so an online write
+        // is sent at once instead of at the next timer.
+        loop {
+            if !with_lock(LOCK, async move { this.pass().await }).await {
+                SYNC_AGAIN.with(|a| a.set(true));
+                return;
+            }
+            if !SYNC_AGAIN.with(|a| a.replace(false)) {
+                break;
+            }
+        }
     }
 
     /// Back online: writes waiting out an offline backoff are due now.
@@ -648,9 +659,15 @@ impl Outbox {
     }
 }
 
+thread_local! {
+    /// A pass was asked for while one was running in this tab.
+    static SYNC_AGAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `f` holding the Web Lock `name` if it is free; skips when another tab holds it.
-/// Without Web Locks, runs directly (each write's lease still keeps tabs apart).
-async fn with_lock<F>(name: &str, f: F)
+/// Without Web Locks, runs directly (each write's lease still keeps tabs apart). False when
+/// this tab was already running one.
+async fn with_lock<F>(name: &str, f: F) -> bool
 where
     F: std::future::Future<Output = ()> + 'static,
 {
@@ -658,7 +675,7 @@ where
         static RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
     if RUNNING.with(|r| r.replace(true)) {
-        return;
+        return false;
     }
     let locks = web_sys::window()
         .and_then(|w| js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("locks")).ok())
@@ -704,4 +721,5 @@ where
         None => f.await,
     }
     RUNNING.with(|r| r.set(false));
+    true
 }

@@ -50,6 +50,57 @@ pub fn shows_new_records(key: &QueryKey) -> bool {
     first_page && unfiltered
 }
 
+/// True when `key` names record `id`: a detail key `[type, "detail", id]`, or any key whose
+/// parameters hold `id` as a value (`{"encounter": id, ...}`).
+pub fn names_record(key: &QueryKey, id: &str) -> bool {
+    let parts = key.parts();
+    if parts.len() == 3 && parts[1] == "detail" && parts[2] == id {
+        return true;
+    }
+    let quoted = format!("\"{id}\"");
+    parts
+        .iter()
+        .skip(1)
+        .any(|p| p.starts_with('{') && p.contains(&quoted))
+}
+
+/// A fresh page of a list, with the entries of the page it replaces that are still only on
+/// this device (`is_unsynced`) kept on top: a refetch that lands before their write syncs
+/// must not make them vanish.
+pub fn keep_unsynced(
+    previous: Option<&Value>,
+    fetched: &mut Value,
+    is_unsynced: impl Fn(&str) -> bool,
+) {
+    let Some(old) = previous
+        .and_then(|p| p.get("results"))
+        .and_then(Value::as_array)
+    else {
+        return;
+    };
+    let present: Vec<String> = fetched
+        .get("results")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(|i| i.get("id").and_then(Value::as_str).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let kept: Vec<Value> = old
+        .iter()
+        .filter(|i| {
+            i.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| is_unsynced(id) && !present.iter().any(|p| p == id))
+        })
+        .cloned()
+        .collect();
+    for item in kept.into_iter().rev() {
+        prepend(fetched, item);
+    }
+}
+
 /// The record as the user will see it after an update: the payload over the cached
 /// record; a referenced organization keeps its cached object when the id is unchanged.
 pub fn merge_update(current: &Value, payload: &Value) -> Value {
@@ -92,6 +143,36 @@ mod tests {
         assert!(!shows_new_records(&key(
             json!({"offset": 0, "name": "asha"})
         )));
+    }
+
+    #[test]
+    fn keys_that_name_a_record() {
+        let detail = QueryKey::new(["encounter", "detail", "tmp-1"]);
+        assert!(names_record(&detail, "tmp-1"));
+        assert!(!names_record(&detail, "tmp"));
+        let list = QueryKey::new(["symptom", "list"])
+            .with_params(&json!({"patient": "p", "encounter": "tmp-1"}));
+        assert!(names_record(&list, "tmp-1"));
+        assert!(!names_record(&list, "tmp-"));
+        assert!(!names_record(
+            &QueryKey::new(["questionnaire", "detail", "x"]),
+            "tmp-1"
+        ));
+    }
+
+    #[test]
+    fn refetch_keeps_entries_not_yet_synced() {
+        let previous = json!({"count": 2, "results": [{"id": "w1"}, {"id": "a"}]});
+        let mut fetched = json!({"count": 2, "results": [{"id": "a"}, {"id": "b"}]});
+        keep_unsynced(Some(&previous), &mut fetched, |id| id == "w1");
+        assert_eq!(fetched["count"], 3);
+        assert_eq!(fetched["results"][0]["id"], "w1");
+        let mut synced = json!({"count": 1, "results": [{"id": "a"}]});
+        keep_unsynced(Some(&previous), &mut synced, |_| false);
+        assert_eq!(synced["count"], 1);
+        let mut none = json!({"count": 0, "results": []});
+        keep_unsynced(None, &mut none, |_| true);
+        assert_eq!(none["count"], 0);
     }
 
     #[test]

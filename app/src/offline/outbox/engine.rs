@@ -80,13 +80,15 @@ pub fn id_map(records: &[OutboxRecord]) -> HashMap<String, String> {
         .collect()
 }
 
-/// Replaces every string that is exactly a temporary id.
+/// Replaces every string that is exactly a temporary id, and every path segment that is
+/// one in API paths (`/api/v1/patient/<temp>/symptom/upsert/` inside a batch request).
 pub fn rewrite_ids(value: &Value, map: &HashMap<String, String>) -> Value {
     match value {
-        Value::String(s) => map
-            .get(s)
-            .map(|r| Value::String(r.clone()))
-            .unwrap_or_else(|| value.clone()),
+        Value::String(s) => match map.get(s) {
+            Some(real) => Value::String(real.clone()),
+            None if s.starts_with('/') => Value::String(rewrite_path_segments(s, map)),
+            None => value.clone(),
+        },
         Value::Array(items) => Value::Array(items.iter().map(|v| rewrite_ids(v, map)).collect()),
         Value::Object(obj) => Value::Object(
             obj.iter()
@@ -95,6 +97,30 @@ pub fn rewrite_ids(value: &Value, map: &HashMap<String, String>) -> Value {
         ),
         other => other.clone(),
     }
+}
+
+/// `/a/<temp>/b/?x=<temp>` → the segments (and query values) that are temporary ids
+/// replaced; anything else is kept as it is.
+fn rewrite_path_segments(path: &str, map: &HashMap<String, String>) -> String {
+    let swap = |part: &str| map.get(part).cloned().unwrap_or_else(|| part.to_string());
+    let (route, query) = match path.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (path, None),
+    };
+    let mut out = route.split('/').map(swap).collect::<Vec<_>>().join("/");
+    if let Some(q) = query {
+        let pairs = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) => format!("{k}={}", swap(v)),
+                None => pair.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        out.push('?');
+        out.push_str(&pairs);
+    }
+    out
 }
 
 /// A request ready to send.
@@ -556,6 +582,88 @@ mod tests {
         let prepared = prepare(next, &id_map(&records)).expect("prepare");
         assert_eq!(prepared.body["patient"], "real-p");
         assert_eq!(prepared.idempotency_key, "w2");
+    }
+
+    #[test]
+    fn temp_ids_inside_api_paths_are_rewritten() {
+        let mut ids = HashMap::new();
+        ids.insert("tmp-p".to_string(), "real-p".to_string());
+        ids.insert("tmp-e".to_string(), "real-e".to_string());
+        let body = json!({"requests": [
+            {"url": "/api/v1/patient/tmp-p/symptom/upsert/", "reference_id": "q1",
+             "body": {"datapoints": [{"encounter": "tmp-e"}]}},
+            {"url": "/api/v1/encounter/?patient=tmp-p&limit=1", "reference_id": "tmp-p-note"},
+            {"url": "/api/v1/patient/tmp-px/", "reference_id": "x"}
+        ]});
+        let out = rewrite_ids(&body, &ids);
+        assert_eq!(
+            out["requests"][0]["url"],
+            "/api/v1/patient/real-p/symptom/upsert/"
+        );
+        assert_eq!(
+            out["requests"][0]["body"]["datapoints"][0]["encounter"],
+            "real-e"
+        );
+        assert_eq!(
+            out["requests"][1]["url"],
+            "/api/v1/encounter/?patient=real-p&limit=1"
+        );
+        assert_eq!(
+            out["requests"][1]["reference_id"], "tmp-p-note",
+            "only whole ids and whole path segments"
+        );
+        assert_eq!(out["requests"][2]["url"], "/api/v1/patient/tmp-px/");
+        assert_eq!(
+            rewrite_ids(&json!("not/a/path/tmp-p"), &ids),
+            json!("not/a/path/tmp-p")
+        );
+    }
+
+    #[test]
+    fn a_form_and_a_completion_of_an_offline_encounter_follow_it_with_its_server_id() {
+        let mut create = rec("w1", "encounter.create", 1);
+        create.temp_id = Some("tmp-e".into());
+        let mut form = rec("w2", "questionnaire.submit", 2);
+        form.parent_mutation_ids = vec!["w1".into()];
+        form.path_params
+            .insert("encounter_id".into(), "tmp-e".into());
+        form.path_params.insert("patient_id".into(), "p".into());
+        form.payload = json!({"requests": [
+            {"url": "/api/v1/patient/p/symptom/upsert/", "body": {"datapoints": [{"encounter": "tmp-e"}]}},
+            {"url": "/api/v1/questionnaire/demo/submit/", "body": {"resource_id": "tmp-e", "encounter": "tmp-e"}}
+        ]});
+        let mut complete = rec("w3", "encounter.update", 3);
+        complete.parent_mutation_ids = vec!["w1".into(), "w2".into()];
+        complete
+            .path_params
+            .insert("encounter_id".into(), "tmp-e".into());
+        let mut records = vec![complete, form, create];
+        assert_eq!(next_ready(&records, 10).map(|r| r.id.as_str()), Some("w1"));
+        apply_outcome(
+            &mut records[2],
+            Outcome::Success(json!({"id": "real-e"})),
+            11,
+            0.5,
+        );
+        let next = next_ready(&records, 12).expect("form ready").clone();
+        assert_eq!(next.id, "w2");
+        let p = prepare(&next, &id_map(&records)).expect("prepare");
+        assert_eq!(p.path, "/batch_requests/");
+        assert_eq!(
+            p.body["requests"][0]["body"]["datapoints"][0]["encounter"],
+            "real-e"
+        );
+        assert_eq!(p.body["requests"][1]["body"]["resource_id"], "real-e");
+        apply_outcome(
+            &mut records[1],
+            Outcome::Success(json!({"results": []})),
+            13,
+            0.5,
+        );
+        let last = next_ready(&records, 14).expect("completion ready").clone();
+        let p = prepare(&last, &id_map(&records)).expect("prepare");
+        assert_eq!(p.path, "/encounter/real-e/");
+        assert_eq!(p.current_path.as_deref(), Some("/encounter/real-e/"));
     }
 
     #[test]

@@ -83,13 +83,16 @@ impl Outbox {
     }
 
     /// The state of the newest unsynced write touching record `id` (a create's temporary
-    /// id, or the record an update targets), for the "saved on this device" badge.
+    /// id, the record an update targets, or the write itself: the optimistic entries of a
+    /// questionnaire batch carry its write id), for the "saved on this device" badge.
     pub fn unsynced_status(&self, id: &str) -> Option<SyncStatus> {
         self.records.with(|r| {
             r.iter()
                 .filter(|w| w.sync_status != SyncStatus::Success)
                 .filter(|w| {
-                    w.temp_id.as_deref() == Some(id) || w.path_params.values().any(|v| v == id)
+                    w.id == id
+                        || w.temp_id.as_deref() == Some(id)
+                        || w.path_params.values().any(|v| v == id)
                 })
                 .max_by_key(|w| w.client_timestamp)
                 .map(|w| w.sync_status)
@@ -133,6 +136,30 @@ impl Outbox {
                 })
                 .map(|w| w.id.clone())
                 .collect()
+        })
+    }
+
+    /// True when record `id` has a write not yet on the server (read without tracking,
+    /// for fetchers).
+    pub fn has_unsynced(&self, id: &str) -> bool {
+        self.records.with_untracked(|r| {
+            r.iter().any(|w| {
+                w.sync_status != SyncStatus::Success
+                    && (w.id == id
+                        || w.temp_id.as_deref() == Some(id)
+                        || w.path_params.values().any(|v| v == id))
+            })
+        })
+    }
+
+    /// The server's id of a record created offline once its create has synced
+    /// (reactively), so a page opened at the temporary address moves on to the real one.
+    pub fn server_id_of(&self, temp_id: &str) -> Option<String> {
+        self.records.with(|r| {
+            r.iter()
+                .filter(|w| w.sync_status == SyncStatus::Success)
+                .find(|w| w.temp_id.as_deref() == Some(temp_id))
+                .and_then(|w| w.response.as_ref()?.get("id")?.as_str().map(String::from))
         })
     }
 

@@ -11,6 +11,7 @@ pub mod push;
 pub mod record;
 pub mod registry;
 pub mod retention;
+pub mod use_follow;
 pub mod write;
 
 #[cfg(test)]
@@ -20,4 +21,5 @@ pub use engine::{classify, Outcome, Prepared};
 pub use handle::{provide_outbox, use_outbox, Outbox};
 pub use record::{Op, OutboxRecord, SyncStatus};
 pub use registry::{route, SyncRoute};
-pub use write::{now_iso, WriteSpec};
+pub use use_follow::{use_follow, UseFollowReturn};
+pub use write::{follow, now_iso, Followed, WriteSpec};

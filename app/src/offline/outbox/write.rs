@@ -50,3 +50,99 @@ pub fn now_iso() -> String {
         .format("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string()
 }
+
+/// Where a write a page queued stands, as the page acts on it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Followed {
+    /// Being sent now (online, first attempt under way or about to start).
+    Sending,
+    /// On the server: its answer.
+    Synced(Value),
+    /// The server refused it as it is: the stored error (`{status, body}` or a note).
+    Rejected(Value),
+    /// Kept on this device; it syncs later (offline, retrying, waiting for a parent or
+    /// for sign-in, or a conflict for the sync page).
+    SavedHere,
+}
+
+/// How a page reads the write it follows. `online` is the app's connectivity.
+pub fn follow(record: Option<&super::OutboxRecord>, online: bool) -> Followed {
+    use super::SyncStatus::*;
+    let Some(r) = record else {
+        return Followed::Sending;
+    };
+    match r.sync_status {
+        Success => Followed::Synced(r.response.clone().unwrap_or(Value::Null)),
+        Failed if r.retries == 0 => Followed::Rejected(r.last_error.clone().unwrap_or(Value::Null)),
+        Failed | Blocked | Conflict | NeedsAuth => Followed::SavedHere,
+        Pending | InFlight if online && r.retries == 0 => Followed::Sending,
+        Pending | InFlight => Followed::SavedHere,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline::outbox::{registry::route, OutboxRecord, SyncStatus};
+
+    fn rec(status: SyncStatus, retries: u32) -> OutboxRecord {
+        let mut r = OutboxRecord::new(
+            "w".into(),
+            "u".into(),
+            "d".into(),
+            route("encounter.create").expect("route"),
+            BTreeMap::new(),
+            Value::Null,
+            1,
+        );
+        r.sync_status = status;
+        r.retries = retries;
+        r
+    }
+
+    #[test]
+    fn a_page_reads_its_write() {
+        assert_eq!(follow(None, true), Followed::Sending);
+        assert_eq!(
+            follow(Some(&rec(SyncStatus::Pending, 0)), true),
+            Followed::Sending
+        );
+        assert_eq!(
+            follow(Some(&rec(SyncStatus::InFlight, 0)), true),
+            Followed::Sending
+        );
+        assert_eq!(
+            follow(Some(&rec(SyncStatus::Pending, 0)), false),
+            Followed::SavedHere
+        );
+        assert_eq!(
+            follow(Some(&rec(SyncStatus::Pending, 1)), true),
+            Followed::SavedHere
+        );
+        assert_eq!(
+            follow(Some(&rec(SyncStatus::NeedsAuth, 0)), true),
+            Followed::SavedHere
+        );
+        assert_eq!(
+            follow(Some(&rec(SyncStatus::Blocked, 0)), true),
+            Followed::SavedHere
+        );
+        let mut ok = rec(SyncStatus::Success, 0);
+        ok.response = Some(serde_json::json!({"id": "real"}));
+        assert_eq!(
+            follow(Some(&ok), true),
+            Followed::Synced(serde_json::json!({"id": "real"}))
+        );
+        let mut refused = rec(SyncStatus::Failed, 0);
+        refused.last_error = Some(serde_json::json!({"status": 400}));
+        assert_eq!(
+            follow(Some(&refused), true),
+            Followed::Rejected(serde_json::json!({"status": 400}))
+        );
+        assert_eq!(
+            follow(Some(&rec(SyncStatus::Failed, 6)), true),
+            Followed::SavedHere,
+            "gave up retrying: the sync page shows it"
+        );
+    }
+}

@@ -7,6 +7,7 @@ use leptos_router::{
 use crate::{
     api::keys,
     components::{
+        patient_encounters::PatientEncounters,
         profile::{
             appointments::PatientAppointments, details::PatientDetails,
             resources::PatientResources, users::PatientUsers,
@@ -22,6 +23,7 @@ use crate::{
 /// The profile's tabs: (query value, label).
 const TABS: &[(&str, &str)] = &[
     ("details", "Details"),
+    ("encounters", "Encounters"),
     ("appointments", "Appointments"),
     ("resources", "Resources"),
     ("users", "Users"),
@@ -83,6 +85,11 @@ pub fn PatientDetail() -> impl IntoView {
                         "Edit"
                     </A>
                 </Show>
+                <Show when=move || session.user().is_some_and(|u| u.can("can_create_encounter"))>
+                    <A href=move || format!("/facility/{}/patients/{}/encounters/new", facility_id.get(), patient_id.get()) attr:class="button button--link">
+                        "Start encounter"
+                    </A>
+                </Show>
                 <A href=move || format!("/facility/{}/appointments/book?patient={}", facility_id.get(), patient_id.get()) attr:class="button button--link">
                     "Book appointment"
                 </A>
@@ -109,6 +116,7 @@ pub fn PatientDetail() -> impl IntoView {
                 }).collect_view()}
             </nav>
             {move || match tab.get() {
+                "encounters" => view! { <PatientEncounters facility_id=fid patient_id=pid show_start=false/> }.into_any(),
                 "appointments" => view! { <PatientAppointments patient_id=pid facility_id=fid/> }.into_any(),
                 "resources" => view! { <PatientResources patient_id=pid facility_id=fid/> }.into_any(),
                 "users" => view! { <PatientUsers patient_id=pid/> }.into_any(),

@@ -3,7 +3,7 @@ use serde_json::Value;
 
 use super::{edit_link::edit_href, merge_dialog::MergeDialog};
 use crate::{
-    components::query_notice::format_saved_at,
+    components::{batch_failure::BatchFailure, query_notice::format_saved_at},
     offline::outbox::{
         registry::{resolve_link, route},
         use_outbox, OutboxRecord, SyncStatus,
@@ -96,6 +96,9 @@ pub fn WriteRow(
             </div>
             {record.error_message().filter(|_| status != SyncStatus::Success).map(|e| view! {
                 <p class="write__error" data-testid="write-error">{e}</p>
+            })}
+            {(record.sync_route_key == "questionnaire.submit" && status == SyncStatus::Failed).then(|| view! {
+                <BatchFailure record=record.clone()/>
             })}
             <div class="write__actions">
                 {resolve.map(|(label, href)| view! {
