@@ -225,3 +225,36 @@ test('the appointments tab lists the patient\'s bookings', async ({ page, reques
   await expect(list).toContainText('booked');
   await expect(list).toContainText(nurse.first_name);
 });
+
+test('the health profile and forms tabs show what every encounter recorded, also offline', async ({ page, context, request }) => {
+  const token = await apiToken(request);
+  const me = await (await request.get('/api/v1/users/getcurrentuser/', { headers: auth(token) })).json();
+  const encounters = await (await request.get(`/api/v1/encounter/?facility=${me.facilities[0].id}&limit=50`, { headers: auth(token) })).json();
+  // A seeded patient with symptoms and filled forms (the demo seed gives every encounter some).
+  let patientId;
+  let symptoms;
+  for (const e of encounters.results) {
+    const list = await (await request.get(`/api/v1/patient/${e.patient.id}/symptom/?limit=100`, { headers: auth(token) })).json();
+    if (list.count > 0) { patientId = e.patient.id; symptoms = list; break; }
+  }
+  expect(patientId).toBeTruthy();
+  const forms = await (await request.get(`/api/v1/patient/${patientId}/questionnaire_response/?only_unstructured=true&limit=100`, { headers: auth(token) })).json();
+  expect(forms.results.length).toBeGreaterThan(0);
+
+  await openPatients(page);
+  await swControls(page);
+  const profile = `${page.url().replace(/\/patients.*$/, '')}/patients/${patientId}`;
+  await page.goto(`${profile}?tab=health`);
+  const symptomList = page.getByTestId('clinical-symptom').getByTestId('clinical-entry');
+  await expect(symptomList).toHaveCount(symptoms.results.length);
+  await expect(page.getByTestId('clinical-symptom')).toContainText(symptoms.results[0].code.display);
+  await page.getByRole('navigation', { name: 'Patient profile' }).getByRole('link', { name: 'Forms' }).click();
+  await expect(page.getByTestId('filled-form')).toHaveCount(forms.results.length);
+  await page.waitForTimeout(300); // saved on the device a moment after it loads
+
+  await context.setOffline(true);
+  await page.goto(`${profile}?tab=health`);
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
+  await expect(symptomList).toHaveCount(symptoms.results.length);
+  await context.setOffline(false);
+});

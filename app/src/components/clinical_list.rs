@@ -20,7 +20,7 @@ pub fn ClinicalList(
     /// The patient.
     #[prop(into)]
     patient_id: Signal<String>,
-    /// The encounter.
+    /// The encounter; empty: every encounter of the patient.
     #[prop(into)]
     encounter_id: Signal<String>,
 ) -> impl IntoView {

@@ -19,7 +19,7 @@ pub fn ResponsesList(
     /// The patient.
     #[prop(into)]
     patient_id: Signal<String>,
-    /// The encounter.
+    /// The encounter; empty: every encounter of the patient.
     #[prop(into)]
     encounter_id: Signal<String>,
 ) -> impl IntoView {
@@ -30,9 +30,9 @@ pub fn ResponsesList(
         move || keys::questionnaire_responses(&patient_id.get(), &encounter_id.get()),
         move |key| {
             let path = format!(
-                "/patient/{}/questionnaire_response/?encounter={}&only_unstructured=true&limit=100",
+                "/patient/{}/questionnaire_response/?only_unstructured=true&limit=100{}",
                 patient_id.get_untracked(),
-                encounter_id.get_untracked()
+                keys::encounter_filter(&encounter_id.get_untracked())
             );
             keys::page_keeping_unsynced(session, client, outbox, key, path)
         },

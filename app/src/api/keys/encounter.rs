@@ -104,12 +104,23 @@ pub fn encounter_list_path(
     path
 }
 
+/// `/patient/{id}/<list>/?encounter=…&limit=…`; an empty encounter id lists the patient's
+/// entries from every encounter (the profile's health tab).
 pub fn clinical_list_path(kind: ClinicalKind, patient_id: &str, encounter_id: &str) -> String {
     format!(
-        "/patient/{patient_id}/{}/?encounter={}&limit={CLINICAL_LIMIT}",
+        "/patient/{patient_id}/{}/?limit={CLINICAL_LIMIT}{}",
         kind.path(),
-        encode_query_value(encounter_id)
+        encounter_filter(encounter_id)
     )
+}
+
+/// `&encounter=<id>`, or nothing for all of a patient's encounters.
+pub fn encounter_filter(encounter_id: &str) -> String {
+    if encounter_id.is_empty() {
+        String::new()
+    } else {
+        format!("&encounter={}", encode_query_value(encounter_id))
+    }
 }
 
 /// Fetches a `{count, results}` page for `key`, keeping its unsynced entries.
@@ -245,11 +256,16 @@ mod tests {
         );
         assert_eq!(
             clinical_list_path(ClinicalKind::Diagnosis, "p", "e"),
-            "/patient/p/diagnosis/?encounter=e&limit=100"
+            "/patient/p/diagnosis/?limit=100&encounter=e"
         );
         assert_eq!(
             clinical_list_path(ClinicalKind::MedicationStatement, "p", "e"),
-            "/patient/p/medication/statement/?encounter=e&limit=100"
+            "/patient/p/medication/statement/?limit=100&encounter=e"
+        );
+        // The profile's health tab: every encounter.
+        assert_eq!(
+            clinical_list_path(ClinicalKind::Symptom, "p", ""),
+            "/patient/p/symptom/?limit=100"
         );
     }
 }

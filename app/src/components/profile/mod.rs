@@ -3,5 +3,6 @@
 pub mod add_user;
 pub mod appointments;
 pub mod details;
+pub mod health;
 pub mod resources;
 pub mod users;

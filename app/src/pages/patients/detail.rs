@@ -9,10 +9,11 @@ use crate::{
     components::{
         patient_encounters::PatientEncounters,
         profile::{
-            appointments::PatientAppointments, details::PatientDetails,
+            appointments::PatientAppointments, details::PatientDetails, health::PatientHealth,
             resources::PatientResources, users::PatientUsers,
         },
         query_notice::QueryNotice,
+        responses_list::ResponsesList,
         unsynced_badge::UnsyncedBadge,
     },
     model::{patient_lookup::cached_patients, Patient},
@@ -25,6 +26,8 @@ const TABS: &[(&str, &str)] = &[
     ("details", "Details"),
     ("encounters", "Encounters"),
     ("appointments", "Appointments"),
+    ("health", "Health profile"),
+    ("forms", "Forms"),
     ("resources", "Resources"),
     ("users", "Users"),
 ];
@@ -118,6 +121,12 @@ pub fn PatientDetail() -> impl IntoView {
             {move || match tab.get() {
                 "encounters" => view! { <PatientEncounters facility_id=fid patient_id=pid show_start=false/> }.into_any(),
                 "appointments" => view! { <PatientAppointments patient_id=pid facility_id=fid/> }.into_any(),
+                "health" => view! { <PatientHealth patient_id=pid/> }.into_any(),
+                "forms" => view! {
+                    <section class="tab-panel" aria-label="Forms">
+                        <ResponsesList patient_id=pid encounter_id=String::new()/>
+                    </section>
+                }.into_any(),
                 "resources" => view! { <PatientResources patient_id=pid facility_id=fid/> }.into_any(),
                 "users" => view! { <PatientUsers patient_id=pid/> }.into_any(),
                 _ => shown.get().map(|p| view! { <PatientDetails patient=p/> }).into_any(),
