@@ -17,16 +17,15 @@ test('a registration CARE refused is corrected from the sync page and sent once'
   await swControls(page);
   await page.getByRole('link', { name: 'Patients' }).click();
   await page.getByRole('link', { name: 'Register patient' }).click();
-  // CARE refuses the first registration with a field error (as a server-side rule would).
+  // The first registration reaches the server with a value CARE refuses (as if a rule of
+  // the deployment rejected it): the server really answers 400 and keeps that answer
+  // under the write's Idempotency-Key.
   let refused = 0;
   await page.route('**/api/v1/patient/', async (route) => {
     if (route.request().method() === 'POST' && refused === 0) {
       refused += 1;
-      await route.fulfill({
-        status: 400,
-        contentType: 'application/json',
-        body: JSON.stringify({ errors: [{ type: 'value_error', loc: ['name'], msg: 'Name is not allowed here', input: name }] }),
-      });
+      const body = route.request().postDataJSON();
+      await route.continue({ postData: JSON.stringify({ ...body, gender: 'not-a-gender' }) });
     } else {
       await route.continue();
     }
@@ -50,7 +49,7 @@ test('a registration CARE refused is corrected from the sync page and sent once'
 
   await page.getByTestId('sync-badge').click();
   const row = page.getByTestId('section-failed').getByTestId('write-row');
-  await expect(row).toContainText('Name is not allowed here');
+  await expect(row.getByTestId('write-error')).toContainText('gender');
   await row.getByRole('link', { name: 'Edit' }).click();
   await expect(page.getByRole('heading', { name: 'Correct a queued registration' })).toBeVisible();
   await expect(page.getByLabel('Name')).toHaveValue(name);

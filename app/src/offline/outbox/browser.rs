@@ -171,11 +171,8 @@ impl Outbox {
             return;
         };
         let days = self.keep_synced_days();
-        let at = now();
-        for r in self.records.get_untracked() {
-            if retention::is_expired(&r, at, days) {
-                let _ = store.outbox_delete(&r.id).await;
-            }
+        for id in retention::expired(&self.records.get_untracked(), now(), days) {
+            let _ = store.outbox_delete(&id).await;
         }
         self.reload().await;
     }
@@ -224,6 +221,20 @@ impl Outbox {
     /// Gives a queued write a new payload (its form was reopened) and its optimistic
     /// records, atomically; it is pending again and sent soon.
     pub async fn amend(
+        &self,
+        id: &str,
+        payload: Value,
+        optimistic: Vec<(QueryKey, Value)>,
+    ) -> Result<(), StoreError> {
+        let (this, id) = (*self, id.to_string());
+        let done =
+            after_sync_pass(async move { this.amend_now(&id, payload, optimistic).await }).await;
+        // A pass asked for while this held the lock was skipped: run one now.
+        self.sync_soon();
+        done
+    }
+
+    async fn amend_now(
         &self,
         id: &str,
         payload: Value,
@@ -467,18 +478,31 @@ impl Outbox {
             Err(_) => return self.release(store, records, chosen).await,
         };
         let outcomes = push::outcomes(&answer);
+        if !chosen.iter().any(|id| {
+            records
+                .iter()
+                .find(|r| &r.id == id)
+                .is_some_and(|r| outcomes.contains_key(&r.idempotency_key()))
+        }) {
+            // An answer about none of them: send one by one instead.
+            return self.release(store, records, chosen).await;
+        }
         let (mut sent, mut stop) = (0, false);
         for id in chosen {
             let Some(pos) = records.iter().position(|r| &r.id == id) else {
                 continue;
             };
             let mut record = records[pos].clone();
-            match outcomes.get(id).cloned() {
-                Some(outcome) => {
+            match outcomes.get(&record.idempotency_key()).cloned() {
+                Some(push::ItemResult::Done(outcome)) => {
                     stop |= matches!(outcome, Outcome::NeedsAuth | Outcome::Retry(_));
                     engine::apply_outcome(&mut record, outcome, now(), js_sys::Math::random());
                 }
-                None => push::release(&mut record),
+                Some(push::ItemResult::Skipped) => {
+                    stop = true;
+                    push::defer(&mut record, now(), js_sys::Math::random());
+                }
+                Some(push::ItemResult::Blocked) | None => push::release(&mut record),
             }
             if let Err(e) = store.outbox_put(&record).await {
                 self.notice.set(Some(e.to_string()));
@@ -629,6 +653,17 @@ impl Outbox {
     /// Removes a write for good (the person confirmed), and the optimistic record of a
     /// create that will now never exist.
     pub async fn discard(&self, id: &str) {
+        let (this, id) = (*self, id.to_string());
+        let _ = after_sync_pass(async move {
+            this.discard_now(&id).await;
+            Ok(())
+        })
+        .await;
+        // A pass asked for while this held the lock was skipped: run one now.
+        self.sync_soon();
+    }
+
+    async fn discard_now(&self, id: &str) {
         let Some((_, store)) = current_store() else {
             return;
         };
@@ -664,6 +699,11 @@ thread_local! {
     static SYNC_AGAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+thread_local! {
+    /// This tab runs a sync pass.
+    static RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `f` holding the Web Lock `name` if it is free; skips when another tab holds it.
 /// Without Web Locks, runs directly (each write's lease still keeps tabs apart). False when
 /// this tab was already running one.
@@ -671,55 +711,86 @@ async fn with_lock<F>(name: &str, f: F) -> bool
 where
     F: std::future::Future<Output = ()> + 'static,
 {
-    thread_local! {
-        static RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
     if RUNNING.with(|r| r.replace(true)) {
         return false;
     }
-    let locks = web_sys::window()
-        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("locks")).ok())
-        .filter(|l| !l.is_undefined() && !l.is_null());
-    match locks {
-        Some(locks) => {
-            let request = js_sys::Reflect::get(&locks, &JsValue::from_str("request"))
-                .ok()
-                .and_then(|r| r.dyn_into::<js_sys::Function>().ok());
-            if let Some(request) = request {
-                let options = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(
-                    &options,
-                    &JsValue::from_str("ifAvailable"),
-                    &JsValue::TRUE,
-                );
-                let job = std::rc::Rc::new(std::cell::RefCell::new(Some(f)));
-                let callback =
-                    Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |lock: JsValue| {
-                        let job = job.borrow_mut().take();
-                        wasm_bindgen_futures::future_to_promise(async move {
-                            if let (false, Some(job)) = (lock.is_null(), job) {
-                                job.await;
-                            }
-                            Ok(JsValue::UNDEFINED)
-                        })
-                    });
-                if let Ok(promise) = request.call3(
-                    &locks,
-                    &JsValue::from_str(name),
-                    &options,
-                    callback.as_ref(),
-                ) {
-                    if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
-                        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-                    }
-                }
-                drop(callback);
-            } else {
-                f.await;
-            }
-        }
-        None => f.await,
-    }
+    request_lock(name, true, f).await;
     RUNNING.with(|r| r.set(false));
     true
+}
+
+/// Runs `f` once no sync pass runs, in this tab or another: a pass writes back its own
+/// copies of the queue, so a correction or a discard made meanwhile could be undone.
+async fn after_sync_pass(
+    f: impl std::future::Future<Output = Result<(), StoreError>> + 'static,
+) -> Result<(), StoreError> {
+    if web_locks().is_none() {
+        // No Web Locks: only this tab's own pass can be waited for.
+        while RUNNING.with(|r| r.get()) {
+            gloo_timers::future::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        return f.await;
+    }
+    // Queued behind the pass holding the lock (a waiting request is served before the
+    // next pass's "if available" one).
+    let out = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let slot = out.clone();
+    request_lock(LOCK, false, async move {
+        *slot.borrow_mut() = Some(f.await);
+    })
+    .await;
+    let result = out.borrow_mut().take();
+    result.unwrap_or_else(|| {
+        Err(StoreError::Write(
+            "the device did not let this tab wait for the sync to finish; try again".into(),
+        ))
+    })
+}
+
+/// `navigator.locks` and its `request` function, when the browser has Web Locks.
+fn web_locks() -> Option<(JsValue, js_sys::Function)> {
+    let locks = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("locks")).ok())
+        .filter(|l| !l.is_undefined() && !l.is_null())?;
+    let request = js_sys::Reflect::get(&locks, &JsValue::from_str("request"))
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    Some((locks, request))
+}
+
+/// `navigator.locks.request(name, {ifAvailable}, f)`; without Web Locks, runs `f`.
+async fn request_lock<F>(name: &str, if_available: bool, f: F)
+where
+    F: std::future::Future<Output = ()> + 'static,
+{
+    let Some((locks, request)) = web_locks() else {
+        f.await;
+        return;
+    };
+    let options = js_sys::Object::new();
+    if if_available {
+        let _ = js_sys::Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE);
+    }
+    let job = std::rc::Rc::new(std::cell::RefCell::new(Some(f)));
+    let callback = Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |lock: JsValue| {
+        let job = job.borrow_mut().take();
+        wasm_bindgen_futures::future_to_promise(async move {
+            if let (false, Some(job)) = (lock.is_null(), job) {
+                job.await;
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    });
+    if let Ok(promise) = request.call3(
+        &locks,
+        &JsValue::from_str(name),
+        &options,
+        callback.as_ref(),
+    ) {
+        if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        }
+    }
+    drop(callback);
 }

@@ -58,6 +58,12 @@ pub fn classify(result: Result<Value, ApiError>) -> Outcome {
         Err(ApiError::Unreachable { status }) => {
             Outcome::Retry(format!("server unreachable ({status})"))
         }
+        // The same write is still being processed (its answer was lost): ask again later.
+        Err(ApiError::Http { status: 409, body })
+            if body.get("code").and_then(Value::as_str) == Some("idempotency_in_flight") =>
+        {
+            Outcome::Retry("the server is still processing this write".into())
+        }
         Err(ApiError::Http { status: 409, body }) => Outcome::Conflict(body),
         Err(ApiError::Http { status, body }) if status == 429 || status >= 500 => {
             Outcome::Retry(format!("server answered {status}: {body}"))
@@ -163,7 +169,7 @@ pub fn prepare(
         path,
         body: rewrite_ids(&record.payload, ids),
         current_path,
-        idempotency_key: record.id.clone(),
+        idempotency_key: record.idempotency_key(),
     })
 }
 
@@ -502,6 +508,13 @@ mod tests {
             Outcome::Success(json!({"id": 1}))
         );
         assert_eq!(classify(Err(ApiError::AuthExpired)), Outcome::NeedsAuth);
+        assert!(matches!(
+            classify(Err(ApiError::Http {
+                status: 409,
+                body: json!({"code": "idempotency_in_flight"})
+            })),
+            Outcome::Retry(_)
+        ));
         assert!(matches!(
             classify(Err(ApiError::Network("x".into()))),
             Outcome::Retry(_)

@@ -37,6 +37,7 @@ pub fn batch(records: &[OutboxRecord], now: Millis, max: usize) -> Vec<&OutboxRe
     });
     let mut chosen: Vec<&OutboxRecord> = Vec::new();
     let mut in_batch: HashSet<&str> = HashSet::new();
+    // Records created or updated by writes already in the batch (temp ids, record ids).
     let mut written: HashSet<&str> = HashSet::new();
     for r in ordered {
         if chosen.len() >= max {
@@ -54,11 +55,14 @@ pub fn batch(records: &[OutboxRecord], now: Millis, max: usize) -> Vec<&OutboxRe
         if !parents_ok {
             continue;
         }
+        let target = route(&r.sync_route_key)
+            .and_then(|rt| rt.record_param())
+            .and_then(|p| r.path_params.get(p));
         if r.op == Op::Update {
             let checkable = route(&r.sync_route_key).is_some_and(|rt| rt.current.is_some());
-            let target = r.path_params.values().any(|v| written.contains(v.as_str()));
+            let written_here = target.is_some_and(|t| written.contains(t.as_str()));
             let base = engine::base_timestamp(r, records).is_some();
-            if !checkable || !(base || target) {
+            if !checkable || !(base || written_here) {
                 break;
             }
         }
@@ -66,7 +70,11 @@ pub fn batch(records: &[OutboxRecord], now: Millis, max: usize) -> Vec<&OutboxRe
         if let Some(t) = &r.temp_id {
             written.insert(t.as_str());
         }
-        written.extend(r.path_params.values().map(String::as_str));
+        if r.op == Op::Update {
+            if let Some(t) = target {
+                written.insert(t.as_str());
+            }
+        }
         chosen.push(r);
     }
     chosen
@@ -80,12 +88,17 @@ pub fn request(
     ids: &HashMap<String, String>,
     device_id: &str,
 ) -> Result<Value, PrepareError> {
+    // Items are named by their idempotency keys; parents in the batch by theirs too.
+    let keys: HashMap<&str, String> = batch
+        .iter()
+        .map(|r| (r.id.as_str(), r.idempotency_key()))
+        .collect();
     let items = batch
         .iter()
         .map(|r| {
             let p = engine::prepare(r, ids)?;
             let mut item = json!({
-                "id": r.id,
+                "id": p.idempotency_key,
                 "deviceId": device_id,
                 "operation": match r.op { Op::Create => "CREATE", Op::Update => "UPDATE", Op::Delete => "DELETE" },
                 "resourceType": r.resource_type,
@@ -103,8 +116,13 @@ pub fn request(
             if let Some(t) = &r.temp_id {
                 item["tempId"] = json!(t);
             }
-            if !r.parent_mutation_ids.is_empty() {
-                item["parents"] = json!(r.parent_mutation_ids);
+            let parents: Vec<&str> = r
+                .parent_mutation_ids
+                .iter()
+                .filter_map(|p| keys.get(p.as_str()).map(String::as_str))
+                .collect();
+            if !parents.is_empty() {
+                item["parents"] = json!(parents);
             }
             Ok(item)
         })
@@ -112,10 +130,19 @@ pub fn request(
     Ok(json!({ "deviceId": device_id, "items": items }))
 }
 
-/// Each write's outcome, by id. A write skipped because CARE could not be reached is
-/// retried later like a network error; a blocked write has none: it stays pending until
-/// its parent settles (and the engine blocks it if the parent failed for good).
-pub fn outcomes(answer: &Value) -> HashMap<String, Outcome> {
+/// What became of one pushed write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemResult {
+    /// Settled or classified as the one-by-one path would.
+    Done(Outcome),
+    /// Not sent (CARE out of reach): try again after a backoff, not counted as an attempt.
+    Skipped,
+    /// Not sent because a write it depends on did not sync: it waits for that one.
+    Blocked,
+}
+
+/// Each write's result, by idempotency key (the push item's id).
+pub fn outcomes(answer: &Value) -> HashMap<String, ItemResult> {
     let mut out = HashMap::new();
     for r in answer
         .get("results")
@@ -127,34 +154,35 @@ pub fn outcomes(answer: &Value) -> HashMap<String, Outcome> {
             continue;
         };
         let status = r.get("httpStatus").and_then(Value::as_u64).unwrap_or(0) as u16;
-        let outcome = match r.get("status").and_then(Value::as_str) {
-            Some("synced") => Outcome::Success(r.get("response").cloned().unwrap_or(Value::Null)),
-            Some("conflict") => {
-                Outcome::Conflict(r.get("serverRecord").cloned().unwrap_or(Value::Null))
-            }
+        let result = match r.get("status").and_then(Value::as_str) {
+            Some("synced") => ItemResult::Done(Outcome::Success(
+                r.get("response").cloned().unwrap_or(Value::Null),
+            )),
+            Some("conflict") => ItemResult::Done(Outcome::Conflict(
+                r.get("serverRecord").cloned().unwrap_or(Value::Null),
+            )),
             Some("failed") => {
                 let body = r.get("error").cloned().unwrap_or(Value::Null);
                 let retryable = r.get("retryable").and_then(Value::as_bool).unwrap_or(false);
-                if retryable || status == 429 || status >= 500 {
-                    Outcome::Retry(format!("server answered {status}: {body}"))
-                } else if status == 403
-                    && body.get("code").and_then(Value::as_str) == Some("token_not_valid")
-                {
+                let code = body.get("code").and_then(Value::as_str);
+                ItemResult::Done(if code == Some("token_not_valid") {
                     Outcome::NeedsAuth
+                } else if code == Some("idempotency_in_flight") {
+                    Outcome::Retry("the server is still processing this write".into())
+                } else if retryable || status == 429 || status >= 500 {
+                    Outcome::Retry(format!("server answered {status}: {body}"))
                 } else {
                     Outcome::Rejected { status, body }
-                }
+                })
             }
             Some("skipped") => match r.get("reason").and_then(Value::as_str) {
-                Some("auth_expired") => Outcome::NeedsAuth,
-                reason => Outcome::Retry(format!(
-                    "not sent: {}",
-                    reason.unwrap_or("the server skipped it")
-                )),
+                Some("auth_expired") => ItemResult::Done(Outcome::NeedsAuth),
+                _ => ItemResult::Skipped,
             },
+            Some("blocked") => ItemResult::Blocked,
             _ => continue,
         };
-        out.insert(id.to_string(), outcome);
+        out.insert(id.to_string(), result);
     }
     out
 }
@@ -165,6 +193,13 @@ pub fn release(record: &mut OutboxRecord) {
         record.sync_status = SyncStatus::Pending;
     }
     record.lease_until = None;
+}
+
+/// A write the server skipped (CARE out of reach): pending again after a backoff, without
+/// using up one of its attempts (nothing was sent).
+pub fn defer(record: &mut OutboxRecord, now: Millis, jitter: f64) {
+    release(record);
+    record.next_attempt_at = Some(now + engine::backoff(record.retries.max(1), jitter));
 }
 
 #[cfg(test)]
@@ -232,6 +267,32 @@ mod tests {
     }
 
     #[test]
+    fn an_update_without_a_base_joins_only_after_a_write_of_the_same_record() {
+        // Assigning a user names the patient in its path but does not write the patient.
+        let mut assign = rec("a", "patient.add_user", 1);
+        assign.path_params.insert("patient_id".into(), "p1".into());
+        let mut edit = rec("e", "patient.update", 2);
+        edit.path_params.insert("patient_id".into(), "p1".into());
+        let all = vec![assign, edit];
+        assert_eq!(ids(&batch(&all, 10, MAX_BATCH)), ["a"]);
+    }
+
+    #[test]
+    fn a_corrected_write_goes_under_its_new_key_and_children_follow_it() {
+        let mut create = rec("c", "patient.create", 1);
+        create.temp_id = Some("tmp".into());
+        create.amend(json!({"name": "fixed"})).expect("amend");
+        let mut edit = rec("e", "patient.update", 2);
+        edit.path_params.insert("patient_id".into(), "tmp".into());
+        edit.parent_mutation_ids = vec!["c".into()];
+        let all = vec![create, edit];
+        let body =
+            request(&batch(&all, 10, MAX_BATCH), &all, &HashMap::new(), "dev").expect("body");
+        assert_eq!(body["items"][0]["id"], "c.r1");
+        assert_eq!(body["items"][1]["parents"], json!(["c.r1"]));
+    }
+
+    #[test]
     fn known_server_ids_replace_temp_ids_and_bases_are_sent() {
         let mut edit = rec("e", "patient.update", 1);
         edit.path_params.insert("patient_id".into(), "tmp".into());
@@ -255,17 +316,21 @@ mod tests {
             {"id": "e", "status": "blocked", "blockedBy": "c"},
             {"id": "f", "status": "skipped", "reason": "backend_unreachable"},
             {"id": "g", "status": "skipped", "reason": "auth_expired"},
-            {"id": "h", "status": "failed", "httpStatus": 403, "error": {"code": "token_not_valid"}}
+            {"id": "h", "status": "failed", "httpStatus": 403, "error": {"code": "token_not_valid"}, "retryable": true}
         ]});
         let o = outcomes(&answer);
-        assert!(matches!(&o["a"], Outcome::Success(v) if v["id"] == "p1"));
-        assert!(matches!(&o["b"], Outcome::Conflict(v) if v["modified_date"] == "x"));
-        assert!(matches!(&o["c"], Outcome::Rejected { status: 400, .. }));
-        assert!(matches!(&o["d"], Outcome::Retry(_)));
-        assert!(!o.contains_key("e"));
-        assert!(matches!(&o["f"], Outcome::Retry(_)));
-        assert!(matches!(&o["g"], Outcome::NeedsAuth));
-        assert!(matches!(&o["h"], Outcome::NeedsAuth));
+        let done = |k: &str| match &o[k] {
+            ItemResult::Done(outcome) => outcome.clone(),
+            other => panic!("{k}: {other:?}"),
+        };
+        assert!(matches!(done("a"), Outcome::Success(v) if v["id"] == "p1"));
+        assert!(matches!(done("b"), Outcome::Conflict(v) if v["modified_date"] == "x"));
+        assert!(matches!(done("c"), Outcome::Rejected { status: 400, .. }));
+        assert!(matches!(done("d"), Outcome::Retry(_)));
+        assert_eq!(o["e"], ItemResult::Blocked);
+        assert_eq!(o["f"], ItemResult::Skipped);
+        assert!(matches!(done("g"), Outcome::NeedsAuth));
+        assert!(matches!(done("h"), Outcome::NeedsAuth));
         assert!(outcomes(&json!({"detail": "no"})).is_empty());
     }
 }

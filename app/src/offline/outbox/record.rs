@@ -97,9 +97,23 @@ pub struct OutboxRecord {
     /// page when the payload has no name.
     #[serde(default)]
     pub summary: Option<String>,
+    /// How many times the person corrected the payload (sync page "Edit"). Each correction
+    /// is a new request, so it gets its own `Idempotency-Key` (the server keeps the answer
+    /// to the old one, a refusal included).
+    #[serde(default)]
+    pub revision: u32,
 }
 
 impl OutboxRecord {
+    /// The `Idempotency-Key` of every attempt: the write's id, and a suffix per correction.
+    pub fn idempotency_key(&self) -> String {
+        if self.revision == 0 {
+            self.id.clone()
+        } else {
+            format!("{}.r{}", self.id, self.revision)
+        }
+    }
+
     /// Replaces the payload of a write not yet on the server (the person reopened its
     /// form): it is pending again, with a fresh attempt count. A write being sent or
     /// already synced cannot change.
@@ -111,6 +125,7 @@ impl OutboxRecord {
             SyncStatus::Success => Err("This change has already reached the server."),
             _ => {
                 self.payload = payload;
+                self.revision += 1;
                 self.sync_status = SyncStatus::Pending;
                 self.retries = 0;
                 self.last_error = None;
@@ -171,6 +186,7 @@ impl OutboxRecord {
             synced_at: None,
             resolution: None,
             summary: None,
+            revision: 0,
         }
     }
 }
@@ -205,6 +221,11 @@ mod tests {
         r.amend(json!({"name": "B"})).expect("amended");
         assert_eq!(r.payload["name"], "B");
         assert_eq!(r.sync_status, SyncStatus::Pending);
+        // A new request: a new key (the server keeps its answer to the old one).
+        assert_eq!(r.idempotency_key(), "w.r1");
+        r.amend(json!({"name": "C"})).expect("amended");
+        assert_eq!(r.idempotency_key(), "w.r2");
+        assert_eq!(failed().idempotency_key(), "w");
         assert_eq!((r.retries, r.next_attempt_at), (0, None));
         assert!(r.last_error.is_none());
         assert!(r.error_message().is_none());

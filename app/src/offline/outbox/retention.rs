@@ -31,6 +31,21 @@ pub fn is_expired(record: &OutboxRecord, now: Millis, days: i64) -> bool {
         && record.synced_at.is_some_and(|t| t < now - days * DAY)
 }
 
+/// The writes to clean up: expired ones, except a parent of a write not yet synced (which
+/// still needs it: its server id, and the proof it synced).
+pub fn expired(records: &[OutboxRecord], now: Millis, days: i64) -> Vec<String> {
+    let needed: std::collections::HashSet<&str> = records
+        .iter()
+        .filter(|r| r.sync_status != SyncStatus::Success)
+        .flat_map(|r| r.parent_mutation_ids.iter().map(String::as_str))
+        .collect();
+    records
+        .iter()
+        .filter(|r| is_expired(r, now, days) && !needed.contains(r.id.as_str()))
+        .map(|r| r.id.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -54,6 +69,24 @@ mod tests {
         r.sync_status = status;
         r.synced_at = synced_at;
         r
+    }
+
+    #[test]
+    fn a_parent_of_an_unsynced_write_is_kept() {
+        let now = 100 * DAY;
+        let mut parent = record(SyncStatus::Success, Some(now - 30 * DAY));
+        parent.id = "parent".into();
+        let mut old = record(SyncStatus::Success, Some(now - 30 * DAY));
+        old.id = "old".into();
+        let mut child = record(SyncStatus::Failed, None);
+        child.id = "child".into();
+        child.parent_mutation_ids = vec!["parent".into()];
+        let all = vec![parent, old, child.clone()];
+        assert_eq!(expired(&all, now, 7), vec!["old".to_string()]);
+        child.sync_status = SyncStatus::Success;
+        child.synced_at = Some(now - 30 * DAY);
+        let all = vec![all[0].clone(), all[1].clone(), child];
+        assert_eq!(expired(&all, now, 7).len(), 3);
     }
 
     #[test]
