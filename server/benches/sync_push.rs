@@ -8,17 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use serde_json::{json, Value};
-use server::{config::Config, state::AppState};
 
-fn scaled(n: usize) -> usize {
-    let scale: f64 = std::env::var("BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
-    ((n as f64 * scale).round() as usize).max(1)
-}
+mod common;
+use common::{scaled, start_server};
 
 fn rtt() -> Duration {
     Duration::from_millis(
@@ -27,34 +20,6 @@ fn rtt() -> Duration {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0),
     )
-}
-
-/// Starts the server on its own two-worker runtime; returns its base URL.
-fn start_server(data_dir: &str) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let data_dir = data_dir.to_string();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("server runtime");
-        rt.block_on(async move {
-            let args = ["server", "--addr", "127.0.0.1:0", "--data-dir", &data_dir];
-            let config = Config::try_parse_from(args)
-                .expect("flags")
-                .resolve()
-                .expect("config");
-            let state = AppState::open(&config).expect("state");
-            let listener = tokio::net::TcpListener::bind(config.addr)
-                .await
-                .expect("bind");
-            let addr = listener.local_addr().expect("addr");
-            tx.send(format!("http://{addr}")).expect("send addr");
-            let _ = server::serve(listener, state).await;
-        });
-    });
-    rx.recv().expect("server address")
 }
 
 fn patient_body(n: usize, geo: &str) -> Value {

@@ -12,7 +12,7 @@ use super::{
     record::{Op, OutboxRecord, SyncStatus},
     registry::{route, HttpMethod},
 };
-use crate::offline::query::options::Millis;
+use crate::{api::ApiError, offline::query::options::Millis};
 
 /// Fewer ready writes than this go one by one (no gain from a push).
 pub const MIN_BATCH: usize = 2;
@@ -164,16 +164,16 @@ pub fn outcomes(answer: &Value) -> HashMap<String, ItemResult> {
             Some("failed") => {
                 let body = r.get("error").cloned().unwrap_or(Value::Null);
                 let retryable = r.get("retryable").and_then(Value::as_bool).unwrap_or(false);
-                let code = body.get("code").and_then(Value::as_str);
-                ItemResult::Done(if code == Some("token_not_valid") {
-                    Outcome::NeedsAuth
-                } else if code == Some("idempotency_in_flight") {
-                    Outcome::Retry("the server is still processing this write".into())
-                } else if retryable || status == 429 || status >= 500 {
-                    Outcome::Retry(format!("server answered {status}: {body}"))
-                } else {
-                    Outcome::Rejected { status, body }
-                })
+                ItemResult::Done(
+                    if body.get("code").and_then(Value::as_str) == Some("token_not_valid") {
+                        Outcome::NeedsAuth
+                    } else if retryable {
+                        Outcome::Retry(format!("server answered {status}: {body}"))
+                    } else {
+                        // As if CARE had answered this write alone.
+                        engine::classify(Err(ApiError::Http { status, body }))
+                    },
+                )
             }
             Some("skipped") => match r.get("reason").and_then(Value::as_str) {
                 Some("auth_expired") => ItemResult::Done(Outcome::NeedsAuth),

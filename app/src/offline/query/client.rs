@@ -226,6 +226,51 @@ impl QueryClient {
         })
     }
 
+    /// The cached data of every query under `prefix`.
+    pub fn values_with_prefix(&self, prefix: &QueryKey) -> Vec<Value> {
+        self.keys_with_prefix(prefix)
+            .iter()
+            .filter_map(|k| self.get_query_data(k))
+            .collect()
+    }
+
+    /// The list pages under `prefix` that hold record `id`, with `record` in its place (the
+    /// optimistic records of an edit).
+    pub fn lists_replacing(
+        &self,
+        prefix: &QueryKey,
+        id: &str,
+        record: &Value,
+    ) -> Vec<(QueryKey, Value)> {
+        self.keys_with_prefix(prefix)
+            .into_iter()
+            .filter_map(|key| {
+                let mut list = self.get_query_data(&key)?;
+                crate::offline::outbox::effects::replace(&mut list, id, record)
+                    .then_some((key, list))
+            })
+            .collect()
+    }
+
+    /// The list pages under `prefix` chosen by `shows` with `record` put first (the
+    /// optimistic records of a create).
+    pub fn lists_prepending(
+        &self,
+        prefix: &QueryKey,
+        record: &Value,
+        shows: impl Fn(&QueryKey) -> bool,
+    ) -> Vec<(QueryKey, Value)> {
+        self.keys_with_prefix(prefix)
+            .into_iter()
+            .filter(|key| shows(key))
+            .filter_map(|key| {
+                let mut list = self.get_query_data(&key)?;
+                crate::offline::outbox::effects::prepend(&mut list, record.clone());
+                Some((key, list))
+            })
+            .collect()
+    }
+
     /// Marks every query under `prefix` stale; mounted readers refetch (seed 002).
     pub fn invalidate(&self, prefix: &QueryKey) {
         let matching: Vec<Entry> = self.entries.with_value(|m| {

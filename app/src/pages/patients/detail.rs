@@ -61,11 +61,7 @@ pub fn PatientDetail() -> impl IntoView {
             return None;
         }
         let id = patient_id.get();
-        let values: Vec<serde_json::Value> = client
-            .keys_with_prefix(&QueryKey::new(["patient", "list"]))
-            .iter()
-            .filter_map(|k| client.get_query_data(k))
-            .collect();
+        let values = client.values_with_prefix(&QueryKey::new(["patient", "list"]));
         cached_patients(values.iter())
             .into_iter()
             .find(|p| p.id == id)

@@ -142,13 +142,11 @@ async fn queue_update(
         .unwrap_or_else(|| serde_json::to_value(patient).unwrap_or(Value::Null));
     let merged = effects::merge_update(&current, &payload);
     let mut optimistic = vec![(detail_key, merged.clone())];
-    for key in client.keys_with_prefix(&QueryKey::new(["patient", "list"])) {
-        if let Some(mut list) = client.get_query_data(&key) {
-            if effects::replace(&mut list, &patient.id, &merged) {
-                optimistic.push((key, list));
-            }
-        }
-    }
+    optimistic.extend(client.lists_replacing(
+        &QueryKey::new(["patient", "list"]),
+        &patient.id,
+        &merged,
+    ));
     if let Some(write_id) = amending {
         return outbox.amend_write(&write_id, payload, optimistic).await;
     }

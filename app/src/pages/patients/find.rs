@@ -61,11 +61,7 @@ pub fn FindPatient() -> impl IntoView {
         let cannot_ask = search.unavailable_offline.get()
             || search.error.get().is_some_and(|e| e.is_unreachable());
         cannot_ask.then(|| {
-            let values: Vec<serde_json::Value> = client
-                .keys_with_prefix(&QueryKey::new(["patient"]))
-                .iter()
-                .filter_map(|k| client.get_query_data(k))
-                .collect();
+            let values = client.values_with_prefix(&QueryKey::new(["patient"]));
             (
                 partial_matches(&cached_patients(values.iter()), &phone),
                 true,

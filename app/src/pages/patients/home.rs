@@ -60,11 +60,7 @@ pub fn PatientHome() -> impl IntoView {
             return None;
         }
         let year = year.get()?;
-        let values: Vec<serde_json::Value> = client
-            .keys_with_prefix(&QueryKey::new(["patient"]))
-            .iter()
-            .filter_map(|k| client.get_query_data(k))
-            .collect();
+        let values = client.values_with_prefix(&QueryKey::new(["patient"]));
         let all = cached_patients(values.iter());
         verify(&all, &phone.get(), year, &partial_id.get()).map(|p| (p.clone(), true))
     });

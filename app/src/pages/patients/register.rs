@@ -226,13 +226,11 @@ async fn amend(
 ) -> Result<(), StoreError> {
     let patient = normalize_patient(temp_id, &payload, geo.as_ref(), &now_iso());
     let mut optimistic = vec![(keys::patient_detail(temp_id), patient.clone())];
-    for key in client.keys_with_prefix(&QueryKey::new(["patient", "list"])) {
-        if let Some(mut list) = client.get_query_data(&key) {
-            if effects::replace(&mut list, temp_id, &patient) {
-                optimistic.push((key, list));
-            }
-        }
-    }
+    optimistic.extend(client.lists_replacing(
+        &QueryKey::new(["patient", "list"]),
+        temp_id,
+        &patient,
+    ));
     outbox.amend_write(write_id, payload, optimistic).await
 }
 
@@ -248,14 +246,11 @@ async fn queue(
     let temp_id = uuid::Uuid::new_v4().to_string();
     let patient = normalize_patient(&temp_id, &payload, geo.as_ref(), &now_iso());
     let mut optimistic = vec![(keys::patient_detail(&temp_id), patient.clone())];
-    for key in client.keys_with_prefix(&QueryKey::new(["patient", "list"])) {
-        if effects::shows_new_records(&key) {
-            if let Some(mut list) = client.get_query_data(&key) {
-                effects::prepend(&mut list, patient.clone());
-                optimistic.push((key, list));
-            }
-        }
-    }
+    optimistic.extend(client.lists_prepending(
+        &QueryKey::new(["patient", "list"]),
+        &patient,
+        effects::shows_new_records,
+    ));
     outbox
         .queue(WriteSpec {
             id: Some(id),

@@ -132,13 +132,11 @@ pub fn NewResourceRequest() -> impl IntoView {
         let record = normalize_resource(&temp_id, &payload, origin, patient, me, &now_iso());
         let mut optimistic = vec![(profile::resource_detail(&temp_id), record.clone())];
         if let Some((write_id, _)) = correcting {
-            for key in client.keys_with_prefix(&QueryKey::new(["resource", "list"])) {
-                if let Some(mut list) = client.get_query_data(&key) {
-                    if effects::replace(&mut list, &temp_id, &record) {
-                        optimistic.push((key, list));
-                    }
-                }
-            }
+            optimistic.extend(client.lists_replacing(
+                &QueryKey::new(["resource", "list"]),
+                &temp_id,
+                &record,
+            ));
             leptos::task::spawn_local(async move {
                 match outbox.amend_write(&write_id, payload, optimistic).await {
                     Ok(()) => queued.set(Some((write_id, temp_id))),
@@ -149,14 +147,11 @@ pub fn NewResourceRequest() -> impl IntoView {
             });
             return;
         }
-        for key in client.keys_with_prefix(&QueryKey::new(["resource", "list"])) {
-            if effects::shows_new_records(&key) && key_is_for(&key, &pid) {
-                if let Some(mut list) = client.get_query_data(&key) {
-                    effects::prepend(&mut list, record.clone());
-                    optimistic.push((key, list));
-                }
-            }
-        }
+        optimistic.extend(client.lists_prepending(
+            &QueryKey::new(["resource", "list"]),
+            &record,
+            |key| effects::shows_new_records(key) && key_is_for(key, &pid),
+        ));
         if !optimistic
             .iter()
             .any(|(k, _)| *k == profile::resource_list(&pid))
