@@ -2,7 +2,7 @@
 // reschedule and cancel offline, and a slot taken by someone else while this device was
 // offline. Every test makes its own patients and uses its own practitioner day, so no
 // test depends on data another one changes.
-const { test, expect, login, swControls, apiToken } = require('./fixtures');
+const { test, expect, login, swControls, apiToken, savedOnDevice } = require('./fixtures');
 
 /** Token, facility and the nurse (1 token per slot, Mon–Sat afternoons) from the API. */
 async function setup(request, username = 'care-doctor') {
@@ -81,9 +81,6 @@ async function signIn(page) {
 }
 
 /** Queries are saved on the device in batches a few milliseconds after they load. */
-async function savedOnDevice(page) {
-  await page.waitForTimeout(300);
-}
 
 const idOf = (page) => page.url().split('/').pop();
 const UUID = /\/appointments\/[0-9a-f-]{36}$/;

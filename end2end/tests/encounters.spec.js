@@ -1,7 +1,7 @@
 // Encounters and questionnaires, online and offline, against the built-in CARE backend.
 // Every test makes its own patient (CARE allows 5 active encounters per patient), so no
 // test depends on data another one changes.
-const { test, expect, login, swControls, apiToken } = require('./fixtures');
+const { test, expect, login, swControls, apiToken, savedOnDevice } = require('./fixtures');
 
 const auth = (token) => ({ Authorization: `Bearer ${token}` });
 
@@ -254,7 +254,7 @@ test('a questionnaire with every question type filled offline syncs as one batch
   await warmPicker(page, 'Add to Diagnoses', 'headache', 'Headache');
   await warmPicker(page, 'Add to Current medications', 'paracetamol', 'Paracetamol');
   // Queries are saved on the device in batches a few milliseconds after they load.
-  await page.waitForTimeout(300);
+  await savedOnDevice(page);
 
   await context.setOffline(true);
   await expect(page.getByTestId('connectivity')).toHaveText('Offline');

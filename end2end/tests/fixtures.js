@@ -1,8 +1,42 @@
 // Shared helpers: every test talks to the server global-setup.js started.
 const base = require('@playwright/test');
 
+/**
+ * Resolves once everything the app fetched is written to IndexedDB (`body[data-cache-saved]`
+ * is set by the query cache; it is "false" while a write waits or runs). Pages that are not
+ * the hydrated app (about:blank, a browser error page) have nothing to wait for.
+ */
+async function savedOnDevice(page, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    let state;
+    try {
+      state = await page.evaluate(() => (document.body && document.body.dataset.hydrated === 'true'
+        ? document.body.dataset.cacheSaved || 'none' : 'none'));
+    } catch (_) {
+      return; // the page is navigating: nothing of it is ours to wait for
+    }
+    if (state !== 'false') return;
+    if (Date.now() > deadline) throw new Error('the app did not finish saving its queries on the device');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const test = base.test.extend({
   baseURL: async ({}, use) => { await use(process.env.CARE_BASE_URL); },
+  // A health worker does not reload within the moment between a page showing its data and
+  // that data reaching IndexedDB; a test does. Full page loads first let the save finish,
+  // so a test that goes offline afterwards reads what a person would have saved.
+  page: async ({ page }, use) => {
+    for (const name of ['goto', 'reload']) {
+      const original = page[name].bind(page);
+      page[name] = async (...args) => {
+        await savedOnDevice(page);
+        return original(...args);
+      };
+    }
+    await use(page);
+  },
 });
 
 const PASSWORD = 'Ohcn@123';
@@ -33,4 +67,4 @@ async function apiToken(request, username = 'care-doctor') {
   return (await resp.json()).access;
 }
 
-module.exports = { test, expect: base.expect, login, swControls, apiToken, PASSWORD };
+module.exports = { test, expect: base.expect, login, swControls, apiToken, savedOnDevice, PASSWORD };

@@ -1,7 +1,7 @@
 // Workflows 1 and 3 beyond registration: find by phone → verify → home (online and over
 // cached data offline), profile tabs, assigning a user and raising a resource request
 // (online and offline, each sent once), and what a volunteer may not do.
-const { test, expect, login, swControls, apiToken } = require('./fixtures');
+const { test, expect, login, swControls, apiToken, savedOnDevice } = require('./fixtures');
 
 const auth = (token) => ({ Authorization: `Bearer ${token}` });
 
@@ -250,7 +250,7 @@ test('the health profile and forms tabs show what every encounter recorded, also
   await expect(page.getByTestId('clinical-symptom')).toContainText(symptoms.results[0].code.display);
   await page.getByRole('navigation', { name: 'Patient profile' }).getByRole('link', { name: 'Forms' }).click();
   await expect(page.getByTestId('filled-form')).toHaveCount(forms.results.length);
-  await page.waitForTimeout(300); // saved on the device a moment after it loads
+  await savedOnDevice(page);
 
   await context.setOffline(true);
   await page.goto(`${profile}?tab=health`);

@@ -404,6 +404,8 @@ mod persistence {
         puts: RefCell<HashMap<String, PersistedQuery>>,
         deletes: RefCell<HashSet<String>>,
         flush_scheduled: std::cell::Cell<bool>,
+        /// Transactions started and not yet committed.
+        writing: std::cell::Cell<u32>,
     }
 
     thread_local! {
@@ -419,8 +421,21 @@ mod persistence {
         current().map(|p| (p.user_id.clone(), p.store.clone()))
     }
 
+    /// Says on the document whether everything fetched is saved on this device
+    /// (`<body data-cache-saved>`): "false" from the moment a query waits to be written
+    /// until the write has committed. Tests wait on it before a full page load.
+    fn mark_saved(saved: bool) {
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.set_attribute("data-cache-saved", if saved { "true" } else { "false" });
+        }
+    }
+
     /// Writes are collected for a moment and stored in one transaction.
     fn schedule_flush(p: Rc<Persister>) {
+        mark_saved(false);
         if p.flush_scheduled.replace(true) {
             return;
         }
@@ -436,12 +451,27 @@ mod persistence {
         let puts: Vec<PersistedQuery> = p.puts.borrow_mut().drain().map(|(_, v)| v).collect();
         let deletes: Vec<String> = p.deletes.borrow_mut().drain().collect();
         if puts.is_empty() && deletes.is_empty() {
+            mark_saved(!p.flush_scheduled.get() && p.writing.get() == 0);
             return;
         }
-        if let Err(e) = p.store.write(&puts, &deletes).await {
-            leptos::logging::warn!("saving queries on the device failed: {e}");
-            if let Some(client) = use_context::<QueryClient>() {
-                client.storage_notice.set(Some(e.to_string()));
+        p.writing.set(p.writing.get() + 1);
+        let result = p.store.write(&puts, &deletes).await;
+        p.writing.set(p.writing.get() - 1);
+        match result {
+            Ok(()) => {
+                let idle = p.writing.get() == 0
+                    && !p.flush_scheduled.get()
+                    && p.puts.borrow().is_empty()
+                    && p.deletes.borrow().is_empty();
+                if idle {
+                    mark_saved(true);
+                }
+            }
+            Err(e) => {
+                leptos::logging::warn!("saving queries on the device failed: {e}");
+                if let Some(client) = use_context::<QueryClient>() {
+                    client.storage_notice.set(Some(e.to_string()));
+                }
             }
         }
     }
@@ -535,6 +565,7 @@ mod persistence {
                         puts: RefCell::new(HashMap::new()),
                         deletes: RefCell::new(dropped.into_iter().collect()),
                         flush_scheduled: std::cell::Cell::new(false),
+                        writing: std::cell::Cell::new(0),
                     });
                     PERSISTER.with(|p| *p.borrow_mut() = Some(persister.clone()));
                     schedule_flush(persister);
