@@ -1,6 +1,9 @@
 use serde::{Deserialize, Serialize};
 
-use super::Organization;
+use super::{
+    identifier::{FacilityIdentifierConfigs, IdentifierConfig},
+    Organization,
+};
 
 /// `{id, name}` as listed in the current user's `facilities`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -23,4 +26,17 @@ pub struct Facility {
     pub facility_type: Option<String>,
     pub geo_organization: Option<Organization>,
     pub permissions: Vec<String>,
+    /// Identifiers every patient of the instance may have (some kept by CARE itself).
+    pub patient_instance_identifier_configs: Vec<IdentifierConfig>,
+    /// Identifiers this facility gives its patients (e.g. a hospital number).
+    pub patient_facility_identifier_configs: Vec<IdentifierConfig>,
+}
+
+impl Facility {
+    pub fn identifier_configs(&self) -> FacilityIdentifierConfigs {
+        FacilityIdentifierConfigs {
+            instance: self.patient_instance_identifier_configs.clone(),
+            facility: self.patient_facility_identifier_configs.clone(),
+        }
+    }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clinical;
 pub mod encounter;
 pub mod facility;
+pub mod identifier;
 pub mod organization;
 pub mod patient;
 pub mod patient_form;

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{Organization, UserSpec};
+use super::{identifier::PatientIdentifier, Organization, UserSpec};
 
 /// CARE's `{count, results}` page.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -40,6 +40,9 @@ pub struct Patient {
     pub created_by: Option<UserSpec>,
     pub created_date: Option<String>,
     pub modified_date: Option<String>,
+    pub instance_identifiers: Vec<PatientIdentifier>,
+    /// Only with `?facility=` on the retrieve: this facility's identifiers.
+    pub facility_identifiers: Vec<PatientIdentifier>,
     /// Phone-search items only: the first 5 characters of the real id (their `id` is random).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partial_id: Option<String>,
@@ -55,6 +58,14 @@ impl Patient {
             "transgender" => "Transgender",
             _ => "Gender not recorded",
         }
+    }
+
+    /// The identifiers typed on the form (CARE keeps the others itself).
+    pub fn typed_identifiers(&self) -> impl Iterator<Item = &PatientIdentifier> {
+        self.instance_identifiers
+            .iter()
+            .chain(&self.facility_identifiers)
+            .filter(|i| !i.config.config.auto_maintained && !i.value.is_empty())
     }
 
     pub fn age_in(&self, year: i64) -> Option<i64> {

@@ -1,7 +1,11 @@
 //! The registration form's fields and CARE's validation rules (care-api.md §5 and §10),
 //! checked on the device before anything is sent or queued.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
+
+use super::identifier::{check_value, form_message, IdentifierConfig};
 
 pub const GENDERS: &[(&str, &str)] = &[
     ("female", "Female"),
@@ -39,6 +43,11 @@ pub struct PatientForm {
     pub same_permanent_address: bool,
     pub geo_organization: String,
     pub pincode: String,
+    /// Typed identifiers: config id → value.
+    pub identifiers: BTreeMap<String, String>,
+    /// Configs the patient had a value for when the form opened (an emptied one is sent
+    /// empty, which CARE takes as "remove").
+    pub had_identifiers: Vec<String>,
 }
 
 /// E.164: `+`, a country code, 8–15 digits in all; Indian numbers have 10 digits after +91.
@@ -96,6 +105,52 @@ impl PatientForm {
                 .map(|g| g.id.clone())
                 .unwrap_or_default(),
             pincode: p.pincode.map(|c| c.to_string()).unwrap_or_default(),
+            identifiers: p
+                .typed_identifiers()
+                .map(|i| (i.config.id.clone(), i.value.clone()))
+                .collect(),
+            had_identifiers: p.typed_identifiers().map(|i| i.config.id.clone()).collect(),
+        }
+    }
+
+    /// `validate`, then the identifiers the form asks for (`configs`): the whole body or
+    /// every field error, identifiers keyed `identifier.<config id>`.
+    pub fn validate_with(
+        &self,
+        today: chrono::NaiveDate,
+        configs: &[IdentifierConfig],
+    ) -> Result<Value, Vec<(String, String)>> {
+        let mut errors: Vec<(String, String)> = Vec::new();
+        let body = match self.validate(today) {
+            Ok(body) => Some(body),
+            Err(errs) => {
+                errors.extend(errs.into_iter().map(|(f, m)| (f.to_string(), m)));
+                None
+            }
+        };
+        let mut sent = Vec::new();
+        for config in configs {
+            let value = self
+                .identifiers
+                .get(&config.id)
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default();
+            match check_value(config, &value) {
+                Err(problem) => errors.push((config.field(), form_message(config, problem))),
+                Ok(()) if !value.is_empty() || self.had_identifiers.contains(&config.id) => {
+                    sent.push(json!({"config": config.id, "value": value}));
+                }
+                Ok(()) => {}
+            }
+        }
+        match body {
+            Some(mut body) if errors.is_empty() => {
+                if !sent.is_empty() {
+                    body["identifiers"] = Value::Array(sent);
+                }
+                Ok(body)
+            }
+            _ => Err(errors),
         }
     }
 
@@ -371,6 +426,36 @@ mod tests {
             "7823a2e0-4d92-4f19-a84d-3810ee66850d"
         );
         assert_eq!(body["blood_group"], "O_positive");
+    }
+
+    #[test]
+    fn identifiers_are_checked_and_sent_as_care_takes_them() {
+        let configs: Vec<IdentifierConfig> = serde_json::from_value(serde_json::json!([
+            {"id": "abha", "status": "active", "config": {"system": "abha", "display": "ABHA number",
+              "regex": "^\\d{14}$", "required": true}},
+            {"id": "mrn", "status": "active", "config": {"system": "mrn", "display": "Hospital number"}}
+        ]))
+        .expect("configs");
+        let err = valid().validate_with(today(), &configs).expect_err("required");
+        assert_eq!(err, vec![("identifier.abha".to_string(), "Enter the ABHA number.".to_string())]);
+        let mut form = valid();
+        form.identifiers.insert("abha".into(), "123".into());
+        let err = form.validate_with(today(), &configs).expect_err("pattern");
+        assert_eq!(err[0].0, "identifier.abha");
+        form.identifiers.insert("abha".into(), " 12345678901234 ".into());
+        let body = form.validate_with(today(), &configs).expect("valid");
+        assert_eq!(
+            body["identifiers"],
+            serde_json::json!([{"config": "abha", "value": "12345678901234"}]),
+            "an empty optional identifier is not sent"
+        );
+        form.had_identifiers = vec!["mrn".into()];
+        let body = form.validate_with(today(), &configs).expect("valid");
+        assert_eq!(body["identifiers"][1], serde_json::json!({"config": "mrn", "value": ""}), "an emptied one is removed");
+        let mut both = valid();
+        both.name = String::new();
+        let err = both.validate_with(today(), &configs).expect_err("both");
+        assert_eq!(err.len(), 2, "field and identifier errors together");
     }
 
     #[test]

@@ -106,6 +106,21 @@ CREATE INDEX IF NOT EXISTS patient_phone ON patient(phone_number);
 -- The list pages: newest first (by either date) among patients not deleted, and its count.
 CREATE INDEX IF NOT EXISTS patient_listed_modified ON patient(deleted, modified_date, seq);
 CREATE INDEX IF NOT EXISTS patient_listed_created ON patient(deleted, created_date, seq);
+-- CARE's PatientIdentifierConfig (facility_id NULL: the instance's) and the values.
+CREATE TABLE IF NOT EXISTS patient_identifier_config (
+    id TEXT PRIMARY KEY,
+    facility_id TEXT REFERENCES facility(id),
+    config TEXT NOT NULL,
+    status TEXT NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS patient_identifier (
+    patient_id TEXT NOT NULL REFERENCES patient(id),
+    config_id TEXT NOT NULL REFERENCES patient_identifier_config(id),
+    value TEXT NOT NULL,
+    PRIMARY KEY (patient_id, config_id)
+);
+CREATE INDEX IF NOT EXISTS patient_identifier_value ON patient_identifier(config_id, value);
 CREATE TABLE IF NOT EXISTS patient_user (
     patient_id TEXT NOT NULL REFERENCES patient(id),
     user_id TEXT NOT NULL REFERENCES user(id),

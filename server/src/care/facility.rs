@@ -223,6 +223,8 @@ async fn retrieve(
             let perms = user.role.permissions();
             // FacilityRead plus what only the retrieve carries.
             let mut out = facility_read(conn, &id, false)?;
+            let instance_configs = super::identifier::configs(conn, None)?;
+            let facility_configs = super::identifier::configs(conn, Some(&id))?;
             let extra = json!({
                 "flags": [],
                 "discount_codes": [],
@@ -232,8 +234,8 @@ async fn retrieve(
                 "instance_tax_codes": [],
                 "instance_tax_monetary_components": [],
                 "instance_informational_codes": [],
-                "patient_instance_identifier_configs": [],
-                "patient_facility_identifier_configs": [],
+                "patient_instance_identifier_configs": instance_configs,
+                "patient_facility_identifier_configs": facility_configs,
                 "permissions": perms,
                 "root_org_permissions": [],
                 "child_org_permissions": perms,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod facility;
 pub mod facility_org;
 pub mod idempotency;
+pub mod identifier;
 pub mod jwt;
 pub mod organization;
 pub mod pagination;

@@ -15,6 +15,7 @@ use super::{
     auth::{json_object, AuthUser},
     db::{now_iso, to_care_datetime},
     error::CareError,
+    identifier::{self, NAME_CONFIG_ID, PHONE_CONFIG_ID},
     organization::org_json,
     pagination::Page,
     permissions::patient_permissions,
@@ -46,50 +47,6 @@ pub const BLOOD_GROUPS: &[&str] = &[
     "O_positive",
     "unknown",
 ];
-
-/// The two auto-maintained instance identifier configs of CARE's local settings (ids as in the
-/// captured samples, so a client that cached them keeps working).
-pub const NAME_CONFIG_ID: &str = "d736aba9-2993-4d7c-9cdf-0372a7c9db3a";
-pub const PHONE_CONFIG_ID: &str = "46d0696b-183c-4a41-8484-b9836999daa6";
-
-fn identifier_config(id: &str) -> Option<Value> {
-    let (system, display, partial, yob) = match id {
-        NAME_CONFIG_ID => (
-            "system.care.ohc.network/patient-name",
-            "Patient Name",
-            true,
-            false,
-        ),
-        PHONE_CONFIG_ID => (
-            "system.care.ohc.network/patient-phone-number",
-            "Patient Phone Number",
-            false,
-            true,
-        ),
-        _ => return None,
-    };
-    Some(json!({
-        "id": id,
-        "config": {
-            "use": "secondary",
-            "regex": "",
-            "system": system,
-            "unique": false,
-            "display": display,
-            "required": false,
-            "description": "",
-            "default_value": null,
-            "auto_maintained": true,
-            "retrieve_config": {
-                "retrieve_with_dob": false,
-                "retrieve_with_otp": false,
-                "retrieve_partial_search": partial,
-                "retrieve_with_year_of_birth": yob
-            }
-        },
-        "status": "active"
-    }))
-}
 
 /// One patient row.
 #[derive(Debug, Clone)]
@@ -178,6 +135,16 @@ pub fn retrieve_json(
     p: &PatientRow,
     permissions: &[&str],
 ) -> Result<Value, CareError> {
+    retrieve_json_for(conn, p, permissions, None)
+}
+
+/// PatientRetrieve with `facility`'s identifiers (`?facility=` on the retrieve).
+pub fn retrieve_json_for(
+    conn: &Connection,
+    p: &PatientRow,
+    permissions: &[&str],
+    facility: Option<&str>,
+) -> Result<Value, CareError> {
     let mut out = json!({ "permissions": permissions });
     let (Value::Object(out_map), Value::Object(list)) = (&mut out, list_json(p)) else {
         return Err(CareError::Internal("patient json".into()));
@@ -195,17 +162,10 @@ pub fn retrieve_json(
         Some(u) => user_spec(conn, u, false)?,
         None => Value::Null,
     };
-    let mut identifiers = Vec::new();
-    for (config, value) in [
-        (NAME_CONFIG_ID, &p.name),
-        (PHONE_CONFIG_ID, &p.phone_number),
-    ] {
-        if let Some(c) = identifier_config(config) {
-            identifiers.push(json!({"config": c, "value": value}));
-        }
-    }
-    out["instance_identifiers"] = Value::Array(identifiers);
-    out["facility_identifiers"] = json!([]);
+    let (instance, of_facility) =
+        identifier::listed(conn, &p.id, &p.name, &p.phone_number, facility)?;
+    out["instance_identifiers"] = Value::Array(instance);
+    out["facility_identifiers"] = Value::Array(of_facility);
     Ok(out)
 }
 
@@ -223,6 +183,7 @@ struct PatientInput {
     date_of_birth: Field<chrono::NaiveDate>,
     age: Field<i64>,
     geo_organization: Field<String>,
+    identifiers: Vec<identifier::Checked>,
 }
 
 fn current_year() -> i64 {
@@ -235,8 +196,9 @@ fn current_year() -> i64 {
 fn parse_input(
     conn: &Connection,
     body: &serde_json::Map<String, Value>,
-    create: bool,
+    patient: Option<&str>,
 ) -> Result<PatientInput, CareError> {
+    let create = patient.is_none();
     let mut c = Checker::new(body);
     let name = if create {
         c.req_str("name", Some(200))
@@ -305,7 +267,12 @@ fn parse_input(
             );
         }
     }
-    check_identifiers(&mut c);
+    let sent = check_identifiers(&mut c);
+    let identifiers = if c.has_errors() {
+        Vec::new()
+    } else {
+        identifier::check(conn, &mut c, &sent, patient)?
+    };
     if create && !c.has_errors() {
         let has_age = matches!(age, Field::Set(a) if a != 0);
         if !has_age && date_of_birth.clone().value().is_none() {
@@ -335,14 +302,15 @@ fn parse_input(
         date_of_birth,
         age,
         geo_organization,
+        identifiers,
     })
 }
 
-/// `identifiers: [{"config": uuid, "value": str}]`: shape only; the two instance configs are
-/// auto-maintained from name and phone, so their values are not taken from the body.
-fn check_identifiers(c: &mut Checker<'_>) {
+/// `identifiers: [{"config": uuid, "value": str}]`: the shape, and the (config, value) pairs.
+fn check_identifiers(c: &mut Checker<'_>) -> Vec<(String, String)> {
+    let mut sent = Vec::new();
     let Some(raw) = c.body().get("identifiers").cloned() else {
-        return;
+        return sent;
     };
     let Value::Array(items) = raw else {
         c.error(
@@ -352,7 +320,7 @@ fn check_identifiers(c: &mut Checker<'_>) {
             raw,
             None,
         );
-        return;
+        return sent;
     };
     for (i, item) in items.iter().enumerate() {
         let idx = i.to_string();
@@ -366,20 +334,25 @@ fn check_identifiers(c: &mut Checker<'_>) {
             );
             continue;
         };
-        match obj.get("config") {
-            Some(v) => {
-                c.uuid_value(&["identifiers", &idx, "config"], v);
+        let config = match obj.get("config") {
+            Some(v) => c.uuid_value(&["identifiers", &idx, "config"], v),
+            None => {
+                c.error(
+                    "missing",
+                    &["identifiers", &idx, "config"],
+                    "Field required",
+                    item.clone(),
+                    None,
+                );
+                None
             }
-            None => c.error(
-                "missing",
-                &["identifiers", &idx, "config"],
-                "Field required",
-                item.clone(),
-                None,
-            ),
-        }
+        };
         match obj.get("value") {
-            Some(Value::String(_)) => {}
+            Some(Value::String(value)) => {
+                if let Some(config) = config {
+                    sent.push((config, value.clone()));
+                }
+            }
             Some(v) => c.error(
                 "string_type",
                 &["identifiers", &idx, "value"],
@@ -396,6 +369,7 @@ fn check_identifiers(c: &mut Checker<'_>) {
             ),
         }
     }
+    sent
 }
 
 async fn create(
@@ -406,7 +380,7 @@ async fn create(
     let body = json_object(&body)?;
     care.db
         .with(|conn| {
-            let input = parse_input(conn, &body, true)?;
+            let input = parse_input(conn, &body, None)?;
             if !user.can("can_create_patient") {
                 return Err(CareError::Forbidden("Cannot create patient".into()));
             }
@@ -444,6 +418,7 @@ async fn create(
                 now
             ],
         )?;
+            identifier::store(conn, &id, &input.identifiers)?;
             let row = load(conn, &id)?;
             Ok(Json(retrieve_json(conn, &row, &[])?))
         })
@@ -452,7 +427,7 @@ async fn create(
 
 #[derive(Debug, Deserialize)]
 struct RetrieveParams {
-    #[allow(dead_code)]
+    /// Adds this facility's identifiers.
     facility: Option<String>,
 }
 
@@ -460,15 +435,16 @@ async fn retrieve(
     State(care): State<Care>,
     user: AuthUser,
     Path(id): Path<String>,
-    Query(_p): Query<RetrieveParams>,
+    Query(p): Query<RetrieveParams>,
 ) -> Result<Json<Value>, CareError> {
     care.db
         .with(|conn| {
             let row = load(conn, &id)?;
-            Ok(Json(retrieve_json(
+            Ok(Json(retrieve_json_for(
                 conn,
                 &row,
                 &patient_permissions(user.role),
+                p.facility.as_deref().filter(|f| !f.is_empty()),
             )?))
         })
         .await
@@ -504,7 +480,7 @@ async fn update(
     care.db
         .with(|conn| {
             load(conn, &id)?;
-            let input = parse_input(conn, &body, false)?;
+            let input = parse_input(conn, &body, Some(&id))?;
             if !user.can("can_write_patient") {
                 // Sic: CARE's message for a denied update.
                 return Err(CareError::Forbidden("Cannot Create Patient".into()));
@@ -592,6 +568,7 @@ async fn update(
                 &sql,
                 rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
             )?;
+            identifier::store(conn, &id, &input.identifiers)?;
             let row = load(conn, &id)?;
             Ok(Json(retrieve_json(conn, &row, &[])?))
         })
@@ -703,7 +680,7 @@ async fn search(
     let phone = c.opt_str("phone_number", None).value();
     let config = c.opt_uuid("config").value();
     let value = c.opt_str("value", None).value();
-    let _facility = c.opt_uuid("facility");
+    let facility = c.opt_uuid("facility").value();
     let page_size = match c.opt_int("page_size") {
         Field::Set(n) if !(1..=100).contains(&n) => {
             c.error(
@@ -763,7 +740,33 @@ async fn search(
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok(Json(json!({"partial": false, "results": results})))
                 }
-                _ => Err(CareError::NotFound("PatientIdentifierConfig")),
+                other => {
+                    let Some((listed, of_facility)) = identifier::config(conn, other)? else {
+                        return Err(CareError::Validation("Config not found".into()));
+                    };
+                    if let (Some(asked), Some(owner)) = (facility.as_deref(), of_facility.as_deref()) {
+                        if asked != owner {
+                            return Err(CareError::Validation("Config not found".into()));
+                        }
+                    }
+                    let ids = identifier::patients_with(conn, other, &value, page_size)?;
+                    let rows = ids
+                        .iter()
+                        .map(|id| load(conn, id))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let partial = listed
+                        .pointer("/config/retrieve_config/retrieve_with_year_of_birth")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    let results = if partial {
+                        rows.iter().map(partial_json).collect::<Vec<_>>()
+                    } else {
+                        rows.iter()
+                            .map(|r| retrieve_json(conn, r, &[]))
+                            .collect::<Result<Vec<_>, _>>()?
+                    };
+                    Ok(Json(json!({"partial": partial, "results": results})))
+                }
             }
         })
         .await

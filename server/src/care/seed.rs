@@ -126,7 +126,15 @@ pub fn seed_if_empty(conn: &mut Connection) -> Result<(), CareError> {
     once(conn, "seed:schedules", seed_schedules)?;
     once(conn, "seed:facilities", seed_facilities)?;
     once(conn, "seed:clinical", seed_clinical)?;
+    once(conn, "seed:identifiers", seed_identifiers)?;
     Ok(())
+}
+
+/// The identifier configs: CARE's two kept from name and phone, an optional national health
+/// id for every patient and the demo facility's hospital number.
+fn seed_identifiers(tx: &rusqlite::Transaction<'_>) -> Result<(), CareError> {
+    let facility = demo_facility(tx)?.map(|(f, _)| f);
+    super::identifier::seed(tx, facility.as_deref())
 }
 
 /// A second, public facility nobody belongs to: what `getallfacilities` lists beyond the
