@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use crate::{
     components::geo_select::GeoSelect,
     model::{
+        identifier::IdentifierConfig,
         patient_form::{PatientForm, BLOOD_GROUPS, GENDERS},
         Organization,
     },
@@ -17,6 +18,9 @@ pub fn PatientFields(
     geo: RwSignal<Option<Organization>>,
     /// (field, message) pairs to show.
     errors: RwSignal<Vec<(String, String)>>,
+    /// The identifiers the facility asks for (from its cached retrieve).
+    #[prop(into)]
+    identifiers: Signal<Vec<IdentifierConfig>>,
 ) -> impl IntoView {
     let error_for = move |field: &'static str| {
         move || {
@@ -117,5 +121,48 @@ pub fn PatientFields(
                     <input class="field__input" name="pincode" inputmode="numeric" prop:value=move || form.with(|f| f.pincode.clone()) on:input=set(|f, v| f.pincode = v)/>
                     {error_for("pincode")}
                 </label>
+                <For each=move || identifiers.get() key=|c| c.id.clone() let:config>
+                    <IdentifierField config=config form=form errors=errors/>
+                </For>
+    }
+}
+
+/// One identifier the facility asks for (an ABHA number, a hospital number…).
+#[component]
+fn IdentifierField(
+    config: IdentifierConfig,
+    form: RwSignal<PatientForm>,
+    errors: RwSignal<Vec<(String, String)>>,
+) -> impl IntoView {
+    let id = config.id.clone();
+    let field = config.field();
+    let label = if config.needs_value() {
+        config.label().to_string()
+    } else {
+        format!("{} (optional)", config.label())
+    };
+    let hint = Some(config.config.description.trim().to_string()).filter(|d| !d.is_empty());
+    let value = {
+        let id = id.clone();
+        move || form.with(|f| f.identifiers.get(&id).cloned().unwrap_or_default())
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        form.update(|f| {
+            f.identifiers.insert(id.clone(), v);
+        });
+    };
+    let error = move || {
+        errors
+            .with(|e| e.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone()))
+            .map(|m| view! { <span class="field__error" role="alert">{m}</span> })
+    };
+    view! {
+        <label class="field">
+            <span class="field__label">{label.clone()}</span>
+            <input class="field__input" name=format!("identifier-{}", config.id) aria-label=label prop:value=value on:input=on_input/>
+            {hint.map(|h| view! { <span class="field__hint">{h}</span> })}
+            {error}
+        </label>
     }
 }

@@ -287,6 +287,21 @@ pub fn server_field_errors(body: &Value) -> Vec<(String, String)> {
     }
 }
 
+/// `server_field_errors`, with CARE's identifier messages (which name no field) put on the
+/// identifier's field of the form.
+pub fn patient_field_errors(body: &Value, configs: &[IdentifierConfig]) -> Vec<(String, String)> {
+    server_field_errors(body)
+        .into_iter()
+        .map(|(field, msg)| {
+            if field == "form" || field == "identifiers" {
+                super::identifier::field_error_from_care(configs, &msg).unwrap_or((field, msg))
+            } else {
+                (field, msg)
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,6 +471,27 @@ mod tests {
         both.name = String::new();
         let err = both.validate_with(today(), &configs).expect_err("both");
         assert_eq!(err.len(), 2, "field and identifier errors together");
+    }
+
+    #[test]
+    fn care_s_identifier_errors_land_on_the_identifier() {
+        let configs: Vec<IdentifierConfig> = serde_json::from_value(serde_json::json!([
+            {"id": "mrn", "status": "active", "config": {"system": "system.demo/mrn", "display": "Hospital number"}}
+        ]))
+        .expect("configs");
+        let body = serde_json::json!({"errors": [
+            {"type": "value_error", "loc": [], "msg": "Value error, Identifier config system.demo/mrn is not unique"},
+            {"type": "missing", "loc": ["name"], "msg": "Field required"},
+            {"type": "value_error", "loc": [], "msg": "Value error, something else"}
+        ]});
+        assert_eq!(
+            patient_field_errors(&body, &configs),
+            vec![
+                ("identifier.mrn".to_string(), "Another patient already has this Hospital number.".to_string()),
+                ("name".to_string(), "Field required".to_string()),
+                ("form".to_string(), "Value error, something else".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -105,10 +105,19 @@ pub async fn get_patient_page(
     session.call(Method::Get, &path, None).await
 }
 
-pub async fn get_patient(session: Session, id: String) -> Result<Patient, ApiError> {
-    session
-        .call(Method::Get, &format!("/patient/{id}/"), None)
-        .await
+/// A patient with the identifiers `facility_id` gives its patients (CARE lists those only
+/// when the facility is named).
+pub async fn get_patient(
+    session: Session,
+    facility_id: String,
+    id: String,
+) -> Result<Patient, ApiError> {
+    let path = if facility_id.is_empty() {
+        format!("/patient/{id}/")
+    } else {
+        format!("/patient/{id}/?facility={}", encode_query_value(&facility_id))
+    };
+    session.call(Method::Get, &path, None).await
 }
 
 /// Percent-encodes a query-string value (RFC 3986 unreserved characters pass).

@@ -30,6 +30,12 @@ pub fn PatientDetails(patient: Patient) -> impl IntoView {
             {row("Address", p.address.clone())}
             {row("Pincode", p.pincode.map(|c| c.to_string()))}
             {row("Area", p.geo_organization.as_ref().map(|g| g.name.clone()))}
+            {p.typed_identifiers().map(|i| view! {
+                <div class="facts__row" data-testid="patient-identifier">
+                    <dt>{i.config.label().to_string()}</dt>
+                    <dd>{i.value.clone()}</dd>
+                </div>
+            }).collect_view()}
         </dl>
     }
 }

@@ -105,7 +105,7 @@ pub fn BookAppointment() -> impl IntoView {
         let fetch_id = pid.clone();
         let given = use_query::<Patient, _, _, _>(
             move || keys::patient_detail(&pid),
-            move |_| keys::get_patient(session, fetch_id.clone()),
+            move |_| keys::get_patient(session, facility_id.get_untracked(), fetch_id.clone()),
             QueryOptions::persisted(),
         );
         Effect::new(move |_| {

@@ -5,7 +5,11 @@ use serde_json::Value;
 use crate::{
     api::keys,
     components::patient_fields::PatientFields,
-    model::{patient_form::PatientForm, Organization, Patient},
+    model::{
+        identifier::{apply_to_record, FacilityIdentifierConfigs},
+        patient_form::{patient_field_errors, PatientForm},
+        Facility, Organization, Patient,
+    },
     offline::{
         outbox::{effects, use_outbox, Outbox, WriteSpec},
         query::{use_query, use_query_client, QueryClient, QueryKey, QueryOptions},
@@ -28,9 +32,16 @@ pub fn EditPatient() -> impl IntoView {
     let navigate = use_navigate();
     let patient = use_query::<Patient, _, _, _>(
         move || keys::patient_detail(&patient_id.get()),
-        move |_| keys::get_patient(session, patient_id.get_untracked()),
+        move |_| keys::get_patient(session, facility_id.get_untracked(), patient_id.get_untracked()),
         QueryOptions::persisted(),
     );
+    let facility = use_query::<Facility, _, _, _>(
+        move || keys::facility(&facility_id.get()),
+        move |_| keys::get_facility(session, facility_id.get_untracked()),
+        QueryOptions::persisted(),
+    );
+    let identifier_configs =
+        Memo::new(move |_| facility.data.get().map(|f| f.identifier_configs()).unwrap_or_default());
     let can_edit = move || session.user().is_some_and(|u| u.can("can_write_patient"));
     let on_saved = Callback::new(move |url: String| navigate(&url, Default::default()));
     // `?write=<outbox id>`: the sync page reopened a queued edit to correct it.
@@ -55,7 +66,7 @@ pub fn EditPatient() -> impl IntoView {
                     }.into_any(),
                     None => view! { <p class="loading">"Loading patient…"</p> }.into_any(),
                     Some(p) => view! {
-                        <EditForm patient=p facility_id=facility_id.get() on_saved=on_saved outbox=outbox client=client amending=amending.get_value()/>
+                        <EditForm patient=p facility_id=facility_id.get() on_saved=on_saved outbox=outbox client=client amending=amending.get_value() identifier_configs=identifier_configs/>
                     }.into_any(),
                 }}
             </Show>
@@ -72,13 +83,29 @@ fn EditForm(
     client: crate::offline::query::QueryClient,
     /// The queued edit being corrected, if any.
     amending: Option<String>,
+    /// The identifiers the facility asks for.
+    identifier_configs: Memo<FacilityIdentifierConfigs>,
 ) -> impl IntoView {
+    let typed_identifiers = Signal::derive(move || identifier_configs.get().typed_on_form());
     let form = RwSignal::new(PatientForm::from_patient(&patient));
     let geo = RwSignal::new(patient.geo_organization.clone());
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let form_error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let base = StoredValue::new(patient);
+    // Reopened after CARE refused it: CARE's reasons on their fields.
+    if let Some(write_id) = amending.clone() {
+        Effect::new(move |_| {
+            let refused = outbox
+                .record(&write_id)
+                .and_then(|r| r.last_error)
+                .filter(|e| e.get("status").and_then(Value::as_u64) == Some(400))
+                .and_then(|e| e.get("body").cloned());
+            if let Some(body) = refused {
+                errors.set(patient_field_errors(&body, &typed_identifiers.get()));
+            }
+        });
+    }
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -90,10 +117,11 @@ fn EditForm(
             .get_untracked()
             .map(|o: Organization| o.id)
             .unwrap_or_default();
-        let payload = match data.validate(chrono::Local::now().date_naive()) {
+        let configs = identifier_configs.get_untracked();
+        let payload = match data.validate_with(chrono::Local::now().date_naive(), &configs.typed_on_form()) {
             Ok(p) => p,
             Err(errs) => {
-                errors.set(errs.into_iter().map(|(f, m)| (f.to_string(), m)).collect());
+                errors.set(errs);
                 form_error.set(Some("Check the highlighted fields.".into()));
                 return;
             }
@@ -105,7 +133,7 @@ fn EditForm(
         let amending = amending.clone();
         leptos::task::spawn_local(async move {
             let patient = base.get_value();
-            match queue_update(outbox, client, &patient, payload, amending).await {
+            match queue_update(outbox, client, &patient, payload, amending, &configs).await {
                 Ok(()) => on_saved.run(format!("/facility/{fid}/patients/{}", patient.id)),
                 Err(e) => form_error.set(Some(format!(
                     "Could not save on this device: {e}. Your changes are still in the form."
@@ -117,7 +145,7 @@ fn EditForm(
 
     view! {
         <form class="form" on:submit=submit novalidate>
-            <PatientFields form=form geo=geo errors=errors/>
+            <PatientFields form=form geo=geo errors=errors identifiers=typed_identifiers/>
             {move || form_error.get().map(|m| view! { <p class="alert alert--error" role="alert">{m}</p> })}
             <button class="button button--primary" type="submit" disabled=busy>
                 {move || if busy.get() { "Saving…" } else { "Save changes" }}
@@ -135,12 +163,17 @@ async fn queue_update(
     patient: &Patient,
     payload: Value,
     amending: Option<String>,
+    configs: &FacilityIdentifierConfigs,
 ) -> Result<(), StoreError> {
     let detail_key = keys::patient_detail(&patient.id);
     let current = client
         .get_query_data(&detail_key)
         .unwrap_or_else(|| serde_json::to_value(patient).unwrap_or(Value::Null));
-    let merged = effects::merge_update(&current, &payload);
+    let mut merged = effects::merge_update(&current, &payload);
+    // `identifiers` is how a body sends them; the record lists them per config.
+    if let Some(sent) = merged.as_object_mut().and_then(|m| m.remove("identifiers")) {
+        apply_to_record(&mut merged, configs, &sent);
+    }
     let mut optimistic = vec![(detail_key, merged.clone())];
     optimistic.extend(client.lists_replacing(
         &QueryKey::new(["patient", "list"]),

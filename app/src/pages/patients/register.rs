@@ -6,8 +6,9 @@ use crate::{
     api::{keys, ApiError, Method},
     components::patient_fields::PatientFields,
     model::{
-        patient_form::{server_field_errors, PatientForm},
-        Organization, PatientSearch,
+        identifier::FacilityIdentifierConfigs,
+        patient_form::{patient_field_errors, PatientForm},
+        Facility, Organization, PatientSearch,
     },
     offline::{
         network::use_network,
@@ -65,7 +66,12 @@ pub fn RegisterPatient() -> impl IntoView {
             else {
                 return false;
             };
-            form.set(PatientForm::from_patient(&patient));
+            // A queued create has nothing on the server to remove: an emptied identifier is
+            // simply not sent.
+            form.set(PatientForm {
+                had_identifiers: Vec::new(),
+                ..PatientForm::from_patient(&patient)
+            });
             geo.set(patient.geo_organization.clone());
             amending_temp.set(Some(temp));
             true
@@ -74,6 +80,28 @@ pub fn RegisterPatient() -> impl IntoView {
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let form_error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // The identifiers this facility asks for, from its retrieve (cached: offline too).
+    let facility = use_query::<Facility, _, _, _>(
+        move || keys::facility(&facility_id.get()),
+        move |_| keys::get_facility(session, facility_id.get_untracked()),
+        QueryOptions::persisted(),
+    );
+    let identifier_configs =
+        Memo::new(move |_| facility.data.get().map(|f| f.identifier_configs()).unwrap_or_default());
+    let typed_identifiers = Signal::derive(move || identifier_configs.get().typed_on_form());
+    // Reopened after CARE refused it: CARE's reasons on their fields.
+    if let Some(write_id) = amending.clone() {
+        Effect::new(move |_| {
+            let refused = outbox
+                .record(&write_id)
+                .and_then(|r| r.last_error)
+                .filter(|e| e.get("status").and_then(Value::as_u64) == Some(400))
+                .and_then(|e| e.get("body").cloned());
+            if let Some(body) = refused {
+                errors.set(patient_field_errors(&body, &typed_identifiers.get()));
+            }
+        });
+    }
 
     // Families share phones: warn (never block) when this number already has patients,
     // from the cached search when offline.
@@ -109,10 +137,11 @@ pub fn RegisterPatient() -> impl IntoView {
         let mut data = form.get_untracked();
         data.geo_organization = geo.get_untracked().map(|o| o.id).unwrap_or_default();
         let today = chrono::Local::now().date_naive();
-        let payload = match data.validate(today) {
+        let configs = identifier_configs.get_untracked();
+        let payload = match data.validate_with(today, &configs.typed_on_form()) {
             Ok(p) => p,
             Err(errs) => {
-                errors.set(errs.into_iter().map(|(f, m)| (f.to_string(), m)).collect());
+                errors.set(errs);
                 form_error.set(Some("Check the highlighted fields.".into()));
                 return;
             }
@@ -127,7 +156,7 @@ pub fn RegisterPatient() -> impl IntoView {
                 .get_untracked()
                 .and_then(|o| serde_json::to_value(o).ok());
             leptos::task::spawn_local(async move {
-                match amend(outbox, client, &write_id, &temp_id, payload, geo_json).await {
+                match amend(outbox, client, &write_id, &temp_id, payload, geo_json, &configs).await {
                     Ok(()) => navigate(
                         &format!("/facility/{fid}/patients/{temp_id}"),
                         Default::default(),
@@ -171,13 +200,20 @@ pub fn RegisterPatient() -> impl IntoView {
                     client.invalidate(&QueryKey::new(["patient", "list"]));
                     navigate(&format!("/facility/{fid}/patients/{id}"), Default::default());
                 }
-                Ok(None) => match queue(outbox, client, key, payload, geo_json).await {
+                Ok(None) => match queue(outbox, client, key, payload, geo_json, &configs).await {
                     Ok(temp_id) => navigate(&format!("/facility/{fid}/patients/{temp_id}"), Default::default()),
                     Err(e) => form_error.set(Some(format!("Could not save on this device: {e}. Nothing was lost from the form; try again."))),
                 },
                 Err(ApiError::Http { status: 400, body }) => {
-                    errors.set(server_field_errors(&body));
-                    form_error.set(Some("CARE did not accept the registration; check the highlighted fields.".into()));
+                    let found = patient_field_errors(&body, &configs.typed_on_form());
+                    // Errors of the whole body (no field) are said in the form's message.
+                    let whole: Vec<String> = found.iter().filter(|(f, _)| f == "form").map(|(_, m)| m.clone()).collect();
+                    errors.set(found);
+                    form_error.set(Some(if whole.is_empty() {
+                        "CARE did not accept the registration; check the highlighted fields.".into()
+                    } else {
+                        format!("CARE did not accept the registration: {}", whole.join("; "))
+                    }));
                 }
                 Err(e) => form_error.set(Some(e.to_string())),
             }
@@ -192,7 +228,7 @@ pub fn RegisterPatient() -> impl IntoView {
                 <p class="alert alert--info" role="status">"Offline: the registration will be saved on this device and sent when the server is reachable."</p>
             </Show>
             <form class="form" on:submit=submit novalidate>
-                <PatientFields form=form geo=geo errors=errors/>
+                <PatientFields form=form geo=geo errors=errors identifiers=typed_identifiers/>
                 {move || same_phone.data.get().filter(|s| !s.results.is_empty() && !phone.get().is_empty()).map(|s| {
                     let names: Vec<String> = s.results.iter().map(|p| p.name.clone()).collect();
                     view! {
@@ -223,8 +259,9 @@ async fn amend(
     temp_id: &str,
     payload: Value,
     geo: Option<Value>,
+    configs: &FacilityIdentifierConfigs,
 ) -> Result<(), StoreError> {
-    let patient = normalize_patient(temp_id, &payload, geo.as_ref(), &now_iso());
+    let patient = normalize_patient(temp_id, &payload, geo.as_ref(), configs, &now_iso());
     let mut optimistic = vec![(keys::patient_detail(temp_id), patient.clone())];
     optimistic.extend(client.lists_replacing(
         &QueryKey::new(["patient", "list"]),
@@ -242,9 +279,10 @@ async fn queue(
     id: String,
     payload: Value,
     geo: Option<Value>,
+    configs: &FacilityIdentifierConfigs,
 ) -> Result<String, StoreError> {
     let temp_id = uuid::Uuid::new_v4().to_string();
-    let patient = normalize_patient(&temp_id, &payload, geo.as_ref(), &now_iso());
+    let patient = normalize_patient(&temp_id, &payload, geo.as_ref(), configs, &now_iso());
     let mut optimistic = vec![(keys::patient_detail(&temp_id), patient.clone())];
     optimistic.extend(client.lists_prepending(
         &QueryKey::new(["patient", "list"]),

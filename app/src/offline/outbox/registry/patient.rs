@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use super::{HttpMethod, Op, SyncRoute};
+use crate::model::identifier::{apply_to_record, FacilityIdentifierConfigs};
 
 pub const ROUTES: &[SyncRoute] = &[
     SyncRoute {
@@ -53,6 +54,7 @@ pub fn normalize_patient(
     temp_id: &str,
     payload: &Value,
     geo: Option<&Value>,
+    identifier_configs: &FacilityIdentifierConfigs,
     now_iso: &str,
 ) -> Value {
     let year_of_birth = payload
@@ -70,7 +72,7 @@ pub fn normalize_patient(
                     - age,
             )
         });
-    json!({
+    let mut record = json!({
         "id": temp_id,
         "name": payload.get("name").cloned().unwrap_or(Value::Null),
         "gender": payload.get("gender").cloned().unwrap_or(Value::Null),
@@ -91,7 +93,11 @@ pub fn normalize_patient(
         "created_date": now_iso,
         "modified_date": now_iso,
         "permissions": [],
-    })
+    });
+    if let Some(sent) = payload.get("identifiers") {
+        apply_to_record(&mut record, identifier_configs, sent);
+    }
+    record
 }
 
 /// The optimistic resource request as CARE's retrieve would return it, from a create
@@ -135,12 +141,20 @@ mod tests {
     fn normalized_patient_has_the_retrieve_shape() {
         let p = normalize_patient(
             "tmp-1",
-            &json!({"name": "Asha", "gender": "female", "phone_number": "+919800000001", "date_of_birth": "1990-02-03"}),
+            &json!({"name": "Asha", "gender": "female", "phone_number": "+919800000001", "date_of_birth": "1990-02-03",
+                    "identifiers": [{"config": "mrn", "value": "CDH-7"}]}),
             None,
+            &FacilityIdentifierConfigs {
+                instance: Vec::new(),
+                facility: serde_json::from_value(json!([{"id": "mrn", "status": "active", "config": {"display": "Hospital number"}}]))
+                    .expect("configs"),
+            },
             "2026-01-01T00:00:00.000000Z",
         );
         assert_eq!(p["id"], "tmp-1");
         assert_eq!(p["year_of_birth"], 1990);
+        assert_eq!(p["facility_identifiers"][0]["value"], "CDH-7");
+        assert_eq!(p["facility_identifiers"][0]["config"]["config"]["display"], "Hospital number");
         for key in [
             "created_date",
             "modified_date",
