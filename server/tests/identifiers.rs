@@ -45,7 +45,9 @@ async fn configs_checks_retrieve_and_search() {
     let fid = s.facility_id(&token).await;
 
     // The facility lists the instance's configs (two kept by CARE, one typed) and its own.
-    let (status, facility) = s.get(&format!("/api/v1/facility/{fid}/"), Some(&token)).await;
+    let (status, facility) = s
+        .get(&format!("/api/v1/facility/{fid}/"), Some(&token))
+        .await;
     assert_eq!(status, 200);
     let instance = facility["patient_instance_identifier_configs"]
         .as_array()
@@ -63,7 +65,11 @@ async fn configs_checks_retrieve_and_search() {
     let (status, body) = s
         .post(
             "/api/v1/patient/",
-            patient(&geo, "+919811100001", json!([{"config": ABHA, "value": "1234"}])),
+            patient(
+                &geo,
+                "+919811100001",
+                json!([{"config": ABHA, "value": "1234"}]),
+            ),
             Some(&token),
         )
         .await;
@@ -92,16 +98,30 @@ async fn configs_checks_retrieve_and_search() {
         {"config": MRN, "value": "CDH-1042"}
     ]);
     let (status, created) = s
-        .post("/api/v1/patient/", patient(&geo, "+919811100001", sent), Some(&token))
+        .post(
+            "/api/v1/patient/",
+            patient(&geo, "+919811100001", sent),
+            Some(&token),
+        )
         .await;
     assert_eq!(status, 200, "{created}");
     let id = created["id"].as_str().expect("id").to_string();
     let instance = values(&created["instance_identifiers"]);
     assert_eq!(instance.len(), 3, "name, phone and the ABHA number");
-    assert_eq!(instance[2], (ABHA.to_string(), "12-3456-7890-1234".to_string()));
-    assert_eq!(created["facility_identifiers"], json!([]), "no facility asked for");
+    assert_eq!(
+        instance[2],
+        (ABHA.to_string(), "12-3456-7890-1234".to_string())
+    );
+    assert_eq!(
+        created["facility_identifiers"],
+        json!([]),
+        "no facility asked for"
+    );
     let (_, with_facility) = s
-        .get(&format!("/api/v1/patient/{id}/?facility={fid}"), Some(&token))
+        .get(
+            &format!("/api/v1/patient/{id}/?facility={fid}"),
+            Some(&token),
+        )
         .await;
     assert_eq!(
         values(&with_facility["facility_identifiers"]),
@@ -112,7 +132,11 @@ async fn configs_checks_retrieve_and_search() {
     let (status, body) = s
         .post(
             "/api/v1/patient/",
-            patient(&geo, "+919811100002", json!([{"config": MRN, "value": "CDH-1042"}])),
+            patient(
+                &geo,
+                "+919811100002",
+                json!([{"config": MRN, "value": "CDH-1042"}]),
+            ),
             Some(&token),
         )
         .await;
@@ -133,7 +157,10 @@ async fn configs_checks_retrieve_and_search() {
         .await;
     assert_eq!(status, 200, "{updated}");
     let (_, after) = s
-        .get(&format!("/api/v1/patient/{id}/?facility={fid}"), Some(&token))
+        .get(
+            &format!("/api/v1/patient/{id}/?facility={fid}"),
+            Some(&token),
+        )
         .await;
     assert_eq!(after["facility_identifiers"], json!([]));
     assert_eq!(values(&after["instance_identifiers"]).len(), 3);

@@ -293,8 +293,14 @@ mod tests {
             ))
         );
         assert_eq!(
-            field_error_from_care(&configs, "Value error, Identifier config system.example/a is required"),
-            Some(("identifier.a".to_string(), "Enter the ABHA number.".to_string()))
+            field_error_from_care(
+                &configs,
+                "Value error, Identifier config system.example/a is required"
+            ),
+            Some((
+                "identifier.a".to_string(),
+                "Enter the ABHA number.".to_string()
+            ))
         );
         assert_eq!(field_error_from_care(&configs, "Field required"), None);
         assert_eq!(
@@ -325,17 +331,32 @@ mod tests {
             {"config": {"id": "auto"}, "value": "+91980"},
             {"config": {"id": "a"}, "value": "old"}
         ]});
-        apply_to_record(&mut record, &configs, &json!([{"config": "a", "value": "new"}, {"config": "m", "value": "MRN-2"}]));
+        apply_to_record(
+            &mut record,
+            &configs,
+            &json!([{"config": "a", "value": "new"}, {"config": "m", "value": "MRN-2"}]),
+        );
         let values: Vec<&str> = record["instance_identifiers"]
             .as_array()
             .expect("list")
             .iter()
             .filter_map(|e| e["value"].as_str())
             .collect();
-        assert_eq!(values, vec!["+91980", "new"], "the auto-maintained one stays");
+        assert_eq!(
+            values,
+            vec!["+91980", "new"],
+            "the auto-maintained one stays"
+        );
         assert_eq!(record["facility_identifiers"][0]["value"], "MRN-2");
-        apply_to_record(&mut record, &configs, &json!([{"config": "a", "value": ""}]));
-        assert_eq!(record["instance_identifiers"].as_array().map(Vec::len), Some(1));
+        apply_to_record(
+            &mut record,
+            &configs,
+            &json!([{"config": "a", "value": ""}]),
+        );
+        assert_eq!(
+            record["instance_identifiers"].as_array().map(Vec::len),
+            Some(1)
+        );
     }
 
     #[test]

@@ -451,13 +451,22 @@ mod tests {
             {"id": "mrn", "status": "active", "config": {"system": "mrn", "display": "Hospital number"}}
         ]))
         .expect("configs");
-        let err = valid().validate_with(today(), &configs).expect_err("required");
-        assert_eq!(err, vec![("identifier.abha".to_string(), "Enter the ABHA number.".to_string())]);
+        let err = valid()
+            .validate_with(today(), &configs)
+            .expect_err("required");
+        assert_eq!(
+            err,
+            vec![(
+                "identifier.abha".to_string(),
+                "Enter the ABHA number.".to_string()
+            )]
+        );
         let mut form = valid();
         form.identifiers.insert("abha".into(), "123".into());
         let err = form.validate_with(today(), &configs).expect_err("pattern");
         assert_eq!(err[0].0, "identifier.abha");
-        form.identifiers.insert("abha".into(), " 12345678901234 ".into());
+        form.identifiers
+            .insert("abha".into(), " 12345678901234 ".into());
         let body = form.validate_with(today(), &configs).expect("valid");
         assert_eq!(
             body["identifiers"],
@@ -466,7 +475,11 @@ mod tests {
         );
         form.had_identifiers = vec!["mrn".into()];
         let body = form.validate_with(today(), &configs).expect("valid");
-        assert_eq!(body["identifiers"][1], serde_json::json!({"config": "mrn", "value": ""}), "an emptied one is removed");
+        assert_eq!(
+            body["identifiers"][1],
+            serde_json::json!({"config": "mrn", "value": ""}),
+            "an emptied one is removed"
+        );
         let mut both = valid();
         both.name = String::new();
         let err = both.validate_with(today(), &configs).expect_err("both");
@@ -487,9 +500,15 @@ mod tests {
         assert_eq!(
             patient_field_errors(&body, &configs),
             vec![
-                ("identifier.mrn".to_string(), "Another patient already has this Hospital number.".to_string()),
+                (
+                    "identifier.mrn".to_string(),
+                    "Another patient already has this Hospital number.".to_string()
+                ),
                 ("name".to_string(), "Field required".to_string()),
-                ("form".to_string(), "Value error, something else".to_string()),
+                (
+                    "form".to_string(),
+                    "Value error, something else".to_string()
+                ),
             ]
         );
     }

@@ -173,7 +173,11 @@ pub fn check(
         let value = value.trim().to_string();
         let problem = match check_value(&parsed, &value) {
             Err(p) => Some(p),
-            Ok(()) if !value.is_empty() && parsed.config.unique && taken(conn, config_id, &value, patient)? => {
+            Ok(())
+                if !value.is_empty()
+                    && parsed.config.unique
+                    && taken(conn, config_id, &value, patient)? =>
+            {
                 Some(Problem::NotUnique)
             }
             Ok(()) => None,
@@ -196,7 +200,11 @@ pub fn check(
                 && parsed.needs_value()
                 && !given
             {
-                c.value_error(loc, &care_message(&parsed, Problem::Required), input.clone());
+                c.value_error(
+                    loc,
+                    &care_message(&parsed, Problem::Required),
+                    input.clone(),
+                );
             }
         }
     }

@@ -744,7 +744,9 @@ async fn search(
                     let Some((listed, of_facility)) = identifier::config(conn, other)? else {
                         return Err(CareError::Validation("Config not found".into()));
                     };
-                    if let (Some(asked), Some(owner)) = (facility.as_deref(), of_facility.as_deref()) {
+                    if let (Some(asked), Some(owner)) =
+                        (facility.as_deref(), of_facility.as_deref())
+                    {
                         if asked != owner {
                             return Err(CareError::Validation("Config not found".into()));
                         }

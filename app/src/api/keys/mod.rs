@@ -115,7 +115,10 @@ pub async fn get_patient(
     let path = if facility_id.is_empty() {
         format!("/patient/{id}/")
     } else {
-        format!("/patient/{id}/?facility={}", encode_query_value(&facility_id))
+        format!(
+            "/patient/{id}/?facility={}",
+            encode_query_value(&facility_id)
+        )
     };
     session.call(Method::Get, &path, None).await
 }

@@ -38,7 +38,13 @@ pub fn StartEncounter() -> impl IntoView {
     let follow = use_follow();
     let patient = use_query::<Patient, _, _, _>(
         move || keys::patient_detail(&patient_id.get()),
-        move |_| keys::get_patient(session, facility_id.get_untracked(), patient_id.get_untracked()),
+        move |_| {
+            keys::get_patient(
+                session,
+                facility_id.get_untracked(),
+                patient_id.get_untracked(),
+            )
+        },
         QueryOptions::persisted(),
     );
     let departments = use_query::<Paginated<Organization>, _, _, _>(

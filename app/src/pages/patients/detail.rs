@@ -50,7 +50,13 @@ pub fn PatientDetail() -> impl IntoView {
     });
     let patient = use_query::<Patient, _, _, _>(
         move || keys::patient_detail(&patient_id.get()),
-        move |_| keys::get_patient(session, facility_id.get_untracked(), patient_id.get_untracked()),
+        move |_| {
+            keys::get_patient(
+                session,
+                facility_id.get_untracked(),
+                patient_id.get_untracked(),
+            )
+        },
         QueryOptions::persisted(),
     );
     let client = use_query_client();

@@ -32,7 +32,13 @@ pub fn EditPatient() -> impl IntoView {
     let navigate = use_navigate();
     let patient = use_query::<Patient, _, _, _>(
         move || keys::patient_detail(&patient_id.get()),
-        move |_| keys::get_patient(session, facility_id.get_untracked(), patient_id.get_untracked()),
+        move |_| {
+            keys::get_patient(
+                session,
+                facility_id.get_untracked(),
+                patient_id.get_untracked(),
+            )
+        },
         QueryOptions::persisted(),
     );
     let facility = use_query::<Facility, _, _, _>(
@@ -40,8 +46,13 @@ pub fn EditPatient() -> impl IntoView {
         move |_| keys::get_facility(session, facility_id.get_untracked()),
         QueryOptions::persisted(),
     );
-    let identifier_configs =
-        Memo::new(move |_| facility.data.get().map(|f| f.identifier_configs()).unwrap_or_default());
+    let identifier_configs = Memo::new(move |_| {
+        facility
+            .data
+            .get()
+            .map(|f| f.identifier_configs())
+            .unwrap_or_default()
+    });
     let can_edit = move || session.user().is_some_and(|u| u.can("can_write_patient"));
     let on_saved = Callback::new(move |url: String| navigate(&url, Default::default()));
     // `?write=<outbox id>`: the sync page reopened a queued edit to correct it.
@@ -118,14 +129,15 @@ fn EditForm(
             .map(|o: Organization| o.id)
             .unwrap_or_default();
         let configs = identifier_configs.get_untracked();
-        let payload = match data.validate_with(chrono::Local::now().date_naive(), &configs.typed_on_form()) {
-            Ok(p) => p,
-            Err(errs) => {
-                errors.set(errs);
-                form_error.set(Some("Check the highlighted fields.".into()));
-                return;
-            }
-        };
+        let payload =
+            match data.validate_with(chrono::Local::now().date_naive(), &configs.typed_on_form()) {
+                Ok(p) => p,
+                Err(errs) => {
+                    errors.set(errs);
+                    form_error.set(Some("Check the highlighted fields.".into()));
+                    return;
+                }
+            };
         errors.set(Vec::new());
         form_error.set(None);
         busy.set(true);

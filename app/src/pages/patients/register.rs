@@ -86,8 +86,13 @@ pub fn RegisterPatient() -> impl IntoView {
         move |_| keys::get_facility(session, facility_id.get_untracked()),
         QueryOptions::persisted(),
     );
-    let identifier_configs =
-        Memo::new(move |_| facility.data.get().map(|f| f.identifier_configs()).unwrap_or_default());
+    let identifier_configs = Memo::new(move |_| {
+        facility
+            .data
+            .get()
+            .map(|f| f.identifier_configs())
+            .unwrap_or_default()
+    });
     let typed_identifiers = Signal::derive(move || identifier_configs.get().typed_on_form());
     // Reopened after CARE refused it: CARE's reasons on their fields.
     if let Some(write_id) = amending.clone() {
@@ -156,7 +161,11 @@ pub fn RegisterPatient() -> impl IntoView {
                 .get_untracked()
                 .and_then(|o| serde_json::to_value(o).ok());
             leptos::task::spawn_local(async move {
-                match amend(outbox, client, &write_id, &temp_id, payload, geo_json, &configs).await {
+                match amend(
+                    outbox, client, &write_id, &temp_id, payload, geo_json, &configs,
+                )
+                .await
+                {
                     Ok(()) => navigate(
                         &format!("/facility/{fid}/patients/{temp_id}"),
                         Default::default(),

@@ -154,7 +154,10 @@ mod tests {
         assert_eq!(p["id"], "tmp-1");
         assert_eq!(p["year_of_birth"], 1990);
         assert_eq!(p["facility_identifiers"][0]["value"], "CDH-7");
-        assert_eq!(p["facility_identifiers"][0]["config"]["config"]["display"], "Hospital number");
+        assert_eq!(
+            p["facility_identifiers"][0]["config"]["config"]["display"],
+            "Hospital number"
+        );
         for key in [
             "created_date",
             "modified_date",
