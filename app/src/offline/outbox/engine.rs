@@ -453,16 +453,53 @@ pub fn diff_fields(base: &Value, mine: &Value, server: &Value) -> Vec<FieldDiff>
     };
     let mut out: Vec<FieldDiff> = fields
         .iter()
-        .map(|(field, m)| FieldDiff {
-            field: field.clone(),
-            base: comparable(base.get(field)),
-            mine: m.clone(),
-            server: comparable(server.get(field)),
+        .map(|(field, m)| {
+            if field == "identifiers" {
+                return FieldDiff {
+                    field: field.clone(),
+                    base: identifiers_as_sent(base, m),
+                    mine: m.clone(),
+                    server: identifiers_as_sent(server, m),
+                };
+            }
+            FieldDiff {
+                field: field.clone(),
+                base: comparable(base.get(field)),
+                mine: m.clone(),
+                server: comparable(server.get(field)),
+            }
         })
         .filter(|d| d.mine != d.server || d.mine != d.base)
         .collect();
     out.sort_by(|a, b| a.field.cmp(&b.field));
     out
+}
+
+/// A record's identifiers in the body's shape (`[{config, value}]`), for the configs `mine`
+/// sends and in its order (a config the record lacks reads as empty, which is how a body
+/// removes one): so "both changed the hospital number" is a conflict like any field.
+fn identifiers_as_sent(record: &Value, mine: &Value) -> Value {
+    let listed: Vec<&Value> = ["instance_identifiers", "facility_identifiers"]
+        .iter()
+        .filter_map(|k| record.get(*k).and_then(Value::as_array))
+        .flatten()
+        .collect();
+    let items = mine
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            let config = item.get("config")?.as_str()?;
+            let value = listed
+                .iter()
+                .find(|e| e.pointer("/config/id").and_then(Value::as_str) == Some(config))
+                .and_then(|e| e.get("value"))
+                .cloned()
+                .unwrap_or(Value::String(String::new()));
+            Some(serde_json::json!({"config": config, "value": value}))
+        })
+        .collect();
+    Value::Array(items)
 }
 
 /// Nested objects (a geo organization) are compared by id, as the payload sends ids.
@@ -829,5 +866,29 @@ mod tests {
             !by.contains_key("geo_organization"),
             "same id on both sides"
         );
+    }
+
+    #[test]
+    fn identifiers_are_compared_per_config_like_fields() {
+        let record = |mrn: &str| {
+            json!({"instance_identifiers": [{"config": {"id": "phone"}, "value": "+91"}],
+                   "facility_identifiers": [{"config": {"id": "mrn"}, "value": mrn}]})
+        };
+        let mine = json!({"identifiers": [{"config": "mrn", "value": "CDH-2"}]});
+        let d = diff_fields(&record("CDH-1"), &mine, &record("CDH-3"));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].base, json!([{"config": "mrn", "value": "CDH-1"}]));
+        assert!(d[0].conflicting(), "both changed the hospital number");
+        let unchanged_on_server = diff_fields(&record("CDH-1"), &mine, &record("CDH-1"));
+        assert!(!unchanged_on_server[0].conflicting());
+        assert_eq!(unchanged_on_server[0].auto(), mine["identifiers"]);
+        let same = json!({"identifiers": [{"config": "mrn", "value": "CDH-1"}]});
+        assert!(diff_fields(&record("CDH-1"), &same, &record("CDH-1")).is_empty());
+        let removed = diff_fields(
+            &json!({}),
+            &json!({"identifiers": [{"config": "mrn", "value": ""}]}),
+            &json!({}),
+        );
+        assert!(removed.is_empty(), "absent reads as empty");
     }
 }
