@@ -113,3 +113,68 @@ test('a hospital number taken while offline is put back on its field, corrected 
   expect(holders.map((p) => p.name)).toEqual([name]);
   expect((await holdersOf(request, token, fid, taken)).map((p) => p.name)).not.toContain(name);
 });
+
+test('find a patient by ABHA number (verified by year) or hospital number (opened at once), also offline', async ({ page, context, request }) => {
+  const token = await apiToken(request);
+  const headers = { Authorization: `Bearer ${token}` };
+  const stamp = String(Date.now()).slice(-8);
+  const abha = `77-${stamp.slice(0, 4)}-${stamp.slice(4, 8)}-0001`;
+  const mrn = `CDH-8${stamp.slice(-6)}`;
+  const orgs = await (await request.get('/api/v1/organization/?org_type=govt&parent=&limit=200', { headers })).json();
+  const resp = await request.post('/api/v1/patient/', {
+    headers,
+    data: {
+      name: `Findable ${stamp}`, gender: 'female', phone_number: `+9196${stamp}`, date_of_birth: '1979-02-03',
+      address: 'Kakkanad', permanent_address: 'Kakkanad', geo_organization: orgs.results[0].id,
+      identifiers: [{ config: '0b1f5c3e-6a0d-4c4e-9a52-2f0f6f1c8a11', value: abha }, { config: MRN, value: mrn }],
+    },
+  });
+  expect(resp.status()).toBe(200);
+  const p = await resp.json();
+
+  await login(page);
+  await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
+  await swControls(page);
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await page.getByRole('link', { name: 'Find by phone' }).click();
+  await page.getByLabel('Search by').selectOption({ label: 'ABHA number' });
+  await page.getByLabel('ABHA number').fill('77-12');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByText('This is not a valid ABHA number')).toBeVisible();
+  await page.getByLabel('ABHA number').fill(abha);
+  await page.getByRole('button', { name: 'Search' }).click();
+  // CARE verifies an ABHA number like a phone: name only, then the year of birth.
+  const results = page.getByTestId('search-results');
+  await expect(results.locator('li')).toHaveCount(1);
+  await expect(results).not.toContainText('1979');
+  await results.getByRole('button', { name: new RegExp(p.name) }).click();
+  await page.getByLabel('Year of birth').fill('1979');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByTestId('patient-home')).toContainText(p.name);
+
+  // A hospital number opens the patient at once.
+  await page.goBack();
+  await page.getByLabel('Search by').selectOption({ label: 'Hospital number' });
+  await page.getByLabel('Hospital number').fill(mrn);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await results.getByRole('link', { name: new RegExp(p.name) }).click();
+  await expect(page.getByTestId('patient-name')).toHaveText(p.name);
+  await expect(page.getByTestId('patient-identifier').filter({ hasText: 'Hospital number' })).toContainText(mrn);
+
+  // Offline, the same search runs over the patients saved on this device.
+  await context.setOffline(true);
+  await page.goto(page.url().replace(/\/patients\/.*$/, '/patients/search'));
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
+  await page.getByLabel('Search by').selectOption({ label: 'Hospital number' });
+  await page.getByLabel('Hospital number').fill(mrn.toLowerCase());
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByTestId('local-search')).toBeVisible();
+  await results.getByRole('link', { name: new RegExp(p.name) }).click();
+  await expect(page.getByTestId('patient-name')).toHaveText(p.name);
+  await page.goBack();
+  await page.getByLabel('Search by').selectOption({ label: 'Hospital number' });
+  await page.getByLabel('Hospital number').fill('CDH-0000001');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByTestId('no-match')).toHaveText('No patient has this Hospital number.');
+  await context.setOffline(false);
+});

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::Patient;
+use super::{identifier::IdentifierConfig, Patient};
 
 /// How many characters of the real id CARE's phone search reveals.
 pub const PARTIAL_ID_LEN: usize = 5;
@@ -39,8 +39,21 @@ pub fn cached_patients<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<P
             return;
         }
         if let Ok(p) = serde_json::from_value::<Patient>(v.clone()) {
-            if !p.id.is_empty() {
-                found.entry(p.id.clone()).or_insert(p);
+            if p.id.is_empty() {
+                return;
+            }
+            // List items carry no identifiers; a retrieve of the same patient does.
+            match found.get_mut(&p.id) {
+                Some(known) if known.typed_identifiers().next().is_none() => {
+                    if p.typed_identifiers().next().is_some() {
+                        known.instance_identifiers = p.instance_identifiers;
+                        known.facility_identifiers = p.facility_identifiers;
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    found.insert(p.id.clone(), p);
+                }
             }
         }
     };
@@ -75,6 +88,48 @@ pub fn partial_matches(patients: &[Patient], phone: &str) -> Vec<Patient> {
             ..Default::default()
         })
         .collect()
+}
+
+/// CARE's search by an identifier config over cached patients: the value is compared without
+/// regard to case (`iexact`); a config retrieved with the year of birth gives partial items
+/// (to verify like a phone search), any other the patients themselves. (results, partial)
+pub fn identifier_matches(
+    patients: &[Patient],
+    config: &IdentifierConfig,
+    value: &str,
+) -> (Vec<Patient>, bool) {
+    let value = value.trim().to_lowercase();
+    let holders = patients.iter().filter(|p| {
+        p.instance_identifiers
+            .iter()
+            .chain(&p.facility_identifiers)
+            .any(|i| i.config.id == config.id && i.value.to_lowercase() == value)
+    });
+    if with_year_of_birth(config) {
+        let items = holders
+            .map(|p| Patient {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                gender: p.gender.clone(),
+                phone_number: p.phone_number.clone(),
+                partial_id: Some(p.id.chars().take(PARTIAL_ID_LEN).collect()),
+                ..Default::default()
+            })
+            .collect();
+        (items, true)
+    } else {
+        (holders.cloned().collect(), false)
+    }
+}
+
+/// The config is retrieved with the year of birth (CARE answers its search with partials).
+pub fn with_year_of_birth(config: &IdentifierConfig) -> bool {
+    config
+        .config
+        .retrieve_config
+        .get("retrieve_with_year_of_birth")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
 }
 
 /// `search_retrieve` over cached patients: phone, year of birth and partial id must all match.
@@ -172,6 +227,44 @@ mod tests {
         assert!(verify(&all, "+919800000001", 1990, "fghij").is_none());
         assert!(verify(&all, "+919800000002", 1990, "abcde").is_none());
         assert!(verify(&all, "+919800000001", 1990, "abc").is_none());
+    }
+
+    #[test]
+    fn identifier_search_over_the_device_like_care() {
+        let abha = |v: &str| json!({"config": {"id": "abha", "config": {"display": "ABHA number"}}, "value": v});
+        let mrn = |v: &str| json!({"config": {"id": "mrn", "config": {"display": "Hospital number"}}, "value": v});
+        let values = vec![
+            // The list item first: it has no identifiers; the retrieve of the same patient does.
+            json!({"results": [{"id": "abcde-111", "name": "Asha", "gender": "female", "phone_number": "+919800000001"}]}),
+            json!({"id": "abcde-111", "name": "Asha", "gender": "female", "phone_number": "+919800000001",
+                   "instance_identifiers": [abha("12-3456-7890-1234")], "facility_identifiers": [mrn("CDH-7")]}),
+            json!({"id": "fghij-222", "name": "Ravi", "gender": "male", "phone_number": "+919800000002",
+                   "facility_identifiers": [mrn("CDH-8")]}),
+        ];
+        let all = cached_patients(values.iter());
+        let config = |id: &str, yob: bool| -> IdentifierConfig {
+            serde_json::from_value(json!({"id": id, "status": "active",
+                "config": {"retrieve_config": {"retrieve_with_year_of_birth": yob}}}))
+            .expect("config")
+        };
+        let (found, partial) =
+            identifier_matches(&all, &config("abha", true), " 12-3456-7890-1234 ");
+        assert!(partial);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].partial_id.as_deref(), Some("abcde"));
+        assert!(
+            found[0].instance_identifiers.is_empty(),
+            "a partial reveals no more than CARE's"
+        );
+        let (found, partial) = identifier_matches(&all, &config("mrn", false), "cdh-8");
+        assert!(!partial);
+        assert_eq!(
+            found.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+            vec!["Ravi"]
+        );
+        assert!(identifier_matches(&all, &config("mrn", false), "CDH-9")
+            .0
+            .is_empty());
     }
 
     #[test]
