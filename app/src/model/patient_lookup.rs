@@ -233,7 +233,7 @@ mod tests {
     fn identifier_search_over_the_device_like_care() {
         let abha = |v: &str| json!({"config": {"id": "abha", "config": {"display": "ABHA number"}}, "value": v});
         let mrn = |v: &str| json!({"config": {"id": "mrn", "config": {"display": "Hospital number"}}, "value": v});
-        let values = vec![
+        let values = [
             // The list item first: it has no identifiers; the retrieve of the same patient does.
             json!({"results": [{"id": "abcde-111", "name": "Asha", "gender": "female", "phone_number": "+919800000001"}]}),
             json!({"id": "abcde-111", "name": "Asha", "gender": "female", "phone_number": "+919800000001",
