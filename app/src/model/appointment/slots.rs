@@ -69,17 +69,38 @@ pub fn overlay(day: &Value, pending: &[SlotChange]) -> Value {
     out
 }
 
-/// Adds `change` to the booked count of `day` in a cached `availability_stats` answer.
-pub fn apply_to_stats(stats: &mut Value, day: &str, delta: i64) -> bool {
+/// Adds `change` to the booked count of `day` in a cached `availability_stats` answer
+/// (`{day: {total_slots, booked_slots}}`); true when the day is in it. Like a slot, the day
+/// remembers the changes it counts (a write and its slot: a reschedule within one day
+/// frees one slot and takes another), so none is counted twice.
+pub fn apply_to_stats(stats: &mut Value, day: &str, change: &SlotChange) -> bool {
     let Some(entry) = stats.get_mut(day) else {
         return false;
     };
+    let mark = format!("{}:{}", change.write_id, change.slot_id);
+    if counts(entry, &mark) {
+        return true;
+    }
     let booked = entry
         .get("booked_slots")
         .and_then(Value::as_i64)
         .unwrap_or(0);
-    entry["booked_slots"] = json!((booked + delta).max(0));
+    entry["booked_slots"] = json!((booked + change.delta).max(0));
+    match entry.get_mut(APPLIED).and_then(Value::as_array_mut) {
+        Some(ids) => ids.push(json!(mark)),
+        None => entry[APPLIED] = json!([mark]),
+    }
     true
+}
+
+/// The month as the heat-map should show it: the stats plus every unsynced change
+/// (`(day, change)`) they do not count yet — a refetch before the writes sync loses none.
+pub fn overlay_stats(stats: &Value, pending: &[(String, SlotChange)]) -> Value {
+    let mut out = stats.clone();
+    for (day, change) in pending {
+        apply_to_stats(&mut out, day, change);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -165,10 +186,63 @@ mod tests {
     }
 
     #[test]
-    fn stats_count_the_booking() {
-        let mut stats = json!({"2026-11-23": {"total_slots": 9, "booked_slots": 2}});
-        assert!(apply_to_stats(&mut stats, "2026-11-23", 1));
+    fn stats_count_the_booking_once_and_survive_a_refetch() {
+        let fresh = json!({"2026-11-23": {"total_slots": 9, "booked_slots": 2}});
+        let mut stats = fresh.clone();
+        assert!(apply_to_stats(
+            &mut stats,
+            "2026-11-23",
+            &booking("w1", "s1")
+        ));
         assert_eq!(stats["2026-11-23"]["booked_slots"], 3);
-        assert!(!apply_to_stats(&mut stats, "2026-11-24", 1));
+        assert!(apply_to_stats(
+            &mut stats,
+            "2026-11-23",
+            &booking("w1", "s1")
+        ));
+        assert_eq!(
+            stats["2026-11-23"]["booked_slots"], 3,
+            "same write counted once"
+        );
+        assert!(!apply_to_stats(
+            &mut stats,
+            "2026-11-24",
+            &booking("w2", "s9")
+        ));
+        let pending = vec![
+            ("2026-11-23".to_string(), booking("w1", "s1")),
+            (
+                "2026-11-23".to_string(),
+                SlotChange {
+                    delta: -1,
+                    ..booking("c1", "s2")
+                },
+            ),
+        ];
+        // The optimistic cache (counts w1) and a fresh answer (counts neither) agree.
+        assert_eq!(
+            overlay_stats(&stats, &pending)["2026-11-23"]["booked_slots"],
+            2
+        );
+        assert_eq!(
+            overlay_stats(&fresh, &pending)["2026-11-23"]["booked_slots"],
+            2
+        );
+        assert_eq!(overlay_stats(&fresh, &[]), fresh);
+        // A reschedule within the day: one write, a slot freed and one taken.
+        let moved = vec![
+            (
+                "2026-11-23".to_string(),
+                SlotChange {
+                    delta: -1,
+                    ..booking("r", "s1")
+                },
+            ),
+            ("2026-11-23".to_string(), booking("r", "s2")),
+        ];
+        assert_eq!(
+            overlay_stats(&fresh, &moved)["2026-11-23"]["booked_slots"],
+            2
+        );
     }
 }

@@ -97,7 +97,7 @@ impl Draft {
                 continue;
             }
             if let Some(mut data) = self.get(&key) {
-                if slots::apply_to_stats(&mut data, day, change.delta) {
+                if slots::apply_to_stats(&mut data, day, change) {
                     self.put(key, data);
                 }
             }

@@ -5,10 +5,16 @@ use crate::{
     api::keys::{self, appointment as akeys},
     components::query_notice::QueryNotice,
     model::{
-        appointment::heatmap::{month_grid, month_levels, month_range, shift_month, HeatLevel},
+        appointment::{
+            heatmap::{month_grid, month_levels, month_range, shift_month, HeatLevel},
+            slots::overlay_stats,
+        },
         AvailabilityStats,
     },
-    offline::query::{use_query, QueryOptions},
+    offline::{
+        outbox::{registry::appointment::stats_changes, use_outbox},
+        query::{use_query, QueryOptions},
+    },
     session::use_session,
 };
 
@@ -30,7 +36,9 @@ pub fn MonthHeatmap(
     today: NaiveDate,
 ) -> impl IntoView {
     let session = use_session();
-    let stats = use_query::<AvailabilityStats, _, _, _>(
+    let outbox = use_outbox();
+    // Raw, so bookings still on this device can be laid over it (see `overlay_stats`).
+    let stats = use_query::<serde_json::Value, _, _, _>(
         move || {
             let (from, to) = month_range(month.get());
             keys::availability_stats(
@@ -38,11 +46,14 @@ pub fn MonthHeatmap(
                 &akeys::stats_body(&practitioner.get(), &from.to_string(), &to.to_string()),
             )
         },
-        move |key| keys::post_read_only::<AvailabilityStats>(session, key),
+        move |key| keys::post_read_only::<serde_json::Value>(session, key),
         QueryOptions::persisted(),
     );
     let levels = Memo::new(move |_| {
-        let data = stats.data.get();
+        let data = stats.data.get().and_then(|raw| {
+            let pending = stats_changes(&outbox.records(), &practitioner.get());
+            serde_json::from_value::<AvailabilityStats>(overlay_stats(&raw, &pending)).ok()
+        });
         month_levels(month.get(), today, data.as_ref())
     });
     let level_of = move |d: NaiveDate| {

@@ -117,6 +117,9 @@ pub async fn queue_booking(
                 .param("facility_id", &b.facility_id)
                 .param("slot_id", &slot_id)
                 .param("practitioner_id", &practitioner_id)
+                // Not in the path: the day lets the month heat-map count the booking
+                // until it syncs.
+                .param("day", &b.day)
         })
         .await?;
     Ok((write_id, temp_id))
@@ -137,7 +140,8 @@ pub async fn queue_reschedule(
     let new_slot = text(&b.slot, "/id");
     let practitioner_id = text(&b.practitioner, "/id");
     let mut draft = Draft::new(client);
-    if let Some(day) = local_date(&text(current, "/token_slot/start_datetime")) {
+    let from_day = local_date(&text(current, "/token_slot/start_datetime"));
+    if let Some(day) = from_day {
         draft.change_slot(
             &b.facility_id,
             &practitioner_id,
@@ -179,6 +183,11 @@ pub async fn queue_reschedule(
             .param("appointment_id", &old_id)
             .param("from_slot_id", &old_slot)
             .param("practitioner_id", &practitioner_id)
+            .param("day", &b.day)
+            .param(
+                "from_day",
+                &from_day.map(|d| d.to_string()).unwrap_or_default(),
+            )
         })
         .await?;
     Ok((write_id, temp_id))
@@ -237,10 +246,12 @@ pub async fn queue_cancel(
     let mut updated = current.clone();
     updated["status"] = json!(reason);
     let mut draft = Draft::new(client);
-    if let Some(day) = local_date(&text(current, "/token_slot/start_datetime")) {
+    let practitioner_id = text(current, "/resource/id");
+    let day = local_date(&text(current, "/token_slot/start_datetime"));
+    if let Some(day) = day {
         draft.change_slot(
             facility_id,
-            &text(current, "/resource/id"),
+            &practitioner_id,
             &day.to_string(),
             &SlotChange {
                 write_id: write_id.clone(),
@@ -260,6 +271,8 @@ pub async fn queue_cancel(
                 .param("facility_id", facility_id)
                 .param("appointment_id", &id)
                 .param("slot_id", &slot_id)
+                .param("practitioner_id", &practitioner_id)
+                .param("day", &day.map(|d| d.to_string()).unwrap_or_default())
         })
         .await?;
     Ok(write_id)

@@ -151,6 +151,50 @@ pub fn slot_changes(records: &[OutboxRecord]) -> Vec<crate::model::appointment::
         .collect()
 }
 
+/// What unsynced writes do to `practitioner`'s month stats: (day, change) per slot taken or
+/// freed. Writes queued before the day was recorded on them have no day and are left out.
+pub fn stats_changes(
+    records: &[OutboxRecord],
+    practitioner: &str,
+) -> Vec<(String, crate::model::appointment::slots::SlotChange)> {
+    use crate::model::appointment::slots::SlotChange;
+    let change = |r: &OutboxRecord, day: &str, slot: Option<&String>, delta: i64| {
+        let day = r.path_params.get(day)?;
+        Some((
+            day.clone(),
+            SlotChange {
+                write_id: r.id.clone(),
+                slot_id: slot?.clone(),
+                delta,
+            },
+        ))
+    };
+    records
+        .iter()
+        .filter(|r| r.sync_status.is_open())
+        .filter(|r| r.path_params.get("practitioner_id").map(String::as_str) == Some(practitioner))
+        .flat_map(|r| match r.sync_route_key.as_str() {
+            CREATE => vec![change(r, "day", r.path_params.get("slot_id"), 1)],
+            CANCEL => vec![change(r, "day", r.path_params.get("slot_id"), -1)],
+            RESCHEDULE => vec![
+                change(r, "from_day", r.path_params.get("from_slot_id"), -1),
+                change(
+                    r,
+                    "day",
+                    r.payload
+                        .get("new_slot")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .as_ref(),
+                    1,
+                ),
+            ],
+            _ => Vec::new(),
+        })
+        .flatten()
+        .collect()
+}
+
 /// The bookings that writes still to be sent change (a new booking's temporary id, the
 /// booking a status change, cancel or reschedule acts on): a list fetched meanwhile shows
 /// them as this device will make them.
@@ -296,6 +340,71 @@ mod tests {
             .map(|c| (c.slot_id.as_str(), c.delta))
             .collect();
         assert_eq!(summary, vec![("s1", 1), ("s2", -1), ("s3", -1), ("s4", 1)]);
+    }
+
+    #[test]
+    fn open_writes_change_their_practitioner_s_days() {
+        let book = rec(
+            "b",
+            CREATE,
+            &[
+                ("slot_id", "s1"),
+                ("practitioner_id", "nurse"),
+                ("day", "2026-11-23"),
+            ],
+            json!({}),
+        );
+        let other = rec(
+            "o",
+            CREATE,
+            &[
+                ("slot_id", "s7"),
+                ("practitioner_id", "doctor"),
+                ("day", "2026-11-23"),
+            ],
+            json!({}),
+        );
+        let moved = rec(
+            "r",
+            RESCHEDULE,
+            &[
+                ("from_slot_id", "s3"),
+                ("practitioner_id", "nurse"),
+                ("from_day", "2026-11-23"),
+                ("day", "2026-11-25"),
+            ],
+            json!({"new_slot": "s4"}),
+        );
+        let cancel = rec(
+            "c",
+            CANCEL,
+            &[
+                ("slot_id", "s2"),
+                ("practitioner_id", "nurse"),
+                ("day", "2026-11-24"),
+            ],
+            json!({}),
+        );
+        let old = rec(
+            "x",
+            CREATE,
+            &[("slot_id", "s9"), ("practitioner_id", "nurse")],
+            json!({}),
+        );
+        let changes = stats_changes(&[book, other, moved, cancel, old], "nurse");
+        let summary: Vec<(&str, &str, i64)> = changes
+            .iter()
+            .map(|(d, c)| (d.as_str(), c.write_id.as_str(), c.delta))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("2026-11-23", "b", 1),
+                ("2026-11-23", "r", -1),
+                ("2026-11-25", "r", 1),
+                ("2026-11-24", "c", -1)
+            ]
+        );
     }
 
     #[test]
