@@ -6,7 +6,7 @@ use crate::{
     components::write_status::WriteStatus,
     model::{Paginated, Role, UserSpec},
     offline::{
-        outbox::{use_follow, use_outbox, WriteSpec},
+        outbox::{registry::patient, use_follow, use_outbox, WriteSpec},
         query::{use_query, use_query_client, QueryOptions},
     },
     session::use_session,
@@ -79,10 +79,12 @@ pub fn AddPatientUser(#[prop(into)] patient_id: Signal<String>) -> impl IntoView
         ) {
             results.push(u);
         }
+        let creator = outbox.creator_of(&pid);
         let spec = WriteSpec {
-            parents: outbox.creator_of(&pid).into_iter().collect(),
+            parents: outbox
+                .with_records_untracked(|r| patient::assignment_parents(r, &pid, &uid, creator)),
             optimistic: vec![(users_key, list)],
-            ..WriteSpec::new("patient.add_user", json!({ "user": uid, "role": rid }))
+            ..WriteSpec::new(patient::ADD_USER, json!({ "user": uid, "role": rid }))
                 .param("patient_id", &pid)
         };
         leptos::task::spawn_local(async move {

@@ -44,6 +44,17 @@ impl WriteSpec {
     }
 }
 
+/// What undoing an earlier change of this device takes, decided over the device's writes
+/// while no sync pass runs (`Outbox::queue_undo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undo {
+    /// The change's write never reached the server: drop it (this id), send nothing.
+    Withdraw(String),
+    /// Send the undoing write after these writes (the change may be on the server already,
+    /// or will be before the undoing write is sent).
+    Send { parents: Vec<String> },
+}
+
 /// Now, as CARE writes `created_date` / `modified_date`.
 pub fn now_iso() -> String {
     chrono::Utc::now()
