@@ -39,6 +39,44 @@ async function openPatients(page) {
   await expect(page.getByTestId('patient-list')).toBeVisible();
 }
 
+/** Opens the patient's Users tab as care-doctor, with the service worker in control. */
+async function openUsersTab(page, patientId) {
+  await openPatients(page);
+  await swControls(page);
+  await page.goto(`${page.url().replace(/\/patients.*$/, '')}/patients/${patientId}?tab=users`);
+  return page.getByTestId('patient-users');
+}
+
+/** Assigns `username` to the patient through the API (another device did it). */
+async function assignByApi(request, token, patientId, username) {
+  const user = await (await request.get(`/api/v1/users/${username}/`, { headers: auth(token) })).json();
+  const roles = await (await request.get('/api/v1/role/?name=nurse', { headers: auth(token) })).json();
+  const resp = await request.post(`/api/v1/patient/${patientId}/add_user/`, {
+    headers: auth(token), data: { user: user.id, role: roles.results[0].id },
+  });
+  expect(resp.status()).toBe(200);
+  return user;
+}
+
+async function assignedUsernames(request, token, patientId) {
+  const users = await (await request.get(`/api/v1/patient/${patientId}/get_users/`, { headers: auth(token) })).json();
+  return users.results.map((u) => u.username).sort();
+}
+
+/** Counts the user writes the page sends (alone or inside a sync/push) by route. */
+function countUserWrites(page) {
+  const sent = { add_user: 0, delete_user: 0 };
+  page.on('request', (req) => {
+    if (req.method() !== 'POST') return;
+    const body = req.postData() || '';
+    for (const route of Object.keys(sent)) {
+      if (req.url().includes(`/${route}/`)) sent[route] += 1;
+      else if (req.url().includes('/sync/push')) sent[route] += body.split(`/${route}/`).length - 1;
+    }
+  });
+  return sent;
+}
+
 test('find by phone → year of birth → the patient home, and a wrong year is refused', async ({ page, request }) => {
   const token = await apiToken(request);
   const phone = uniquePhone();
@@ -106,9 +144,7 @@ test('offline, find → verify → home works over the patients saved on this de
 test('assigning a user online and offline: listed at once, sent once', async ({ page, context, request }) => {
   const token = await apiToken(request);
   const p = await createPatient(request, token, { name: `Users Tab ${Date.now()}`, phone: uniquePhone(), dob: '1990-02-02' });
-  await openPatients(page);
-  await swControls(page);
-  await page.goto(`${page.url().replace(/\/patients.*$/, '')}/patients/${p.id}?tab=users`);
+  await openUsersTab(page, p.id);
   await expect(page.getByText('No users are assigned to this patient.')).toBeVisible();
   const form = page.getByTestId('add-user');
   await expect(form.getByLabel('User', { exact: true }).locator('option')).not.toHaveCount(1);
@@ -138,39 +174,8 @@ test('assigning a user online and offline: listed at once, sent once', async ({ 
   await context.setOffline(false);
   await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
   await expect(row.getByTestId('unsynced-badge')).toHaveCount(0);
-  const users = await (await request.get(`/api/v1/patient/${p.id}/get_users/`, { headers: auth(token) })).json();
-  expect(users.results.map((u) => u.username).sort()).toEqual(['care-admin', 'care-nurse']);
+  expect(await assignedUsernames(request, token, p.id)).toEqual(['care-admin', 'care-nurse']);
 });
-
-/** Assigns `username` to the patient through the API (another device did it). */
-async function assignByApi(request, token, patientId, username) {
-  const user = await (await request.get(`/api/v1/users/${username}/`, { headers: auth(token) })).json();
-  const roles = await (await request.get('/api/v1/role/?name=nurse', { headers: auth(token) })).json();
-  const resp = await request.post(`/api/v1/patient/${patientId}/add_user/`, {
-    headers: auth(token), data: { user: user.id, role: roles.results[0].id },
-  });
-  expect(resp.status()).toBe(200);
-  return user;
-}
-
-async function assignedUsernames(request, token, patientId) {
-  const users = await (await request.get(`/api/v1/patient/${patientId}/get_users/`, { headers: auth(token) })).json();
-  return users.results.map((u) => u.username).sort();
-}
-
-/** Counts the user writes the page sends (alone or inside a sync/push) by route. */
-function countUserWrites(page) {
-  const sent = { add_user: 0, delete_user: 0 };
-  page.on('request', (req) => {
-    if (req.method() !== 'POST') return;
-    const body = req.postData() || '';
-    for (const route of Object.keys(sent)) {
-      if (req.url().includes(`/${route}/`)) sent[route] += 1;
-      else if (req.url().includes('/sync/push')) sent[route] += body.split(`/${route}/`).length - 1;
-    }
-  });
-  return sent;
-}
 
 test('removing a user online and offline: asked first, hidden at once, removed once', async ({ page, context, request }) => {
   const token = await apiToken(request);
@@ -178,10 +183,7 @@ test('removing a user online and offline: asked first, hidden at once, removed o
   const nurse = await assignByApi(request, token, p.id, 'care-nurse');
   const staff = await assignByApi(request, token, p.id, 'care-staff');
   const sent = countUserWrites(page);
-  await openPatients(page);
-  await swControls(page);
-  await page.goto(`${page.url().replace(/\/patients.*$/, '')}/patients/${p.id}?tab=users`);
-  const list = page.getByTestId('patient-users');
+  const list = await openUsersTab(page, p.id);
   await expect(list.locator('li')).toHaveCount(2);
 
   // Online: asked first; "Cancel" keeps the user.
@@ -230,10 +232,7 @@ test('a user assigned and removed again offline is never sent; a removal then a 
   const p = await createPatient(request, token, { name: `Undo Assign ${Date.now()}`, phone: uniquePhone(), dob: '1993-05-05' });
   await assignByApi(request, token, p.id, 'care-nurse');
   const sent = countUserWrites(page);
-  await openPatients(page);
-  await swControls(page);
-  await page.goto(`${page.url().replace(/\/patients.*$/, '')}/patients/${p.id}?tab=users`);
-  const list = page.getByTestId('patient-users');
+  const list = await openUsersTab(page, p.id);
   await expect(list.locator('li')).toHaveCount(1);
   const form = page.getByTestId('add-user');
   await expect(form.getByLabel('User', { exact: true }).locator('option')).not.toHaveCount(1);
