@@ -210,11 +210,12 @@ impl Outbox {
         }
     }
 
-    /// Queues `spec`, which undoes an earlier change made on this device, unless `plan` —
-    /// given the device's writes, read while no sync pass runs, so none is sent meanwhile —
-    /// finds that change never reached the server: its write is then dropped and nothing is
-    /// queued. `spec.optimistic` applies either way; `Undo::Send` adds to `spec.parents`.
-    /// The queued write, or None when the change was withdrawn.
+    /// Queues `spec`, a write that undoes a change (removing a user undoes an assignment),
+    /// unless `plan` — given the device's writes, read while no sync pass runs, so none is
+    /// sent meanwhile — finds that the change is a write of this device that never reached
+    /// the server: that write is then dropped and nothing is queued. `spec.optimistic`
+    /// applies either way; `Undo::Send` adds to `spec.parents`. The queued write, or None
+    /// when the change was withdrawn.
     pub async fn queue_undo(
         &self,
         spec: WriteSpec,
