@@ -1,6 +1,6 @@
 // Workflows 1 and 3 beyond registration: find by phone → verify → home (online and over
-// cached data offline), profile tabs, assigning a user and raising a resource request
-// (online and offline, each sent once), and what a volunteer may not do.
+// cached data offline), profile tabs, assigning and removing a user and raising a resource
+// request (online and offline, each sent once), and what a volunteer may not do.
 const { test, expect, login, swControls, apiToken, savedOnDevice } = require('./fixtures');
 
 const auth = (token) => ({ Authorization: `Bearer ${token}` });
@@ -37,6 +37,44 @@ async function openPatients(page) {
   await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
   await page.getByRole('link', { name: 'Patients' }).click();
   await expect(page.getByTestId('patient-list')).toBeVisible();
+}
+
+/** Opens the patient's Users tab as care-doctor, with the service worker in control. */
+async function openUsersTab(page, patientId) {
+  await openPatients(page);
+  await swControls(page);
+  await page.goto(`${page.url().replace(/\/patients.*$/, '')}/patients/${patientId}?tab=users`);
+  return page.getByTestId('patient-users');
+}
+
+/** Assigns `username` to the patient through the API (another device did it). */
+async function assignByApi(request, token, patientId, username) {
+  const user = await (await request.get(`/api/v1/users/${username}/`, { headers: auth(token) })).json();
+  const roles = await (await request.get('/api/v1/role/?name=nurse', { headers: auth(token) })).json();
+  const resp = await request.post(`/api/v1/patient/${patientId}/add_user/`, {
+    headers: auth(token), data: { user: user.id, role: roles.results[0].id },
+  });
+  expect(resp.status()).toBe(200);
+  return user;
+}
+
+async function assignedUsernames(request, token, patientId) {
+  const users = await (await request.get(`/api/v1/patient/${patientId}/get_users/`, { headers: auth(token) })).json();
+  return users.results.map((u) => u.username).sort();
+}
+
+/** Counts the user writes the page sends (alone or inside a sync/push) by route. */
+function countUserWrites(page) {
+  const sent = { add_user: 0, delete_user: 0 };
+  page.on('request', (req) => {
+    if (req.method() !== 'POST') return;
+    const body = req.postData() || '';
+    for (const route of Object.keys(sent)) {
+      if (req.url().includes(`/${route}/`)) sent[route] += 1;
+      else if (req.url().includes('/sync/push')) sent[route] += body.split(`/${route}/`).length - 1;
+    }
+  });
+  return sent;
 }
 
 test('find by phone → year of birth → the patient home, and a wrong year is refused', async ({ page, request }) => {
@@ -106,9 +144,7 @@ test('offline, find → verify → home works over the patients saved on this de
 test('assigning a user online and offline: listed at once, sent once', async ({ page, context, request }) => {
   const token = await apiToken(request);
   const p = await createPatient(request, token, { name: `Users Tab ${Date.now()}`, phone: uniquePhone(), dob: '1990-02-02' });
-  await openPatients(page);
-  await swControls(page);
-  await page.goto(`${page.url().replace(/\/patients.*$/, '')}/patients/${p.id}?tab=users`);
+  await openUsersTab(page, p.id);
   await expect(page.getByText('No users are assigned to this patient.')).toBeVisible();
   const form = page.getByTestId('add-user');
   await expect(form.getByLabel('User', { exact: true }).locator('option')).not.toHaveCount(1);
@@ -138,8 +174,100 @@ test('assigning a user online and offline: listed at once, sent once', async ({ 
   await context.setOffline(false);
   await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
   await expect(row.getByTestId('unsynced-badge')).toHaveCount(0);
-  const users = await (await request.get(`/api/v1/patient/${p.id}/get_users/`, { headers: auth(token) })).json();
-  expect(users.results.map((u) => u.username).sort()).toEqual(['care-admin', 'care-nurse']);
+  expect(await assignedUsernames(request, token, p.id)).toEqual(['care-admin', 'care-nurse']);
+});
+
+test('removing a user online and offline: asked first, hidden at once, removed once', async ({ page, context, request }) => {
+  const token = await apiToken(request);
+  const p = await createPatient(request, token, { name: `Remove User ${Date.now()}`, phone: uniquePhone(), dob: '1992-04-04' });
+  const nurse = await assignByApi(request, token, p.id, 'care-nurse');
+  const staff = await assignByApi(request, token, p.id, 'care-staff');
+  const sent = countUserWrites(page);
+  const list = await openUsersTab(page, p.id);
+  await expect(list.locator('li')).toHaveCount(2);
+
+  // Online: asked first; "Cancel" keeps the user.
+  const nurseRow = list.locator('li', { hasText: 'care-nurse' });
+  await nurseRow.getByRole('button', { name: 'Remove' }).click();
+  const confirm = nurseRow.getByRole('group', { name: 'Confirm removal' });
+  await expect(confirm).toContainText(`Remove ${nurse.first_name} ${nurse.last_name} from this patient?`);
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(confirm).toHaveCount(0);
+  await nurseRow.getByRole('button', { name: 'Remove' }).click();
+  await nurseRow.getByRole('button', { name: 'Yes, remove' }).click();
+  await expect(page.getByTestId('write-status').first()).toHaveText('User removed.');
+  await expect(list.locator('li', { hasText: 'care-nurse' })).toHaveCount(0);
+  expect(await assignedUsernames(request, token, p.id)).toEqual(['care-staff']);
+  expect(sent.delete_user).toBe(1);
+
+  // Offline: hidden at once, with its badge among the removals not yet synced.
+  await savedOnDevice(page);
+  await context.setOffline(true);
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
+  const staffRow = list.locator('li', { hasText: 'care-staff' });
+  await staffRow.getByRole('button', { name: 'Remove' }).click();
+  await staffRow.getByRole('button', { name: 'Yes, remove' }).click();
+  await expect(page.getByText('No users are assigned to this patient.')).toBeVisible();
+  const pending = page.getByTestId('pending-removals').locator('li', { hasText: 'care-staff' });
+  await expect(pending).toContainText(`${staff.first_name} ${staff.last_name}`);
+  await expect(pending.getByTestId('unsynced-badge')).toHaveText('Removal saved on this device — will sync');
+  await expect(page.getByTestId('write-status').first()).toContainText('Saved on this device');
+  // Still hidden after a reload on the device.
+  await page.reload();
+  await expect(page.getByText('No users are assigned to this patient.')).toBeVisible();
+  await expect(pending.getByTestId('unsynced-badge')).toBeVisible();
+  expect(await assignedUsernames(request, token, p.id)).toEqual(['care-staff']);
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  await expect(page.getByTestId('pending-removals')).toHaveCount(0);
+  await expect(page.getByText('No users are assigned to this patient.')).toBeVisible();
+  expect(await assignedUsernames(request, token, p.id)).toEqual([]);
+  expect(sent.delete_user).toBe(2);
+  expect(sent.add_user).toBe(0);
+});
+
+test('a user assigned and removed again offline is never sent; a removal then a new assignment go in order', async ({ page, context, request }) => {
+  const token = await apiToken(request);
+  const p = await createPatient(request, token, { name: `Undo Assign ${Date.now()}`, phone: uniquePhone(), dob: '1993-05-05' });
+  await assignByApi(request, token, p.id, 'care-nurse');
+  const sent = countUserWrites(page);
+  const list = await openUsersTab(page, p.id);
+  await expect(list.locator('li')).toHaveCount(1);
+  const form = page.getByTestId('add-user');
+  await expect(form.getByLabel('User', { exact: true }).locator('option')).not.toHaveCount(1);
+  await expect(form.getByLabel('Role').locator('option')).not.toHaveCount(1);
+  await savedOnDevice(page);
+
+  await context.setOffline(true);
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
+  // Assign care-admin, then take it back: the assignment is withdrawn, nothing is queued.
+  await chooseOption(form.getByLabel('User', { exact: true }), 'care-admin');
+  await form.getByLabel('Role').selectOption({ index: 1 });
+  await form.getByRole('button', { name: 'Assign user' }).click();
+  const adminRow = list.locator('li', { hasText: 'care-admin' });
+  await expect(adminRow.getByTestId('unsynced-badge')).toBeVisible();
+  await adminRow.getByRole('button', { name: 'Remove' }).click();
+  await adminRow.getByRole('button', { name: 'Yes, remove' }).click();
+  await expect(adminRow).toHaveCount(0);
+  await expect(page.getByTestId('removal-note')).toContainText('nothing is sent');
+  await expect(page.getByTestId('pending-removals')).toHaveCount(0);
+  // Remove care-nurse (assigned on the server), then assign them again: both are queued,
+  // the assignment after the removal.
+  const nurseRow = list.locator('li', { hasText: 'care-nurse' });
+  await nurseRow.getByRole('button', { name: 'Remove' }).click();
+  await nurseRow.getByRole('button', { name: 'Yes, remove' }).click();
+  await expect(nurseRow).toHaveCount(0);
+  await chooseOption(form.getByLabel('User', { exact: true }), 'care-nurse');
+  await form.getByLabel('Role').selectOption({ index: 1 });
+  await form.getByRole('button', { name: 'Assign user' }).click();
+  await expect(nurseRow.getByTestId('unsynced-badge')).toHaveText('Saved on this device — will sync');
+
+  await context.setOffline(false);
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  await expect(nurseRow.getByTestId('unsynced-badge')).toHaveCount(0);
+  expect(await assignedUsernames(request, token, p.id)).toEqual(['care-nurse']);
+  expect(sent).toEqual({ add_user: 1, delete_user: 1 });
 });
 
 test('a resource request raised offline is listed at once and created once', async ({ page, context, request }) => {
@@ -179,9 +307,10 @@ test('a resource request raised offline is listed at once and created once', asy
   expect(server.results.filter((r) => r.title === title)).toHaveLength(1);
 });
 
-test('a volunteer sees no edit or assign controls, and the edit page says why', async ({ page, request }) => {
+test('a volunteer sees no edit, assign or remove controls, and the edit page says why', async ({ page, request }) => {
   const token = await apiToken(request);
   const p = await createPatient(request, token, { name: `Volunteer View ${Date.now()}`, phone: uniquePhone(), dob: '2001-07-07' });
+  await assignByApi(request, token, p.id, 'care-nurse');
   await login(page, 'care-volunteer');
   await expect(page.getByTestId('facility-name')).toBeVisible();
   const base = page.url().replace(/\/$/, '');
@@ -189,7 +318,8 @@ test('a volunteer sees no edit or assign controls, and the edit page says why', 
   await expect(page.getByTestId('patient-name')).toHaveText(p.name);
   await expect(page.getByRole('link', { name: 'Edit' })).toHaveCount(0);
   await page.getByRole('link', { name: 'Users' }).click();
-  await expect(page.getByText('No users are assigned to this patient.')).toBeVisible();
+  await expect(page.getByTestId('patient-users')).toContainText('care-nurse');
+  await expect(page.getByRole('button', { name: /Remove/ })).toHaveCount(0);
   await expect(page.getByTestId('add-user')).toHaveCount(0);
   await page.goto(`${base}/patients/${p.id}/edit`);
   await expect(page.getByRole('alert')).toHaveText('Your role cannot edit patient details.');

@@ -28,20 +28,17 @@ pub fn CompleteEncounter(
 
     Effect::new(move |_| match follow.state.get() {
         None | Some(Followed::Sending) => {}
-        Some(Followed::Synced(_)) | Some(Followed::SavedHere) => {
+        Some(Followed::Synced(_)) | Some(Followed::SavedHere(_)) => {
             follow.stop();
             busy.set(false);
             confirming.set(false);
         }
-        Some(Followed::Rejected(e)) => {
-            let body = e.get("body").cloned().unwrap_or(e.clone());
+        Some(Followed::Rejected { message, .. }) => {
             error.set(Some(format!(
-                "CARE did not accept the completion: {}",
-                crate::api::error::describe(400, &body)
+                "CARE did not accept the completion: {message}"
             )));
             busy.set(false);
-            let _id = follow.write_id.get_untracked();
-            follow.stop();
+            let _id = follow.stop();
             #[cfg(feature = "hydrate")]
             if let Some(id) = _id {
                 // The page shows the encounter as it was again.

@@ -833,7 +833,6 @@ async fn add_user(
     let body = json_object(&body)?;
     care.db
         .with(|conn| {
-            load(conn, &id)?;
             let mut c = Checker::new(&body);
             let target = c.req_uuid("user");
             let role = c.req_uuid("role");
@@ -841,19 +840,7 @@ async fn add_user(
             let (Some(target), Some(role)) = (target, role) else {
                 return Err(CareError::Internal("validated fields missing".into()));
             };
-            if !user.can("can_write_patient") {
-                return Err(CareError::Forbidden(
-                    "You do not have permission to add users to this patient".into(),
-                ));
-            }
-            let user_exists: bool = conn.query_row(
-                "SELECT EXISTS(SELECT 1 FROM user WHERE id = ?1 AND deleted = 0)",
-                params![target],
-                |r| r.get(0),
-            )?;
-            if !user_exists {
-                return Err(CareError::NotFound("User"));
-            }
+            require_user(conn, &target)?;
             let role_exists: bool = conn.query_row(
                 "SELECT EXISTS(SELECT 1 FROM role WHERE id = ?1)",
                 params![role],
@@ -862,6 +849,7 @@ async fn add_user(
             if !role_exists {
                 return Err(CareError::NotFound("RoleModel"));
             }
+            authorize_patient_write(conn, &user, &id)?;
             let inserted = conn.execute(
                 "INSERT OR IGNORE INTO patient_user (patient_id, user_id, role_id, created_date)
              VALUES (?1, ?2, ?3, ?4)",
@@ -875,6 +863,7 @@ async fn add_user(
         .await
 }
 
+/// `POST /patient/{id}/delete_user/ {"user"}`: ends a user's assignment to the patient.
 async fn delete_user(
     State(care): State<Care>,
     user: AuthUser,
@@ -884,18 +873,14 @@ async fn delete_user(
     let body = json_object(&body)?;
     care.db
         .with(|conn| {
-            load(conn, &id)?;
             let mut c = Checker::new(&body);
             let target = c.req_uuid("user");
             c.finish()?;
             let Some(target) = target else {
                 return Err(CareError::Internal("validated fields missing".into()));
             };
-            if !user.can("can_write_patient") {
-                return Err(CareError::Forbidden(
-                    "You do not have permission to remove users from this patient".into(),
-                ));
-            }
+            require_user(conn, &target)?;
+            authorize_patient_write(conn, &user, &id)?;
             let removed = conn.execute(
                 "DELETE FROM patient_user WHERE patient_id = ?1 AND user_id = ?2",
                 params![id, target],
@@ -906,4 +891,29 @@ async fn delete_user(
             Ok(Json(json!({})))
         })
         .await
+}
+
+/// The user an assignment names must exist (CARE looks it up before the patient).
+fn require_user(conn: &Connection, user_id: &str) -> Result<(), CareError> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM user WHERE id = ?1 AND deleted = 0)",
+        params![user_id],
+        |r| r.get(0),
+    )?;
+    if exists {
+        Ok(())
+    } else {
+        Err(CareError::NotFound("User"))
+    }
+}
+
+/// The patient exists and the caller may write it: CARE's `authorize_update`, whose
+/// refusal reads "Cannot Create Patient" whatever the write (sic).
+fn authorize_patient_write(conn: &Connection, user: &AuthUser, id: &str) -> Result<(), CareError> {
+    load(conn, id)?;
+    if user.can("can_write_patient") {
+        Ok(())
+    } else {
+        Err(CareError::Forbidden("Cannot Create Patient".into()))
+    }
 }

@@ -1,13 +1,19 @@
 //! Query keys and fetchers of the patient profile's tabs, and the user and role lists its
 //! forms pick from.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::encode_query_value;
 use crate::{
     api::{ApiError, Method},
     model::{Paginated, ResourceRequest, Role, UserSpec},
-    offline::query::QueryKey,
+    offline::{
+        outbox::{
+            registry::patient::{pending_user_changes, settle_users},
+            Outbox,
+        },
+        query::{QueryClient, QueryKey},
+    },
     session::Session,
 };
 
@@ -22,17 +28,25 @@ pub fn patient_users(patient_id: &str) -> QueryKey {
     QueryKey::new(["patient", "users", patient_id])
 }
 
+/// The patient's users as this device shows them: assignments and removals still to be
+/// sent hold over the fetched list (a refetch before they sync must not undo them).
 pub async fn get_patient_users(
     session: Session,
+    client: QueryClient,
+    outbox: Outbox,
     patient_id: String,
 ) -> Result<Results<UserSpec>, ApiError> {
-    session
+    let mut fetched: Value = session
         .call(
             Method::Get,
             &format!("/patient/{patient_id}/get_users/"),
             None,
         )
-        .await
+        .await?;
+    let previous = client.get_query_data(&patient_users(&patient_id));
+    let changes = outbox.with_records_untracked(|r| pending_user_changes(r, &patient_id));
+    settle_users(previous.as_ref(), &mut fetched, &changes);
+    serde_json::from_value(fetched).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 pub fn user_search(text: &str) -> QueryKey {

@@ -6,7 +6,7 @@ use crate::{
     components::write_status::WriteStatus,
     model::{Paginated, Role, UserSpec},
     offline::{
-        outbox::{use_outbox, WriteSpec},
+        outbox::{registry::patient, use_follow, use_outbox, WriteSpec},
         query::{use_query, use_query_client, QueryOptions},
     },
     session::use_session,
@@ -23,7 +23,7 @@ pub fn AddPatientUser(#[prop(into)] patient_id: Signal<String>) -> impl IntoView
     let user_id = RwSignal::new(String::new());
     let role_id = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let queued = RwSignal::new(None::<String>);
+    let follow = use_follow();
 
     let found = use_query::<Paginated<UserSpec>, _, _, _>(
         move || profile::user_search(&search.get()),
@@ -79,16 +79,18 @@ pub fn AddPatientUser(#[prop(into)] patient_id: Signal<String>) -> impl IntoView
         ) {
             results.push(u);
         }
+        let creator = outbox.creator_of(&pid);
         let spec = WriteSpec {
-            parents: outbox.creator_of(&pid).into_iter().collect(),
+            parents: outbox
+                .with_records_untracked(|r| patient::assignment_parents(r, &pid, &uid, creator)),
             optimistic: vec![(users_key, list)],
-            ..WriteSpec::new("patient.add_user", json!({ "user": uid, "role": rid }))
+            ..WriteSpec::new(patient::ADD_USER, json!({ "user": uid, "role": rid }))
                 .param("patient_id", &pid)
         };
         leptos::task::spawn_local(async move {
             match outbox.queue(spec).await {
                 Ok(record) => {
-                    queued.set(Some(record.id));
+                    follow.start(record.id);
                     user_id.set(String::new());
                 }
                 Err(e) => error.set(Some(format!(
@@ -129,7 +131,7 @@ pub fn AddPatientUser(#[prop(into)] patient_id: Signal<String>) -> impl IntoView
                 </select>
             </label>
             {move || error.get().map(|m| view! { <p class="alert alert--error" role="alert">{m}</p> })}
-            <WriteStatus id=queued done="User assigned."/>
+            <WriteStatus state=follow.state done="User assigned."/>
             <button class="button button--primary" type="submit">"Assign user"</button>
         </form>
     }

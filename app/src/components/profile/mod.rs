@@ -4,5 +4,6 @@ pub mod add_user;
 pub mod appointments;
 pub mod details;
 pub mod health;
+pub mod remove_user;
 pub mod resources;
 pub mod users;

@@ -14,7 +14,7 @@ use super::{
     record::{OutboxRecord, SyncStatus},
     registry::{route, HttpMethod},
     retention,
-    write::WriteSpec,
+    write::{Undo, WriteSpec},
 };
 use crate::{
     api::{ApiError, Method},
@@ -216,6 +216,50 @@ impl Outbox {
         broadcast();
         self.sync_soon();
         Ok(record)
+    }
+
+    /// `Outbox::queue_undo`: decided and done while no sync pass runs (here or in another
+    /// tab), so the write it withdraws cannot be sent in between.
+    pub async fn undo(
+        &self,
+        spec: WriteSpec,
+        plan: impl FnOnce(&[OutboxRecord]) -> Undo + 'static,
+    ) -> Result<Option<OutboxRecord>, StoreError> {
+        let this = *self;
+        let queued = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let slot = queued.clone();
+        let done = after_sync_pass(async move {
+            let Some((user_id, store)) = current_store() else {
+                return Err(StoreError::Unavailable(
+                    "no device storage for this session".into(),
+                ));
+            };
+            let records = this.load_for(&user_id, &store).await;
+            match plan(&records) {
+                Undo::Withdraw(id) => {
+                    store.outbox_delete(&id).await?;
+                    for (key, value) in spec.optimistic {
+                        this.client.set_query_data(&key, value, true);
+                    }
+                    this.reload().await;
+                    broadcast();
+                }
+                Undo::Send { parents } => {
+                    let mut spec = spec;
+                    for p in parents {
+                        if !spec.parents.contains(&p) {
+                            spec.parents.push(p);
+                        }
+                    }
+                    *slot.borrow_mut() = Some(this.enqueue(spec).await?);
+                }
+            }
+            Ok(())
+        })
+        .await;
+        // A pass asked for while this held the lock was skipped: run one now.
+        self.sync_soon();
+        done.map(|()| queued.borrow_mut().take())
     }
 
     /// Gives a queued write a new payload (its form was reopened) and its optimistic

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::{
     record::{OutboxRecord, SyncStatus},
-    write::WriteSpec,
+    write::{Undo, WriteSpec},
 };
 use crate::{
     offline::{network::Network, query::options::Millis, query::QueryClient, store::StoreError},
@@ -118,6 +118,16 @@ impl Outbox {
         self.notice.get()
     }
 
+    /// Reads the writes, reactively.
+    pub fn with_records<R>(&self, f: impl FnOnce(&[OutboxRecord]) -> R) -> R {
+        self.records.with(|r| f(r))
+    }
+
+    /// Reads the writes without tracking (for fetchers and pure planners).
+    pub fn with_records_untracked<R>(&self, f: impl FnOnce(&[OutboxRecord]) -> R) -> R {
+        self.records.with_untracked(|r| f(r))
+    }
+
     /// One write, reactively (a page follows the write it queued: sending, synced, failed).
     pub fn record(&self, id: &str) -> Option<OutboxRecord> {
         self.records
@@ -196,6 +206,28 @@ impl Outbox {
         #[cfg(not(feature = "hydrate"))]
         {
             let _ = (id, payload, optimistic);
+            Err(StoreError::Unavailable("not in a browser".into()))
+        }
+    }
+
+    /// Queues `spec`, a write that undoes a change (removing a user undoes an assignment),
+    /// unless `plan` — given the device's writes, read while no sync pass runs, so none is
+    /// sent meanwhile — finds that the change is a write of this device that never reached
+    /// the server: that write is then dropped and nothing is queued. `spec.optimistic`
+    /// applies either way; `Undo::Send` adds to `spec.parents`. The queued write, or None
+    /// when the change was withdrawn.
+    pub async fn queue_undo(
+        &self,
+        spec: WriteSpec,
+        plan: impl FnOnce(&[OutboxRecord]) -> Undo + 'static,
+    ) -> Result<Option<OutboxRecord>, StoreError> {
+        #[cfg(feature = "hydrate")]
+        {
+            self.undo(spec, plan).await
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = (spec, plan);
             Err(StoreError::Unavailable("not in a browser".into()))
         }
     }

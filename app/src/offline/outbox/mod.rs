@@ -22,4 +22,4 @@ pub use handle::{provide_outbox, use_outbox, Outbox};
 pub use record::{Op, OutboxRecord, SyncStatus};
 pub use registry::{route, SyncRoute};
 pub use use_follow::{use_follow, UseFollowReturn};
-pub use write::{follow, now_iso, Followed, WriteSpec};
+pub use write::{follow, now_iso, Followed, Held, Undo, WriteSpec};

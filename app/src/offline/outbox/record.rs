@@ -136,6 +136,22 @@ impl OutboxRecord {
         }
     }
 
+    /// True when the server has certainly not applied this write: it was never sent, or
+    /// the server refused it (`{status, body}`). A write sent without an answer (a retry,
+    /// one in flight, an ended session) may have been applied: only the server knows.
+    pub fn certainly_not_applied(&self) -> bool {
+        let refused = || {
+            self.last_error
+                .as_ref()
+                .is_some_and(|e| e.get("status").is_some())
+        };
+        match self.sync_status {
+            SyncStatus::Success | SyncStatus::InFlight => false,
+            SyncStatus::Failed if refused() => true,
+            _ => self.last_attempt_at.is_none(),
+        }
+    }
+
     /// A readable message from the stored error (CARE's body, or the engine's note).
     pub fn error_message(&self) -> Option<String> {
         self.last_error.as_ref().map(|error| match error {
@@ -229,6 +245,34 @@ mod tests {
         assert_eq!((r.retries, r.next_attempt_at), (0, None));
         assert!(r.last_error.is_none());
         assert!(r.error_message().is_none());
+    }
+
+    #[test]
+    fn only_a_write_never_sent_or_refused_is_certainly_not_applied() {
+        let mut r = failed();
+        assert!(r.certainly_not_applied(), "refused with CARE's answer");
+        r.last_error = Some(json!("server answered 503"));
+        r.last_attempt_at = Some(5);
+        assert!(
+            !r.certainly_not_applied(),
+            "gave up retrying: it may be there"
+        );
+        for status in [
+            SyncStatus::Pending,
+            SyncStatus::NeedsAuth,
+            SyncStatus::Blocked,
+        ] {
+            r.sync_status = status;
+            r.last_attempt_at = None;
+            assert!(r.certainly_not_applied(), "{status:?}, never sent");
+            r.last_attempt_at = Some(5);
+            assert!(!r.certainly_not_applied(), "{status:?}, sent before");
+        }
+        r.last_attempt_at = None;
+        for status in [SyncStatus::InFlight, SyncStatus::Success] {
+            r.sync_status = status;
+            assert!(!r.certainly_not_applied(), "{status:?}");
+        }
     }
 
     #[test]

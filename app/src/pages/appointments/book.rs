@@ -5,7 +5,6 @@ use serde_json::Value;
 
 use super::{
     day_slots::DaySlots,
-    follow::{followed, Followed},
     month_heatmap::MonthHeatmap,
     patient_picker::PatientPicker,
     writes::{self, Booking},
@@ -15,7 +14,7 @@ use crate::{
     model::{AvailableUsers, Facility, Patient},
     offline::{
         network::use_network,
-        outbox::use_outbox,
+        outbox::{use_follow, use_outbox, Followed},
         query::{use_query, use_query_client, QueryOptions},
     },
     session::use_session,
@@ -61,7 +60,9 @@ pub fn BookAppointment() -> impl IntoView {
     let note = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let following = RwSignal::new(None::<(String, String)>);
+    let follow = use_follow();
+    // The booking's temporary id: its page until the server gives it one.
+    let temp_id = StoredValue::new(String::new());
 
     let facility = use_query::<Facility, _, _, _>(
         move || keys::facility(&facility_id.get()),
@@ -150,14 +151,15 @@ pub fn BookAppointment() -> impl IntoView {
     // was saved for later; CARE's refusal stays on the form.
     let replace_for_view = replace.is_some();
     Effect::new(move |_| {
-        let Some((write_id, temp_id)) = following.get() else {
+        let Some(state) = follow.state.get() else {
             return;
         };
         let fid = facility_id.get_untracked();
-        match followed(outbox.record(&write_id).as_ref(), network.online()) {
-            Followed::Waiting => {}
+        let temp_id = temp_id.get_value();
+        match state {
+            Followed::Sending => {}
             Followed::Synced(resp) => {
-                following.set(None);
+                follow.stop();
                 let id = resp
                     .get("id")
                     .and_then(Value::as_str)
@@ -168,21 +170,23 @@ pub fn BookAppointment() -> impl IntoView {
                     Default::default(),
                 );
             }
-            Followed::Saved => {
-                following.set(None);
+            Followed::SavedHere(_) => {
+                follow.stop();
                 navigate(
                     &format!("/facility/{fid}/appointments/{temp_id}"),
                     Default::default(),
                 );
             }
-            Followed::Refused(msg) => {
-                following.set(None);
+            Followed::Rejected { message, .. } => {
+                let write_id = follow.stop();
                 busy.set(false);
-                error.set(Some(format!("CARE did not accept this booking: {msg}")));
+                error.set(Some(format!("CARE did not accept this booking: {message}")));
                 // Nothing to keep: the form still holds everything; the slots refetch.
-                leptos::task::spawn_local(async move {
-                    writes::discard(outbox, client, &write_id).await;
-                });
+                if let Some(write_id) = write_id {
+                    leptos::task::spawn_local(async move {
+                        writes::discard(outbox, client, &write_id).await;
+                    });
+                }
             }
         }
     });
@@ -254,11 +258,12 @@ pub fn BookAppointment() -> impl IntoView {
                 None => writes::queue_booking(outbox, client, booking).await,
             };
             match queued {
-                Ok(ids) => {
+                Ok((write_id, temp)) => {
                     if let Some(old) = replace {
                         writes::discard(outbox, client, &old).await;
                     }
-                    following.set(Some(ids));
+                    temp_id.set_value(temp);
+                    follow.start(write_id);
                 }
                 Err(e) => {
                     busy.set(false);

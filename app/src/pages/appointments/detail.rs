@@ -2,10 +2,7 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 use serde_json::Value;
 
-use super::{
-    follow::{followed, Followed},
-    writes,
-};
+use super::writes;
 use crate::{
     api::keys::appointment as akeys,
     components::{query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
@@ -17,10 +14,9 @@ use crate::{
         Appointment,
     },
     offline::{
-        network::use_network,
         outbox::{
             registry::{appointment as routes, resolve_link},
-            use_outbox, SyncStatus,
+            use_follow, use_outbox, Followed, SyncStatus,
         },
         query::{use_query, use_query_client, QueryOptions},
     },
@@ -39,7 +35,6 @@ pub fn AppointmentDetail() -> impl IntoView {
     let session = use_session();
     let outbox = use_outbox();
     let client = use_query_client();
-    let network = use_network();
     let booking = use_query::<Value, _, _, _>(
         move || akeys::detail(&id.get()),
         move |_| {
@@ -69,24 +64,21 @@ pub fn AppointmentDetail() -> impl IntoView {
     });
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let following = RwSignal::new(None::<String>);
+    let follow = use_follow();
     let cancelling = RwSignal::new(false);
     let reason = RwSignal::new("cancelled".to_string());
 
-    Effect::new(move |_| {
-        let Some(write_id) = following.get() else {
-            return;
-        };
-        match followed(outbox.record(&write_id).as_ref(), network.online()) {
-            Followed::Waiting => {}
-            Followed::Synced(_) | Followed::Saved => {
-                following.set(None);
-                busy.set(false);
-            }
-            Followed::Refused(msg) => {
-                following.set(None);
-                busy.set(false);
-                error.set(Some(format!("CARE did not accept this change: {msg}")));
+    Effect::new(move |_| match follow.state.get() {
+        None | Some(Followed::Sending) => {}
+        Some(Followed::Synced(_)) | Some(Followed::SavedHere(_)) => {
+            follow.stop();
+            busy.set(false);
+        }
+        Some(Followed::Rejected { message, .. }) => {
+            let write_id = follow.stop();
+            busy.set(false);
+            error.set(Some(format!("CARE did not accept this change: {message}")));
+            if let Some(write_id) = write_id {
                 leptos::task::spawn_local(async move {
                     writes::discard(outbox, client, &write_id).await;
                 });
@@ -115,7 +107,7 @@ pub fn AppointmentDetail() -> impl IntoView {
             match queued {
                 Ok(write_id) => {
                     cancelling.set(false);
-                    following.set(Some(write_id));
+                    follow.start(write_id);
                 }
                 Err(e) => {
                     busy.set(false);

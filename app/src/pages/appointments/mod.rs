@@ -5,7 +5,6 @@ pub mod book;
 pub mod cache;
 pub mod day_slots;
 pub mod detail;
-pub mod follow;
 pub mod list;
 pub mod month_heatmap;
 pub mod patient_picker;

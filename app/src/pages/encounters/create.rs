@@ -83,7 +83,7 @@ pub fn StartEncounter() -> impl IntoView {
                     Default::default(),
                 );
             }
-            Followed::SavedHere => {
+            Followed::SavedHere(_) => {
                 follow.stop();
                 busy.set(false);
                 navigate(
@@ -91,18 +91,14 @@ pub fn StartEncounter() -> impl IntoView {
                     Default::default(),
                 );
             }
-            Followed::Rejected(error) => {
-                let body = error.get("body").cloned().unwrap_or(error.clone());
-                let fields = server_field_errors(&body);
+            Followed::Rejected { body, message } => {
                 form_error.set(Some(format!(
-                    "CARE did not accept the encounter: {}",
-                    crate::api::error::describe(400, &body)
+                    "CARE did not accept the encounter: {message}"
                 )));
-                errors.set(fields);
+                errors.set(server_field_errors(&body));
                 busy.set(false);
                 // The form still holds everything; the refused write is not kept.
-                let _id = follow.write_id.get_untracked();
-                follow.stop();
+                let _id = follow.stop();
                 #[cfg(feature = "hydrate")]
                 if let Some(id) = _id {
                     leptos::task::spawn_local(async move { outbox.discard(&id).await });

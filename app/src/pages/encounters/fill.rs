@@ -88,16 +88,16 @@ pub fn FillQuestionnaire() -> impl IntoView {
 
     Effect::new(move |_| match follow.state.get() {
         None | Some(Followed::Sending) => {}
-        Some(Followed::Synced(_)) | Some(Followed::SavedHere) => {
+        Some(Followed::Synced(_)) | Some(Followed::SavedHere(_)) => {
             follow.stop();
             busy.set(false);
             navigate(&back(), Default::default());
         }
-        Some(Followed::Rejected(error)) => {
+        Some(Followed::Rejected { body, .. }) => {
             let mapped = questionnaire
                 .data
                 .get_untracked()
-                .map(|q| map_errors(&q, &error))
+                .map(|q| map_errors(&q, &body))
                 .unwrap_or_default();
             let mut shown = mapped;
             shown.entry(String::new()).or_insert_with(|| {
@@ -117,8 +117,7 @@ pub fn FillQuestionnaire() -> impl IntoView {
                 }
             }
             // The form still holds every answer; the refused write is not kept.
-            let _id = follow.write_id.get_untracked();
-            follow.stop();
+            let _id = follow.stop();
             #[cfg(feature = "hydrate")]
             if let Some(id) = _id {
                 leptos::task::spawn_local(async move { outbox.discard(&id).await });

@@ -11,7 +11,8 @@ use crate::{
     offline::{
         network::use_network,
         outbox::{
-            effects, now_iso, registry::normalize_resource, use_outbox, SyncStatus, WriteSpec,
+            effects, now_iso, registry::normalize_resource, use_follow, use_outbox, Followed,
+            WriteSpec,
         },
         query::{use_query_client, QueryKey},
     },
@@ -33,7 +34,7 @@ pub fn NewResourceRequest() -> impl IntoView {
     let form = RwSignal::new(ResourceForm::default());
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let form_error = RwSignal::new(None::<String>);
-    let queued = RwSignal::new(None::<(String, String)>);
+    let follow = use_follow();
     // `?write=<outbox id>`: the sync page reopened a queued request to correct it.
     let amending = StoredValue::new(
         use_query_map()
@@ -57,10 +58,7 @@ pub fn NewResourceRequest() -> impl IntoView {
     // Follow the queued write: back to the profile once CARE has it or it is safely
     // queued offline; CARE's 400 goes onto the fields.
     Effect::new(move |_| {
-        let Some((write_id, _)) = queued.get() else {
-            return;
-        };
-        let Some(record) = outbox.record(&write_id) else {
+        let Some(state) = follow.state.get() else {
             return;
         };
         let back = format!(
@@ -68,37 +66,24 @@ pub fn NewResourceRequest() -> impl IntoView {
             facility_id.get_untracked(),
             patient_id.get_untracked()
         );
-        match record.sync_status {
-            SyncStatus::Success => navigate(&back, Default::default()),
-            // Safely on the device and not going through now: the profile lists it with
-            // its badge.
-            SyncStatus::Pending | SyncStatus::InFlight
-                if !network.online() || record.retries > 0 =>
-            {
-                navigate(&back, Default::default())
-            }
-            SyncStatus::NeedsAuth | SyncStatus::Blocked => navigate(&back, Default::default()),
-            SyncStatus::Failed => {
-                let body = record
-                    .last_error
-                    .as_ref()
-                    .and_then(|e| e.get("body"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
+        match state {
+            Followed::Sending => {}
+            // On the server, or safely on the device and not going through now: the
+            // profile lists it (with its badge until it syncs).
+            Followed::Synced(_) | Followed::SavedHere(_) => navigate(&back, Default::default()),
+            Followed::Rejected { body, message } => {
                 errors.set(server_field_errors(&body));
                 form_error.set(Some(format!(
-                    "CARE did not accept the request: {}. Correct it and save again; the rejected copy is on the Sync status page.",
-                    record.error_message().unwrap_or_default()
+                    "CARE did not accept the request: {message}. Correct it and save again; the rejected copy is on the Sync status page."
                 )));
-                queued.set(None);
+                follow.stop();
             }
-            _ => {}
         }
     });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if queued.get_untracked().is_some() {
+        if follow.write_id().is_some() {
             return;
         }
         let fid = facility_id.get_untracked();
@@ -139,7 +124,7 @@ pub fn NewResourceRequest() -> impl IntoView {
             ));
             leptos::task::spawn_local(async move {
                 match outbox.amend_write(&write_id, payload, optimistic).await {
-                    Ok(()) => queued.set(Some((write_id, temp_id))),
+                    Ok(()) => follow.start(write_id),
                     Err(e) => form_error.set(Some(format!(
                         "Could not save the change: {e}. Your corrections are still in the form."
                     ))),
@@ -169,7 +154,7 @@ pub fn NewResourceRequest() -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             match outbox.queue(spec).await {
-                Ok(r) => queued.set(Some((r.id, temp_id))),
+                Ok(r) => follow.start(r.id),
                 Err(e) => form_error.set(Some(format!(
                     "Could not save on this device: {e}. Nothing was lost from the form; try again."
                 ))),
@@ -233,8 +218,8 @@ pub fn NewResourceRequest() -> impl IntoView {
                     {error_for("referring_facility_contact_number")}
                 </label>
                 {move || form_error.get().map(|m| view! { <p class="alert alert--error" role="alert">{m}</p> })}
-                <button class="button button--primary" type="submit" disabled=move || queued.get().is_some()>
-                    {move || if queued.get().is_some() { "Saving…" } else { "Save request" }}
+                <button class="button button--primary" type="submit" disabled=move || follow.following()>
+                    {move || if follow.following() { "Saving…" } else { "Save request" }}
                 </button>
             </form>
         </section>

@@ -4,7 +4,7 @@
 
 pub mod appointment;
 mod encounter;
-mod patient;
+pub mod patient;
 
 pub use patient::{normalize_patient, normalize_resource};
 
