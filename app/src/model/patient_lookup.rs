@@ -42,15 +42,21 @@ pub fn cached_patients<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<P
             if p.id.is_empty() {
                 return;
             }
-            // List items carry no identifiers; a retrieve of the same patient does.
+            // List items carry no identifiers, a retrieve without `?facility=` (a verified
+            // search) only the instance's: the patient gets every identifier any record has.
             match found.get_mut(&p.id) {
-                Some(known) if known.typed_identifiers().next().is_none() => {
-                    if p.typed_identifiers().next().is_some() {
-                        known.instance_identifiers = p.instance_identifiers;
-                        known.facility_identifiers = p.facility_identifiers;
+                Some(known) => {
+                    for (mine, theirs) in [
+                        (&mut known.instance_identifiers, p.instance_identifiers),
+                        (&mut known.facility_identifiers, p.facility_identifiers),
+                    ] {
+                        for i in theirs {
+                            if !mine.iter().any(|m| m.config.id == i.config.id) {
+                                mine.push(i);
+                            }
+                        }
                     }
                 }
-                Some(_) => {}
                 None => {
                     found.insert(p.id.clone(), p);
                 }
@@ -234,8 +240,11 @@ mod tests {
         let abha = |v: &str| json!({"config": {"id": "abha", "config": {"display": "ABHA number"}}, "value": v});
         let mrn = |v: &str| json!({"config": {"id": "mrn", "config": {"display": "Hospital number"}}, "value": v});
         let values = [
-            // The list item first: it has no identifiers; the retrieve of the same patient does.
+            // The list item has no identifiers; a verified search's retrieve only the
+            // instance's; the profile's retrieve (with the facility) both.
             json!({"results": [{"id": "abcde-111", "name": "Asha", "gender": "female", "phone_number": "+919800000001"}]}),
+            json!({"id": "abcde-111", "name": "Asha", "gender": "female", "phone_number": "+919800000001",
+                   "instance_identifiers": [abha("12-3456-7890-1234")]}),
             json!({"id": "abcde-111", "name": "Asha", "gender": "female", "phone_number": "+919800000001",
                    "instance_identifiers": [abha("12-3456-7890-1234")], "facility_identifiers": [mrn("CDH-7")]}),
             json!({"id": "fghij-222", "name": "Ravi", "gender": "male", "phone_number": "+919800000002",
