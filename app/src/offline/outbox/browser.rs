@@ -537,17 +537,8 @@ impl Outbox {
                 continue;
             };
             let mut record = records[pos].clone();
-            match outcomes.get(&record.idempotency_key()).cloned() {
-                Some(push::ItemResult::Done(outcome)) => {
-                    stop |= matches!(outcome, Outcome::NeedsAuth | Outcome::Retry(_));
-                    engine::apply_outcome(&mut record, outcome, now(), js_sys::Math::random());
-                }
-                Some(push::ItemResult::Skipped) => {
-                    stop = true;
-                    push::defer(&mut record, now(), js_sys::Math::random());
-                }
-                Some(push::ItemResult::Blocked) | None => push::release(&mut record),
-            }
+            let result = outcomes.get(&record.idempotency_key()).cloned();
+            stop |= push::settle(&mut record, result, now(), js_sys::Math::random());
             if let Err(e) = store.outbox_put(&record).await {
                 self.notice.set(Some(e.to_string()));
             }

@@ -187,6 +187,31 @@ pub fn outcomes(answer: &Value) -> HashMap<String, ItemResult> {
     out
 }
 
+/// Records one pushed write's result (None: the answer did not name it) as the one-by-one
+/// path would; true when the pass should stop (sign-in needed, or CARE not reachable).
+pub fn settle(
+    record: &mut OutboxRecord,
+    result: Option<ItemResult>,
+    now: Millis,
+    jitter: f64,
+) -> bool {
+    match result {
+        Some(ItemResult::Done(outcome)) => {
+            let stop = matches!(outcome, Outcome::NeedsAuth | Outcome::Retry(_));
+            engine::apply_outcome(record, outcome, now, jitter);
+            stop
+        }
+        Some(ItemResult::Skipped) => {
+            defer(record, now, jitter);
+            true
+        }
+        Some(ItemResult::Blocked) | None => {
+            release(record);
+            false
+        }
+    }
+}
+
 /// A write taken for a push that got no outcome: pending again, not counted as an attempt.
 pub fn release(record: &mut OutboxRecord) {
     if record.sync_status == SyncStatus::InFlight {

@@ -1,9 +1,11 @@
 //! The sync core against a simulated server and network, over many seeds: requests and
 //! responses dropped, duplicated and delayed, 5xx, 429, expired sessions, and a crash
-//! between any two steps. Properties: no write lost, no server effect twice, parents
-//! before children, needs-sign-in never dropped.
+//! between any two steps. Writes go one request each or, as the browser pass does when
+//! several are ready, in one `sync/push` (items skipped, failed or blocked inside it).
+//! Properties: no write lost, no server effect twice, parents before children,
+//! needs-sign-in never dropped.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proptest::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -11,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::{
     engine::{self, Outcome},
+    push,
     record::{OutboxRecord, SyncStatus},
     registry,
 };
@@ -25,22 +28,28 @@ struct Server {
     /// Every applied write, in order: (kind, id).
     effects: Vec<(String, String)>,
     next_id: u64,
+    /// Writes applied through `sync/push`.
+    pushed: usize,
 }
 
 impl Server {
     fn apply(&mut self, p: &engine::Prepared) -> Result<Value, ApiError> {
-        if let Some(stored) = self.idempotency.get(&p.idempotency_key) {
+        self.write(&p.idempotency_key, &p.path, &p.body)
+    }
+
+    fn write(&mut self, key: &str, path: &str, body: &Value) -> Result<Value, ApiError> {
+        if let Some(stored) = self.idempotency.get(key) {
             return Ok(stored.clone());
         }
         self.next_id += 1;
         let id = format!("srv-{}", self.next_id);
-        let response = if p.path == "/patient/" {
-            let v = json!({"id": id, "name": p.body["name"], "modified_date": "t0"});
+        let response = if path == "/patient/" {
+            let v = json!({"id": id, "name": body["name"], "modified_date": "t0"});
             self.patients.insert(id.clone(), v.clone());
             self.effects.push(("patient".into(), id.clone()));
             v
-        } else if p.path == "/encounter/" {
-            let patient = p.body["patient"].as_str().unwrap_or_default().to_string();
+        } else if path == "/encounter/" {
+            let patient = body["patient"].as_str().unwrap_or_default().to_string();
             if !self.patients.contains_key(&patient) {
                 return Err(ApiError::Http {
                     status: 400,
@@ -57,9 +66,86 @@ impl Server {
                 body: json!({"detail": "Not found."}),
             });
         };
-        self.idempotency
-            .insert(p.idempotency_key.clone(), response.clone());
+        self.idempotency.insert(key.to_string(), response.clone());
         Ok(response)
+    }
+
+    /// `sync/push` as the axum server answers it: items in order; a created record's
+    /// `tempId` replaced in later items; an item that does not sync blocks the items that
+    /// name it; CARE out of reach (`skipped`) or a 503 for an item (`failed`, retryable).
+    fn push(&mut self, body: &Value, rng: &mut StdRng, faults: &Faults, healed: bool) -> Value {
+        let chance = |p: f64| if healed { 0.0 } else { p };
+        let mut temp: HashMap<String, String> = HashMap::new();
+        let mut unsynced: HashSet<String> = HashSet::new();
+        let mut results = Vec::new();
+        for item in body["items"].as_array().into_iter().flatten() {
+            let id = item["id"].as_str().unwrap_or_default().to_string();
+            let temp_id = item["tempId"].as_str().map(str::to_string);
+            let not_synced = |unsynced: &mut HashSet<String>| {
+                unsynced.insert(id.clone());
+                if let Some(t) = &temp_id {
+                    unsynced.insert(t.clone());
+                }
+            };
+            let text = format!("{} {}", item["path"], item["payload"]);
+            let blocked_by = item["parents"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .find(|p| unsynced.contains(*p))
+                .map(str::to_string)
+                .or_else(|| unsynced.iter().find(|u| text.contains(u.as_str())).cloned());
+            if let Some(by) = blocked_by {
+                not_synced(&mut unsynced);
+                results.push(json!({"id": id, "status": "blocked", "blockedBy": by}));
+                continue;
+            }
+            if rng.gen_bool(chance(faults.server_error)) {
+                not_synced(&mut unsynced);
+                results
+                    .push(json!({"id": id, "status": "skipped", "reason": "backend_unreachable"}));
+                continue;
+            }
+            if rng.gen_bool(chance(faults.rate_limited)) {
+                not_synced(&mut unsynced);
+                results.push(json!({"id": id, "status": "failed", "httpStatus": 503,
+                                    "retryable": true, "error": {"detail": "busy"}}));
+                continue;
+            }
+            let replace = |s: &str| {
+                temp.iter().fold(s.to_string(), |acc, (t, real)| {
+                    acc.replace(t.as_str(), real)
+                })
+            };
+            let path = replace(item["path"].as_str().unwrap_or_default());
+            let path = path.strip_prefix("/api/v1").unwrap_or(&path).to_string();
+            let payload: Value =
+                serde_json::from_str(&replace(&item["payload"].to_string())).unwrap_or(Value::Null);
+            match self.write(&id, &path, &payload) {
+                Ok(v) => {
+                    self.pushed += 1;
+                    if let (Some(t), Some(real)) = (&temp_id, v["id"].as_str()) {
+                        temp.insert(t.clone(), real.to_string());
+                    }
+                    results.push(
+                        json!({"id": id, "status": "synced", "httpStatus": 200, "response": v}),
+                    );
+                }
+                Err(ApiError::Http { status, body }) => {
+                    not_synced(&mut unsynced);
+                    results.push(json!({"id": id, "status": "failed", "httpStatus": status,
+                                        "retryable": false, "error": body}));
+                }
+                Err(_) => {
+                    not_synced(&mut unsynced);
+                    results.push(
+                        json!({"id": id, "status": "skipped", "reason": "backend_unreachable"}),
+                    );
+                }
+            }
+        }
+        json!({ "results": results, "idMap": temp })
     }
 }
 
@@ -72,6 +158,8 @@ struct Faults {
     rate_limited: f64,
     session_expired: f64,
     crash: f64,
+    /// How often the pass uses `sync/push` when several writes are ready.
+    push: f64,
 }
 
 /// Queues `patients` creates, each with `per_patient` encounter creates as children.
@@ -140,6 +228,26 @@ fn run(
             if let Some(r) = records.iter_mut().find(|r| r.id == id) {
                 r.sync_status = SyncStatus::Blocked;
             }
+        }
+        let chosen: Vec<String> = push::batch(&records, now, push::MAX_BATCH)
+            .iter()
+            .map(|r| r.id.clone())
+            .collect();
+        if chosen.len() >= push::MIN_BATCH && rng.gen_bool(faults.push) {
+            push_step(
+                &mut records,
+                &chosen,
+                &mut server,
+                &mut rng,
+                &faults,
+                healed,
+                &mut signed_in,
+                now,
+                &mut order_sent,
+            );
+            assert_eq!(records.len(), total, "no write is ever removed");
+            now += rng.gen_range(10..500);
+            continue;
         }
         let ids = engine::id_map(&records);
         let Some(next_id) = engine::next_ready(&records, now).map(|r| r.id.clone()) else {
@@ -220,6 +328,68 @@ fn run(
     (records, server, order_sent)
 }
 
+/// One `sync/push` of `chosen`, as the browser pass does it: leased, sent, and each write
+/// settled from the answer (`push::settle`); a push that gets no answer releases them all.
+#[allow(clippy::too_many_arguments)]
+fn push_step(
+    records: &mut [OutboxRecord],
+    chosen: &[String],
+    server: &mut Server,
+    rng: &mut StdRng,
+    faults: &Faults,
+    healed: bool,
+    signed_in: &mut bool,
+    now: i64,
+    order_sent: &mut Vec<String>,
+) {
+    let f = |p: f64| if healed { 0.0 } else { p };
+    for r in records.iter_mut().filter(|r| chosen.contains(&r.id)) {
+        engine::begin_attempt(r, now);
+    }
+    if rng.gen_bool(f(faults.crash)) {
+        // The tab dies with the writes leased: the leases expire, one-by-one sends them.
+        return;
+    }
+    let ids = engine::id_map(records);
+    let body = {
+        let batch: Vec<&OutboxRecord> = chosen
+            .iter()
+            .filter_map(|id| records.iter().find(|r| &r.id == id))
+            .collect();
+        push::request(&batch, records, &ids, "dev").expect("push body")
+    };
+    let release_all = |records: &mut [OutboxRecord]| {
+        for r in records.iter_mut().filter(|r| chosen.contains(&r.id)) {
+            push::release(r);
+        }
+    };
+    if !*signed_in || rng.gen_bool(f(faults.session_expired)) {
+        *signed_in = false;
+        return release_all(records);
+    }
+    if rng.gen_bool(f(faults.drop_request)) {
+        return release_all(records);
+    }
+    let answer = server.push(&body, rng, faults, healed);
+    if rng.gen_bool(f(faults.duplicate)) {
+        let _ = server.push(&body, rng, faults, healed);
+    }
+    if rng.gen_bool(f(faults.drop_response)) {
+        return release_all(records);
+    }
+    let outcomes = push::outcomes(&answer);
+    for id in chosen {
+        let Some(r) = records.iter_mut().find(|r| &r.id == id) else {
+            continue;
+        };
+        let result = outcomes.get(&r.idempotency_key()).cloned();
+        push::settle(r, result, now, rng.gen());
+        if r.sync_status == SyncStatus::Success {
+            order_sent.push(id.clone());
+        }
+    }
+}
+
 fn check(records: &[OutboxRecord], server: &Server, order: &[String]) {
     // Everything synced (the network healed and failures were retried).
     for r in records {
@@ -265,10 +435,19 @@ fn clean_network_sends_everything_once_in_order() {
         rate_limited: 0.0,
         session_expired: 0.0,
         crash: 0.0,
+        push: 0.0,
     };
     let (records, server, order) = run(1, 3, 2, none);
     check(&records, &server, &order);
     assert_eq!(order.len(), 9);
+    // The same through sync/push: parents and children in one batch, temp ids replaced.
+    let (records, server, order) = run(1, 3, 2, Faults { push: 1.0, ..none });
+    check(&records, &server, &order);
+    assert_eq!(order.len(), 9);
+    assert_eq!(
+        server.pushed, 9,
+        "all nine in one push, children after their parents"
+    );
 }
 
 proptest! {
@@ -286,8 +465,9 @@ proptest! {
         rate_limited in 0.0f64..0.2,
         session_expired in 0.0f64..0.1,
         crash in 0.0f64..0.2,
+        push in 0.0f64..1.0,
     ) {
-        let faults = Faults { drop_request, drop_response, duplicate, server_error, rate_limited, session_expired, crash };
+        let faults = Faults { drop_request, drop_response, duplicate, server_error, rate_limited, session_expired, crash, push };
         let (records, server, order) = run(seed, patients, per_patient, faults);
         check(&records, &server, &order);
     }
