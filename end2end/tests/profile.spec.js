@@ -298,13 +298,34 @@ test('a resource request raised offline is listed at once and created once', asy
   await expect(list.getByTestId('unsynced-badge')).toBeVisible();
   await list.getByRole('link', { name: title }).click();
   await expect(page.getByTestId('resource-title')).toHaveText(title);
+  // A comment on the request raised offline: shown at once, sent after the request.
+  const comments = page.getByTestId('resource-comments');
+  await page.getByRole('button', { name: 'Add comment' }).click();
+  await expect(page.getByText('Write a comment first.')).toBeVisible();
+  await page.getByLabel('Add a comment').fill('Cylinder as a stopgap');
+  await page.getByRole('button', { name: 'Add comment' }).click();
+  await expect(comments.getByTestId('resource-comment').first()).toContainText('Cylinder as a stopgap');
+  await expect(comments.getByTestId('unsynced-badge')).toBeVisible();
 
   await context.setOffline(false);
   await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  await expect(comments.getByTestId('unsynced-badge')).toHaveCount(0);
   await page.goto(`${profile}?tab=resources`);
   await expect(page.getByTestId('patient-resources').getByTestId('unsynced-badge')).toHaveCount(0);
   const server = await (await request.get(`/api/v1/resource/?related_patient=${p.id}`, { headers: auth(token) })).json();
-  expect(server.results.filter((r) => r.title === title)).toHaveLength(1);
+  const created = server.results.filter((r) => r.title === title);
+  expect(created).toHaveLength(1);
+  const commentsOf = async () => (await (await request.get(`/api/v1/resource/${created[0].id}/comment/`, { headers: auth(token) })).json())
+    .results.map((c) => c.comment);
+  expect(await commentsOf()).toEqual(['Cylinder as a stopgap']);
+
+  // Online, on the synced request: added and on the server, newest first.
+  await page.getByTestId('patient-resources').getByRole('link', { name: title }).click();
+  await page.getByLabel('Add a comment').fill('Concentrator arrived');
+  await page.getByRole('button', { name: 'Add comment' }).click();
+  await expect(comments.getByTestId('resource-comment').first()).toContainText('Concentrator arrived');
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  await expect.poll(commentsOf).toEqual(['Concentrator arrived', 'Cylinder as a stopgap']);
 });
 
 test('a volunteer sees no edit, assign or remove controls, and the edit page says why', async ({ page, request }) => {

@@ -187,3 +187,70 @@ async fn facility_lists() {
         .await;
     assert_eq!(searched["count"], 1);
 }
+
+#[tokio::test]
+async fn comments_newest_first_with_their_author() {
+    let s = common::start(&[]).await;
+    let (token, _) = s.login("care-doctor").await;
+    let (nurse, _) = s.login("care-nurse").await;
+    let fid = s.facility_id(&token).await;
+    let (pid, _) = s.patient_with_encounter(&token, "+919800000502").await;
+    let (_, created) = s
+        .post("/api/v1/resource/", request_body(&fid, &pid), Some(&token))
+        .await;
+    let id = created["id"].as_str().unwrap_or_default().to_string();
+    let path = format!("/api/v1/resource/{id}/comment/");
+
+    let (status, empty) = s.get(&path, Some(&token)).await;
+    assert_eq!(status, 200);
+    assert_eq!(empty, json!({"count": 0, "results": []}));
+    let (status, first) = s
+        .post(
+            &path,
+            json!({"comment": "Oxygen cylinder requested from district store"}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        first["comment"],
+        "Oxygen cylinder requested from district store"
+    );
+    assert_eq!(first["created_by"]["username"], "care-doctor");
+    assert!(first["created_date"].is_string());
+    let (_, second) = s
+        .post(
+            &path,
+            json!({"comment": "Store confirms; arriving tomorrow"}),
+            Some(&nurse),
+        )
+        .await;
+    assert_eq!(second["created_by"]["username"], "care-nurse");
+    let (_, list) = s.get(&path, Some(&token)).await;
+    assert_eq!(list["count"], 2);
+    assert_eq!(
+        list["results"][0]["comment"], "Store confirms; arriving tomorrow",
+        "newest first"
+    );
+    let (_, page) = s
+        .get(&format!("{path}?limit=1&offset=1"), Some(&token))
+        .await;
+    assert_eq!(page["results"][0]["id"], first["id"]);
+
+    // Bad input: CARE's pydantic errors; an unknown request is 404.
+    let (status, body) = s.post(&path, json!({}), Some(&token)).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["loc"], json!(["comment"]));
+    let (status, _) = s.post(&path, json!({"comment": 5}), Some(&token)).await;
+    assert_eq!(status, 400);
+    let (status, _) = s
+        .get(
+            "/api/v1/resource/9b2e3a44-1f5c-4d6e-8a7b-0c1d2e3f4a5b/comment/",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 404);
+    // Without a token: CARE's (and DRF's) 403 "Authentication credentials were not provided."
+    let (status, _) = s.get(&path, None).await;
+    assert_eq!(status, 403);
+}

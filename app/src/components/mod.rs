@@ -18,6 +18,7 @@ pub mod patient_fields;
 pub mod profile;
 pub mod query_notice;
 pub mod questionnaire;
+pub mod resource_comments;
 pub mod responses_list;
 pub mod section_notice;
 pub mod sync_badge;

@@ -36,6 +36,35 @@ pub fn label(options: &[(&'static str, &'static str)], value: &str) -> String {
         .unwrap_or_else(|| value.to_string())
 }
 
+/// A comment on a resource request (`GET/POST /resource/{id}/comment/`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ResourceComment {
+    pub id: String,
+    pub comment: String,
+    pub created_by: Option<UserSpec>,
+    pub created_date: String,
+}
+
+/// The comment body CARE takes, or what to tell the person.
+pub fn comment_body(text: &str) -> Result<Value, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("Write a comment first.".into());
+    }
+    Ok(json!({ "comment": text }))
+}
+
+/// The comment as CARE's list will show it, for the device to show before it syncs.
+pub fn normalize_comment(temp_id: &str, body: &Value, author: Value, now_iso: &str) -> Value {
+    json!({
+        "id": temp_id,
+        "comment": body.get("comment").cloned().unwrap_or(Value::Null),
+        "created_by": author,
+        "created_date": now_iso,
+    })
+}
+
 /// `GET /resource/{id}/` (list items leave some fields out, so all default).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -171,6 +200,29 @@ impl ResourceForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comment_needs_words_and_reads_like_care_s() {
+        assert_eq!(
+            comment_body("  "),
+            Err("Write a comment first.".to_string())
+        );
+        let body = comment_body(" Cylinder sent ").expect("body");
+        assert_eq!(body, json!({"comment": "Cylinder sent"}));
+        let shown = normalize_comment(
+            "tmp",
+            &body,
+            json!({"username": "care-doctor"}),
+            "2026-11-22T07:00:00Z",
+        );
+        let c: ResourceComment = serde_json::from_value(shown).expect("comment");
+        assert_eq!(c.id, "tmp");
+        assert_eq!(c.comment, "Cylinder sent");
+        assert_eq!(
+            c.created_by.map(|u| u.username).as_deref(),
+            Some("care-doctor")
+        );
+    }
 
     fn filled() -> ResourceForm {
         ResourceForm {

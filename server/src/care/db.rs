@@ -294,6 +294,15 @@ CREATE TABLE IF NOT EXISTS resource_request (
     created_date TEXT NOT NULL,
     modified_date TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS resource_comment (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    resource_id TEXT NOT NULL REFERENCES resource_request(id),
+    comment TEXT NOT NULL,
+    created_by_id TEXT REFERENCES user(id),
+    created_date TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resource_comment_of ON resource_comment(resource_id, created_date);
 CREATE TABLE IF NOT EXISTS revoked_token (
     jti TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL

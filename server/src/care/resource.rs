@@ -1,4 +1,5 @@
-//! Resource requests (care-api.md §7): `GET/POST /resource/`, `GET/PUT /resource/{id}/`.
+//! Resource requests (care-api.md §7): `GET/POST /resource/`, `GET/PUT /resource/{id}/`,
+//! and their comments (`GET/POST /resource/{id}/comment/`, newest first as CARE lists them).
 
 use axum::{
     body::Bytes,
@@ -26,6 +27,87 @@ pub fn router() -> Router<Care> {
     Router::new()
         .route("/resource/", get(list).post(create))
         .route("/resource/{id}/", get(retrieve).put(update))
+        .route(
+            "/resource/{id}/comment/",
+            get(list_comments).post(create_comment),
+        )
+}
+
+/// ResourceRequestCommentListSpec: `{id, comment, created_by, created_date}`.
+fn comment_json(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<Value, CareError> {
+    let id: String = r.get(0)?;
+    let comment: String = r.get(1)?;
+    let created_by: Option<String> = r.get(2)?;
+    let created_date: String = r.get(3)?;
+    Ok(json!({
+        "id": id,
+        "comment": comment,
+        "created_by": match created_by {
+            Some(u) => user_spec(conn, &u, false)?,
+            None => Value::Null,
+        },
+        "created_date": created_date,
+    }))
+}
+
+async fn list_comments(
+    State(care): State<Care>,
+    _user: AuthUser,
+    Path(id): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Json<Value>, CareError> {
+    care.db
+        .with(|conn| {
+            load(conn, &id)?;
+            let count: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM resource_comment WHERE resource_id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT id, comment, created_by_id, created_date FROM resource_comment
+                 WHERE resource_id = ?1 ORDER BY created_date DESC, seq DESC LIMIT {} OFFSET {}",
+                page.limit(),
+                page.offset()
+            ))?;
+            let mut rows = stmt.query(params![id])?;
+            let mut results = Vec::new();
+            while let Some(r) = rows.next()? {
+                results.push(comment_json(conn, r)?);
+            }
+            Ok(Json(json!({"count": count, "results": results})))
+        })
+        .await
+}
+
+async fn create_comment(
+    State(care): State<Care>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, CareError> {
+    let body = json_object(&body)?;
+    let mut c = Checker::new(&body);
+    let comment = c.req_str("comment", None);
+    c.finish()?;
+    let comment = comment.unwrap_or_default();
+    care.db
+        .with(|conn| {
+            load(conn, &id)?;
+            let comment_id = uuid::Uuid::new_v4().to_string();
+            conn.execute(
+                "INSERT INTO resource_comment (id, resource_id, comment, created_by_id, created_date)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![comment_id, id, comment, user.id, now_iso()],
+            )?;
+            let out = conn.query_row(
+                "SELECT id, comment, created_by_id, created_date FROM resource_comment WHERE id = ?1",
+                params![comment_id],
+                |r| Ok(comment_json(conn, r)),
+            )??;
+            Ok(Json(out))
+        })
+        .await
 }
 
 pub const STATUSES: &[&str] = &[

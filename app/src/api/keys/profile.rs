@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::encode_query_value;
 use crate::{
     api::{ApiError, Method},
-    model::{Paginated, ResourceRequest, Role, UserSpec},
+    model::{resource::ResourceComment, Paginated, ResourceRequest, Role, UserSpec},
     offline::{
         outbox::{
             registry::patient::{pending_user_changes, settle_users},
@@ -93,6 +93,24 @@ pub async fn get_resource_list(
                 "/resource/?limit=50&related_patient={}",
                 encode_query_value(&related_patient)
             ),
+            None,
+        )
+        .await
+}
+
+pub fn resource_comments(id: &str) -> QueryKey {
+    QueryKey::new(["resource", "comments", id])
+}
+
+/// The newest 50 comments (CARE lists them newest first).
+pub async fn get_resource_comments(
+    session: Session,
+    id: String,
+) -> Result<Paginated<ResourceComment>, ApiError> {
+    session
+        .call(
+            Method::Get,
+            &format!("/resource/{id}/comment/?limit=50"),
             None,
         )
         .await

@@ -3,7 +3,10 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 use crate::{
     api::keys::profile,
-    components::{query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
+    components::{
+        query_notice::QueryNotice, resource_comments::ResourceComments,
+        unsynced_badge::UnsyncedBadge,
+    },
     model::resource::{label, CATEGORIES, STATUSES},
     offline::query::{use_query, QueryOptions},
     session::use_session,
@@ -56,6 +59,7 @@ pub fn ResourceDetail() -> impl IntoView {
                     </dl>
                 }
             })}
+            <ResourceComments resource_id=Signal::derive(move || id.get())/>
         </section>
     }
 }

@@ -64,6 +64,16 @@ pub const ROUTES: &[SyncRoute] = &[
         invalidates: &[&["resource"]],
         label: "Request resource",
     },
+    SyncRoute {
+        key: "resource.comment",
+        op: Op::Create,
+        resource_type: "resource_comment",
+        method: HttpMethod::Post,
+        path: "/resource/{resource_id}/comment/",
+        current: None,
+        invalidates: &[&["resource", "comments"]],
+        label: "Comment on resource request",
+    },
 ];
 
 /// A user's assignment to a patient that this device changed and the server has not
