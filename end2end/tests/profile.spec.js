@@ -270,7 +270,7 @@ test('a user assigned and removed again offline is never sent; a removal then a 
   expect(sent).toEqual({ add_user: 1, delete_user: 1 });
 });
 
-test('a resource request raised offline is listed at once and created once', async ({ page, context, request }) => {
+test('a resource request raised offline is listed at once and created once; its comments and status change online and offline', async ({ page, context, request }) => {
   const token = await apiToken(request);
   const p = await createPatient(request, token, { name: `Resource Tab ${Date.now()}`, phone: uniquePhone(), dob: '1960-12-12' });
   await openPatients(page);
@@ -326,6 +326,25 @@ test('a resource request raised offline is listed at once and created once', asy
   await expect(comments.getByTestId('resource-comment').first()).toContainText('Concentrator arrived');
   await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
   await expect.poll(commentsOf).toEqual(['Concentrator arrived', 'Cylinder as a stopgap']);
+
+  // Its status: changed online, then offline (shown at once, sent when back), each once.
+  const status = page.locator('.facts__row', { hasText: 'Status' }).locator('dd');
+  const statusOnServer = async () => (await (await request.get(`/api/v1/resource/${created[0].id}/`, { headers: auth(token) })).json()).status;
+  await page.getByLabel('Change status').selectOption('approved');
+  await page.getByRole('button', { name: 'Update status' }).click();
+  await expect(page.getByTestId('write-status')).toHaveText('Status updated.');
+  await expect(status).toHaveText('Approved');
+  expect(await statusOnServer()).toBe('approved');
+  await context.setOffline(true);
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
+  await page.getByLabel('Change status').selectOption('completed');
+  await page.getByRole('button', { name: 'Update status' }).click();
+  await expect(status).toHaveText('Completed');
+  await expect(page.getByTestId('unsynced-badge').first()).toBeVisible();
+  expect(await statusOnServer()).toBe('approved');
+  await context.setOffline(false);
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  expect(await statusOnServer()).toBe('completed');
 });
 
 test('a volunteer sees no edit, assign or remove controls, and the edit page says why', async ({ page, request }) => {

@@ -19,6 +19,7 @@ pub mod profile;
 pub mod query_notice;
 pub mod questionnaire;
 pub mod resource_comments;
+pub mod resource_status;
 pub mod responses_list;
 pub mod section_notice;
 pub mod sync_badge;

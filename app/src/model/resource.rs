@@ -79,11 +79,58 @@ pub struct ResourceRequest {
     pub category: String,
     pub priority: Option<i64>,
     pub origin_facility: Option<FacilityRef>,
+    pub approving_facility: Option<FacilityRef>,
     pub assigned_facility: Option<FacilityRef>,
     pub related_patient: Option<Patient>,
+    pub assigned_to: Option<UserSpec>,
     pub created_by: Option<UserSpec>,
     pub created_date: Option<String>,
     pub modified_date: Option<String>,
+}
+
+impl ResourceRequest {
+    /// The `PUT /resource/{id}/` body that changes the status: CARE validates an update
+    /// with the create spec, so every required field goes again, and the facilities, patient
+    /// and assignee by id so none is cleared.
+    pub fn status_body(&self, status: &str) -> Result<Value, String> {
+        if !STATUSES.iter().any(|(v, _)| *v == status) {
+            return Err("Choose a status from the list.".into());
+        }
+        if status == self.status {
+            return Err("The request already has this status.".into());
+        }
+        let mut body = json!({
+            "emergency": self.emergency,
+            "title": self.title,
+            "reason": self.reason,
+            "referring_facility_contact_name": self.referring_facility_contact_name,
+            "referring_facility_contact_number": self.referring_facility_contact_number,
+            "status": status,
+            "category": self.category,
+            "priority": self.priority,
+            "origin_facility": self.origin_facility.as_ref().map(|f| f.id.clone()),
+        });
+        for (field, id) in [
+            (
+                "approving_facility",
+                self.approving_facility.as_ref().map(|f| &f.id),
+            ),
+            (
+                "assigned_facility",
+                self.assigned_facility.as_ref().map(|f| &f.id),
+            ),
+            (
+                "related_patient",
+                self.related_patient.as_ref().map(|p| &p.id),
+            ),
+            ("assigned_to", self.assigned_to.as_ref().map(|u| &u.id)),
+        ] {
+            if let Some(id) = id {
+                body[field] = json!(id);
+            }
+        }
+        Ok(body)
+    }
 }
 
 /// The new-request form as typed.
@@ -200,6 +247,30 @@ impl ResourceForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_change_sends_the_whole_request_by_ids() {
+        let r: ResourceRequest = serde_json::from_value(json!({
+            "id": "r1", "emergency": true, "title": "Oxygen", "reason": "SpO2 88", "status": "pending",
+            "referring_facility_contact_name": "Dr Rao", "referring_facility_contact_number": "+919876543210",
+            "category": "comfort_devices", "priority": 1,
+            "origin_facility": {"id": "f1", "name": "PHC"}, "assigned_facility": {"id": "f2", "name": "Taluk"},
+            "related_patient": {"id": "p1", "name": "Asha"}, "approving_facility": null
+        }))
+        .expect("request");
+        let body = r.status_body("approved").expect("body");
+        assert_eq!(body["status"], "approved");
+        assert_eq!(body["origin_facility"], "f1");
+        assert_eq!(body["assigned_facility"], "f2");
+        assert_eq!(body["related_patient"], "p1");
+        assert!(
+            body.get("approving_facility").is_none(),
+            "absent, not cleared"
+        );
+        assert_eq!(body["title"], "Oxygen");
+        assert!(r.status_body("pending").is_err(), "no change");
+        assert!(r.status_body("lost").is_err());
+    }
 
     #[test]
     fn a_comment_needs_words_and_reads_like_care_s() {

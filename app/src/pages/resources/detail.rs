@@ -5,10 +5,13 @@ use crate::{
     api::keys::profile,
     components::{
         query_notice::QueryNotice, resource_comments::ResourceComments,
-        unsynced_badge::UnsyncedBadge,
+        resource_status::ResourceStatus, unsynced_badge::UnsyncedBadge, write_status::WriteStatus,
     },
     model::resource::{label, CATEGORIES, STATUSES},
-    offline::query::{use_query, QueryOptions},
+    offline::{
+        outbox::use_follow,
+        query::{use_query, QueryOptions},
+    },
     session::use_session,
 };
 
@@ -24,6 +27,7 @@ pub fn ResourceDetail() -> impl IntoView {
         move |_| profile::get_resource(session, id.get_untracked()),
         QueryOptions::persisted(),
     );
+    let follow = use_follow();
     let row = |name: &'static str, value: String| {
         view! {
             <div class="facts__row">
@@ -57,8 +61,10 @@ pub fn ResourceDetail() -> impl IntoView {
                         {row("Contact", format!("{} {}", r.referring_facility_contact_name, r.referring_facility_contact_number))}
                         {row("Raised by", r.created_by.as_ref().map(|u| u.full_name()).unwrap_or_default())}
                     </dl>
+                    <ResourceStatus request=r.clone() follow=follow/>
                 }
             })}
+            <WriteStatus state=follow.state done="Status updated."/>
             <ResourceComments resource_id=Signal::derive(move || id.get())/>
         </section>
     }

@@ -65,6 +65,16 @@ pub const ROUTES: &[SyncRoute] = &[
         label: "Request resource",
     },
     SyncRoute {
+        key: "resource.update",
+        op: Op::Update,
+        resource_type: "resource",
+        method: HttpMethod::Put,
+        path: "/resource/{resource_id}/",
+        current: Some("/resource/{resource_id}/"),
+        invalidates: &[&["resource"]],
+        label: "Update resource request",
+    },
+    SyncRoute {
         key: "resource.comment",
         op: Op::Create,
         resource_type: "resource_comment",
