@@ -51,9 +51,10 @@ pub enum Problem {
 }
 
 impl IdentifierConfig {
-    /// Asked for on the registration form: active and not kept by CARE itself.
+    /// Asked for on the registration form: active (a CARE that lists no status lists only
+    /// active ones) and not kept by CARE itself.
     pub fn typed_on_form(&self) -> bool {
-        self.status == "active" && !self.config.auto_maintained
+        matches!(self.status.as_str(), "active" | "") && !self.config.auto_maintained
     }
 
     /// The name a health worker knows it by.
@@ -371,5 +372,11 @@ mod tests {
         };
         let ids: Vec<String> = configs.typed_on_form().into_iter().map(|c| c.id).collect();
         assert_eq!(ids, vec!["a", "m"]);
+        let mut unstated = config("u", "", false);
+        unstated.status = String::new();
+        assert!(
+            unstated.typed_on_form(),
+            "no status listed: taken as active"
+        );
     }
 }
