@@ -377,9 +377,10 @@ impl Outbox {
         let mut to_invalidate: Vec<QueryKey> = Vec::new();
         loop {
             let mut changed = false;
-            for id in engine::newly_blocked(&records) {
+            for id in engine::newly_blocked(&records, now()) {
                 if let Some(r) = records.iter_mut().find(|r| r.id == id) {
                     r.sync_status = SyncStatus::Blocked;
+                    r.lease_until = None;
                     r.last_error = Some(Value::String("A write it depends on failed.".into()));
                     changed |= store.outbox_put(r).await.is_ok();
                 }

@@ -210,11 +210,17 @@ pub fn next_ready(records: &[OutboxRecord], now: Millis) -> Option<&OutboxRecord
 }
 
 /// Open writes one of whose parents failed for good (or was discarded): they are blocked.
-pub fn newly_blocked(records: &[OutboxRecord]) -> Vec<String> {
+/// A write still marked in flight counts once its lease has run out: a push leases children
+/// with their parents, and a tab that died mid-push leaves them so.
+pub fn newly_blocked(records: &[OutboxRecord], now: Millis) -> Vec<String> {
     let by_id: HashMap<&str, &OutboxRecord> = records.iter().map(|r| (r.id.as_str(), r)).collect();
     records
         .iter()
-        .filter(|r| r.sync_status == SyncStatus::Pending || r.sync_status == SyncStatus::NeedsAuth)
+        .filter(|r| match r.sync_status {
+            SyncStatus::Pending | SyncStatus::NeedsAuth => true,
+            SyncStatus::InFlight => r.lease_until.is_none_or(|t| t <= now),
+            _ => false,
+        })
         .filter(|r| {
             parents_status(r, &by_id).iter().any(|s| {
                 matches!(
@@ -746,7 +752,14 @@ mod tests {
             5,
             0.5,
         );
-        assert_eq!(newly_blocked(&records), vec!["c".to_string()]);
+        assert_eq!(newly_blocked(&records, 10), vec!["c".to_string()]);
+        // A child leased with its parent in a push that never came back: blocked once its
+        // lease has run out, not while another tab may still be sending it.
+        let mut leased = records.clone();
+        leased[1].sync_status = SyncStatus::InFlight;
+        leased[1].lease_until = Some(100);
+        assert!(newly_blocked(&leased, 50).is_empty());
+        assert_eq!(newly_blocked(&leased, 100), vec!["c".to_string()]);
         records[1].sync_status = SyncStatus::Blocked;
         assert!(newly_unblocked(&records).is_empty());
         retry(&mut records[0]);
@@ -757,7 +770,7 @@ mod tests {
             o.parent_mutation_ids = vec!["gone".into()];
             o
         };
-        assert_eq!(newly_blocked(&[orphan]), vec!["o".to_string()]);
+        assert_eq!(newly_blocked(&[orphan], 10), vec!["o".to_string()]);
     }
 
     #[test]

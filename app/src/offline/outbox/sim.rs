@@ -224,9 +224,10 @@ fn run(
                 engine::resume_after_sign_in(r, "u1");
             }
         }
-        for id in engine::newly_blocked(&records) {
+        for id in engine::newly_blocked(&records, now) {
             if let Some(r) = records.iter_mut().find(|r| r.id == id) {
                 r.sync_status = SyncStatus::Blocked;
+                r.lease_until = None;
             }
         }
         let chosen: Vec<String> = push::batch(&records, now, push::MAX_BATCH)
