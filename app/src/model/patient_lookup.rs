@@ -80,19 +80,25 @@ pub fn birth_year(p: &Patient) -> Option<i64> {
         .or(p.year_of_birth)
 }
 
+/// A search item as CARE's `PatientPartialSpec` reveals it: name, gender, phone and the
+/// first characters of the id.
+fn partial_of(p: &Patient) -> Patient {
+    Patient {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        gender: p.gender.clone(),
+        phone_number: p.phone_number.clone(),
+        partial_id: Some(p.id.chars().take(PARTIAL_ID_LEN).collect()),
+        ..Default::default()
+    }
+}
+
 /// Phone-search items, as CARE returns them, for the cached patients with this phone.
 pub fn partial_matches(patients: &[Patient], phone: &str) -> Vec<Patient> {
     patients
         .iter()
         .filter(|p| p.phone_number == phone)
-        .map(|p| Patient {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            gender: p.gender.clone(),
-            phone_number: p.phone_number.clone(),
-            partial_id: Some(p.id.chars().take(PARTIAL_ID_LEN).collect()),
-            ..Default::default()
-        })
+        .map(partial_of)
         .collect()
 }
 
@@ -112,17 +118,7 @@ pub fn identifier_matches(
             .any(|i| i.config.id == config.id && i.value.to_lowercase() == value)
     });
     if with_year_of_birth(config) {
-        let items = holders
-            .map(|p| Patient {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                gender: p.gender.clone(),
-                phone_number: p.phone_number.clone(),
-                partial_id: Some(p.id.chars().take(PARTIAL_ID_LEN).collect()),
-                ..Default::default()
-            })
-            .collect();
-        (items, true)
+        (holders.map(partial_of).collect(), true)
     } else {
         (holders.cloned().collect(), false)
     }

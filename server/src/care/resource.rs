@@ -35,10 +35,16 @@ pub fn router() -> Router<Care> {
 
 /// ResourceRequestCommentListSpec: `{id, comment, created_by, created_date}`.
 fn comment_json(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<Value, CareError> {
-    let id: String = r.get(0)?;
-    let comment: String = r.get(1)?;
-    let created_by: Option<String> = r.get(2)?;
-    let created_date: String = r.get(3)?;
+    comment_value(conn, r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)
+}
+
+fn comment_value(
+    conn: &Connection,
+    id: String,
+    comment: String,
+    created_by: Option<String>,
+    created_date: String,
+) -> Result<Value, CareError> {
     Ok(json!({
         "id": id,
         "comment": comment,
@@ -95,17 +101,19 @@ async fn create_comment(
         .with(|conn| {
             load(conn, &id)?;
             let comment_id = uuid::Uuid::new_v4().to_string();
+            let now = now_iso();
             conn.execute(
                 "INSERT INTO resource_comment (id, resource_id, comment, created_by_id, created_date)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![comment_id, id, comment, user.id, now_iso()],
+                params![comment_id, id, comment, user.id, now],
             )?;
-            let out = conn.query_row(
-                "SELECT id, comment, created_by_id, created_date FROM resource_comment WHERE id = ?1",
-                params![comment_id],
-                |r| Ok(comment_json(conn, r)),
-            )??;
-            Ok(Json(out))
+            Ok(Json(comment_value(
+                conn,
+                comment_id,
+                comment,
+                Some(user.id.clone()),
+                now,
+            )?))
         })
         .await
 }

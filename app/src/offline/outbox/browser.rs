@@ -498,13 +498,7 @@ impl Outbox {
             }
         }
         let ids = engine::id_map(records);
-        let body = {
-            let batch: Vec<&OutboxRecord> = chosen
-                .iter()
-                .filter_map(|id| records.iter().find(|r| &r.id == id))
-                .collect();
-            push::request(&batch, records, &ids, &device_id())
-        };
+        let body = push::request_for(chosen, records, &ids, &device_id());
         let Ok(body) = body else {
             return self.release(store, records, chosen).await;
         };

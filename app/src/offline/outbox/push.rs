@@ -130,6 +130,20 @@ pub fn request(
     Ok(json!({ "deviceId": device_id, "items": items }))
 }
 
+/// `request` for the writes named by `chosen` (ids, in batch order).
+pub fn request_for(
+    chosen: &[String],
+    records: &[OutboxRecord],
+    ids: &HashMap<String, String>,
+    device_id: &str,
+) -> Result<Value, PrepareError> {
+    let batch: Vec<&OutboxRecord> = chosen
+        .iter()
+        .filter_map(|id| records.iter().find(|r| &r.id == id))
+        .collect();
+    request(&batch, records, ids, device_id)
+}
+
 /// What became of one pushed write.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemResult {

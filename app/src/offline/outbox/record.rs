@@ -152,6 +152,15 @@ impl OutboxRecord {
         }
     }
 
+    /// CARE's body when it refused the write as invalid (a 400): the reasons to put back on
+    /// the form that reopens it.
+    pub fn refusal_body(&self) -> Option<&Value> {
+        let error = self.last_error.as_ref()?;
+        (error.get("status").and_then(Value::as_u64) == Some(400))
+            .then(|| error.get("body"))
+            .flatten()
+    }
+
     /// A readable message from the stored error (CARE's body, or the engine's note).
     pub fn error_message(&self) -> Option<String> {
         self.last_error.as_ref().map(|error| match error {

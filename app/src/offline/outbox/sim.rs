@@ -352,13 +352,7 @@ fn push_step(
         return;
     }
     let ids = engine::id_map(records);
-    let body = {
-        let batch: Vec<&OutboxRecord> = chosen
-            .iter()
-            .filter_map(|id| records.iter().find(|r| &r.id == id))
-            .collect();
-        push::request(&batch, records, &ids, "dev").expect("push body")
-    };
+    let body = push::request_for(chosen, records, &ids, "dev").expect("push body");
     let release_all = |records: &mut [OutboxRecord]| {
         for r in records.iter_mut().filter(|r| chosen.contains(&r.id)) {
             push::release(r);

@@ -435,10 +435,11 @@ mod persistence {
 
     /// Writes are collected for a moment and stored in one transaction.
     fn schedule_flush(p: Rc<Persister>) {
-        mark_saved(false);
         if p.flush_scheduled.replace(true) {
+            // Already said "false" when this flush was scheduled.
             return;
         }
+        mark_saved(false);
         flush_when_page_hides();
         leptos::task::spawn_local(async move {
             gloo_timers::future::sleep(std::time::Duration::from_millis(40)).await;

@@ -2,13 +2,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
 
+use super::identifiers::{show_refusal, use_identifier_configs};
 use crate::{
     api::keys,
     components::patient_fields::PatientFields,
     model::{
         identifier::{apply_to_record, FacilityIdentifierConfigs},
-        patient_form::{patient_field_errors, PatientForm},
-        Facility, Organization, Patient,
+        patient_form::PatientForm,
+        Organization, Patient,
     },
     offline::{
         outbox::{effects, use_outbox, Outbox, WriteSpec},
@@ -41,18 +42,7 @@ pub fn EditPatient() -> impl IntoView {
         },
         QueryOptions::persisted(),
     );
-    let facility = use_query::<Facility, _, _, _>(
-        move || keys::facility(&facility_id.get()),
-        move |_| keys::get_facility(session, facility_id.get_untracked()),
-        QueryOptions::persisted(),
-    );
-    let identifier_configs = Memo::new(move |_| {
-        facility
-            .data
-            .get()
-            .map(|f| f.identifier_configs())
-            .unwrap_or_default()
-    });
+    let identifier_configs = use_identifier_configs(facility_id);
     let can_edit = move || session.user().is_some_and(|u| u.can("can_write_patient"));
     let on_saved = Callback::new(move |url: String| navigate(&url, Default::default()));
     // `?write=<outbox id>`: the sync page reopened a queued edit to correct it.
@@ -104,18 +94,8 @@ fn EditForm(
     let form_error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let base = StoredValue::new(patient);
-    // Reopened after CARE refused it: CARE's reasons on their fields.
     if let Some(write_id) = amending.clone() {
-        Effect::new(move |_| {
-            let refused = outbox
-                .record(&write_id)
-                .and_then(|r| r.last_error)
-                .filter(|e| e.get("status").and_then(Value::as_u64) == Some(400))
-                .and_then(|e| e.get("body").cloned());
-            if let Some(body) = refused {
-                errors.set(patient_field_errors(&body, &typed_identifiers.get()));
-            }
-        });
+        show_refusal(write_id, errors, typed_identifiers);
     }
 
     let submit = move |ev: leptos::ev::SubmitEvent| {

@@ -6,6 +6,7 @@ use leptos_router::{
 };
 use serde_json::{json, Value};
 
+use super::identifiers::use_identifier_configs;
 use crate::{
     api::keys,
     components::query_notice::QueryNotice,
@@ -15,7 +16,7 @@ use crate::{
             cached_patients, identifier_matches, normalize_phone, parse_year_of_birth,
             partial_matches, PARTIAL_ID_LEN,
         },
-        Facility, Patient, PatientSearch,
+        Patient, PatientSearch,
     },
     offline::query::{use_query, use_query_client, QueryKey, QueryOptions},
     session::use_session,
@@ -40,18 +41,7 @@ pub fn FindPatient() -> impl IntoView {
     // Or `?config=<identifier config>&value=`.
     let config_id = Memo::new(move |_| query.read().get("config").unwrap_or_default());
     let value = Memo::new(move |_| query.read().get("value").unwrap_or_default());
-    let facility = use_query::<Facility, _, _, _>(
-        move || keys::facility(&facility_id.get()),
-        move |_| keys::get_facility(session, facility_id.get_untracked()),
-        QueryOptions::persisted(),
-    );
-    let identifier_configs = Memo::new(move |_| {
-        facility
-            .data
-            .get()
-            .map(|f| f.identifier_configs())
-            .unwrap_or_default()
-    });
+    let identifier_configs = use_identifier_configs(facility_id);
     let searchable = Memo::new(move |_| identifier_configs.get().typed_on_form());
     let config_of = move |id: &str| -> Option<IdentifierConfig> {
         searchable.with(|list| list.iter().find(|c| c.id == id).cloned())

@@ -5,5 +5,6 @@ pub mod detail;
 pub mod edit;
 pub mod find;
 pub mod home;
+pub mod identifiers;
 pub mod list;
 pub mod register;

@@ -2,13 +2,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
 
+use super::identifiers::{show_refusal, use_identifier_configs};
 use crate::{
     api::{keys, ApiError, Method},
     components::patient_fields::PatientFields,
     model::{
         identifier::FacilityIdentifierConfigs,
         patient_form::{patient_field_errors, PatientForm},
-        Facility, Organization, PatientSearch,
+        Organization, PatientSearch,
     },
     offline::{
         network::use_network,
@@ -81,31 +82,10 @@ pub fn RegisterPatient() -> impl IntoView {
     let form_error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     // The identifiers this facility asks for, from its retrieve (cached: offline too).
-    let facility = use_query::<Facility, _, _, _>(
-        move || keys::facility(&facility_id.get()),
-        move |_| keys::get_facility(session, facility_id.get_untracked()),
-        QueryOptions::persisted(),
-    );
-    let identifier_configs = Memo::new(move |_| {
-        facility
-            .data
-            .get()
-            .map(|f| f.identifier_configs())
-            .unwrap_or_default()
-    });
+    let identifier_configs = use_identifier_configs(facility_id);
     let typed_identifiers = Signal::derive(move || identifier_configs.get().typed_on_form());
-    // Reopened after CARE refused it: CARE's reasons on their fields.
     if let Some(write_id) = amending.clone() {
-        Effect::new(move |_| {
-            let refused = outbox
-                .record(&write_id)
-                .and_then(|r| r.last_error)
-                .filter(|e| e.get("status").and_then(Value::as_u64) == Some(400))
-                .and_then(|e| e.get("body").cloned());
-            if let Some(body) = refused {
-                errors.set(patient_field_errors(&body, &typed_identifiers.get()));
-            }
-        });
+        show_refusal(write_id, errors, typed_identifiers);
     }
 
     // Families share phones: warn (never block) when this number already has patients,

@@ -2,12 +2,16 @@
 //!
 //! Path params beyond the path's placeholders are kept for the pages: `practitioner_id`
 //! (to reopen the slot picker after a failed booking) and `slot_id` / `from_slot_id` (the
-//! slot a write takes or frees, for slot availability before it syncs).
+//! slot a write takes or frees, for slot availability before it syncs), `day` / `from_day`
+//! (those slots' days, for the month heat-map).
 
 use serde_json::{json, Value};
 
 use super::{HttpMethod, Op, SyncRoute};
-use crate::offline::outbox::record::{OutboxRecord, SyncStatus};
+use crate::{
+    model::appointment::slots::SlotChange,
+    offline::outbox::record::{OutboxRecord, SyncStatus},
+};
 
 pub const CREATE: &str = "appointment.create";
 pub const UPDATE: &str = "appointment.update";
@@ -116,82 +120,58 @@ pub fn normalize_booking(b: &NewBooking<'_>) -> Value {
     })
 }
 
-/// The slot changes of writes still to be sent: a booking takes its slot, a cancel frees
-/// it, a reschedule does both.
-pub fn slot_changes(records: &[OutboxRecord]) -> Vec<crate::model::appointment::slots::SlotChange> {
-    use crate::model::appointment::slots::SlotChange;
-    let change = |r: &OutboxRecord, slot: Option<&String>, delta: i64| {
-        slot.map(|s| SlotChange {
-            write_id: r.id.clone(),
-            slot_id: s.clone(),
-            delta,
+/// Each slot an open write takes (+1) or frees (−1), with the path param that names that
+/// slot's day: a booking takes its slot, a cancel frees it, a reschedule does both.
+fn slot_effects(r: &OutboxRecord) -> Vec<(&'static str, SlotChange)> {
+    let change = |day: &'static str, slot: Option<&str>, delta: i64| {
+        slot.map(|s| {
+            (
+                day,
+                SlotChange {
+                    write_id: r.id.clone(),
+                    slot_id: s.to_string(),
+                    delta,
+                },
+            )
         })
     };
+    let param = |name: &str| r.path_params.get(name).map(String::as_str);
+    match r.sync_route_key.as_str() {
+        CREATE => vec![change("day", param("slot_id"), 1)],
+        CANCEL => vec![change("day", param("slot_id"), -1)],
+        RESCHEDULE => vec![
+            change("from_day", param("from_slot_id"), -1),
+            change("day", r.payload.get("new_slot").and_then(Value::as_str), 1),
+        ],
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The slot changes of writes still to be sent.
+pub fn slot_changes(records: &[OutboxRecord]) -> Vec<SlotChange> {
     records
         .iter()
         .filter(|r| r.sync_status.is_open())
-        .flat_map(|r| match r.sync_route_key.as_str() {
-            CREATE => vec![change(r, r.path_params.get("slot_id"), 1)],
-            CANCEL => vec![change(r, r.path_params.get("slot_id"), -1)],
-            RESCHEDULE => vec![
-                change(r, r.path_params.get("from_slot_id"), -1),
-                change(
-                    r,
-                    r.payload
-                        .get("new_slot")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                        .as_ref(),
-                    1,
-                ),
-            ],
-            _ => Vec::new(),
-        })
-        .flatten()
+        .flat_map(slot_effects)
+        .map(|(_, change)| change)
         .collect()
 }
 
 /// What unsynced writes do to `practitioner`'s month stats: (day, change) per slot taken or
 /// freed. Writes queued before the day was recorded on them have no day and are left out.
-pub fn stats_changes(
-    records: &[OutboxRecord],
-    practitioner: &str,
-) -> Vec<(String, crate::model::appointment::slots::SlotChange)> {
-    use crate::model::appointment::slots::SlotChange;
-    let change = |r: &OutboxRecord, day: &str, slot: Option<&String>, delta: i64| {
-        let day = r.path_params.get(day)?;
-        Some((
-            day.clone(),
-            SlotChange {
-                write_id: r.id.clone(),
-                slot_id: slot?.clone(),
-                delta,
-            },
-        ))
-    };
+pub fn stats_changes(records: &[OutboxRecord], practitioner: &str) -> Vec<(String, SlotChange)> {
     records
         .iter()
         .filter(|r| r.sync_status.is_open())
         .filter(|r| r.path_params.get("practitioner_id").map(String::as_str) == Some(practitioner))
-        .flat_map(|r| match r.sync_route_key.as_str() {
-            CREATE => vec![change(r, "day", r.path_params.get("slot_id"), 1)],
-            CANCEL => vec![change(r, "day", r.path_params.get("slot_id"), -1)],
-            RESCHEDULE => vec![
-                change(r, "from_day", r.path_params.get("from_slot_id"), -1),
-                change(
-                    r,
-                    "day",
-                    r.payload
-                        .get("new_slot")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                        .as_ref(),
-                    1,
-                ),
-            ],
-            _ => Vec::new(),
+        .flat_map(|r| {
+            slot_effects(r)
+                .into_iter()
+                .filter_map(|(day, change)| Some((r.path_params.get(day)?.clone(), change)))
         })
-        .flatten()
         .collect()
 }
 
