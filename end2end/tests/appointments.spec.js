@@ -365,6 +365,9 @@ test('a slot taken by someone else while offline: a clear failure, then another 
   await expect(page.getByTestId('sync-badge')).toHaveText('1 need attention', { timeout: 30_000 });
   const refused = page.getByTestId('booking-refused');
   await expect(refused).toContainText('Slot is already full');
+  // One status: never "Booked" under "Not booked".
+  await expect(page.getByTestId('appointment-status')).toHaveText('Not booked');
+  await expect(page.getByText('Booked', { exact: true })).toHaveCount(0);
   await expect(page.getByTestId('unsynced-badge')).toHaveText('Not synced — see Sync status');
   expect(await bookingsOf(request, c, patient.id)).toHaveLength(0);
 

@@ -13,6 +13,7 @@ pub mod geo_select;
 pub mod layout;
 pub mod nav;
 pub mod not_found;
+pub mod pager;
 pub mod patient_encounters;
 pub mod patient_fields;
 pub mod profile;

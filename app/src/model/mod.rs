@@ -8,6 +8,7 @@ pub mod encounter;
 pub mod facility;
 pub mod identifier;
 pub mod organization;
+pub mod paging;
 pub mod patient;
 pub mod patient_form;
 pub mod patient_lookup;

@@ -3,7 +3,9 @@
 //! Three sources feed one signal: the browser's online/offline events, the outcome of every
 //! real API request (a network error, a proxy 502/504 or a captive portal's HTML means
 //! unreachable; any CARE answer means reachable), and a probe of `/health` whose body must
-//! be ours. The probe backs off while offline and pauses while the page is hidden.
+//! be ours. The probe backs off while offline and pauses while the page is hidden. A
+//! request that fails while we were online wakes the probe at once: one lost answer on a
+//! working line costs a probe's round trip, not the 30 s until the next regular one.
 //!
 //! # Server-Side Rendering
 //! On the server the signal stays "online" with no last contact and nothing is probed.
@@ -17,6 +19,8 @@ pub const PROBE_MIN: Millis = 2 * SECOND;
 pub const PROBE_MAX: Millis = 60 * SECOND;
 /// While online, probe only when no request has reached the server for this long.
 pub const ONLINE_PROBE_EVERY: Millis = 30 * SECOND;
+/// A probe that has not answered by then counts as failed (a stalled line is not a server).
+pub const PROBE_TIMEOUT: Millis = 10 * SECOND;
 
 /// The delay before the next probe after `failures` failed ones; `jitter` in 0..=1.
 pub fn probe_delay(failures: u32, jitter: f64) -> Millis {
@@ -24,6 +28,29 @@ pub fn probe_delay(failures: u32, jitter: f64) -> Millis {
         .saturating_mul(1_i64 << failures.min(16))
         .min(PROBE_MAX);
     base + (base as f64 * 0.2 * jitter.clamp(0.0, 1.0)) as Millis
+}
+
+/// Failures this close after the previous one (each after a recovery) count as one bad
+/// spell; a quiet minute starts afresh.
+pub const FLAP_WINDOW: Millis = 60 * SECOND;
+
+/// How many failures in a row `now` makes, given the count and time of the previous one.
+pub fn next_flaps(previous: u32, last_failure: Option<Millis>, now: Millis) -> u32 {
+    match last_failure {
+        Some(t) if now - t < FLAP_WINDOW => previous.saturating_add(1),
+        _ => 0,
+    }
+}
+
+/// After a request failed while online: how long to wait before probing. The first
+/// failure after a quiet spell probes at once; failures that come right after every
+/// recovery (our server answers, the CARE behind it does not) back off like offline probes.
+pub fn recheck_delay(flaps: u32) -> Millis {
+    if flaps == 0 {
+        0
+    } else {
+        probe_delay(flaps - 1, 0.0)
+    }
 }
 
 /// True only for our `/health` JSON (`{"service":"care-offline","status":"ok",...}`): a
@@ -105,8 +132,15 @@ impl Network {
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use std::{cell::Cell, rc::Rc};
+    use std::{
+        cell::{Cell, RefCell},
+        pin::pin,
+        rc::Rc,
+        time::Duration,
+    };
 
+    use futures_channel::oneshot;
+    use futures_util::future::{select, Either};
     use leptos::prelude::*;
     use wasm_bindgen::{closure::Closure, JsCast};
 
@@ -123,18 +157,49 @@ mod browser {
             .unwrap_or(false)
     }
 
+    /// Sleeps `ms`, or less when woken. One sleeper at a time: the probe loop.
+    #[derive(Default)]
+    struct Alarm {
+        wake: RefCell<Option<oneshot::Sender<()>>>,
+    }
+
+    impl Alarm {
+        fn ring(&self) {
+            if let Some(tx) = self.wake.borrow_mut().take() {
+                let _ = tx.send(());
+            }
+        }
+
+        /// True when woken before `ms` passed.
+        async fn sleep(&self, ms: Millis) -> bool {
+            let (tx, rx) = oneshot::channel();
+            *self.wake.borrow_mut() = Some(tx);
+            let timer = gloo_timers::future::sleep(Duration::from_millis(ms.max(0) as u64));
+            let woken = matches!(select(pin!(timer), rx).await, Either::Right((Ok(()), _)));
+            self.wake.borrow_mut().take();
+            woken
+        }
+    }
+
     async fn probe() -> bool {
-        match gloo_net::http::Request::get("/health")
-            .header("Cache-Control", "no-store")
-            .send()
-            .await
-        {
-            Ok(resp) if resp.ok() => resp
-                .text()
+        let request = async {
+            match gloo_net::http::Request::get("/health")
+                .header("Cache-Control", "no-store")
+                .send()
                 .await
-                .map(|t| is_healthy_body(&t))
-                .unwrap_or(false),
-            _ => false,
+            {
+                Ok(resp) if resp.ok() => resp
+                    .text()
+                    .await
+                    .map(|t| is_healthy_body(&t))
+                    .unwrap_or(false),
+                _ => false,
+            }
+        };
+        let timeout = gloo_timers::future::sleep(Duration::from_millis(PROBE_TIMEOUT as u64));
+        match select(pin!(request), pin!(timeout)).await {
+            Either::Left((healthy, _)) => healthy,
+            Either::Right(((), _)) => false,
         }
     }
 
@@ -155,15 +220,31 @@ mod browser {
         if !window.navigator().on_line() {
             network.report_unreachable();
         }
-        // Every API request reports whether it reached the server.
+        let failures = Rc::new(Cell::new(0u32));
+        let alarm = Rc::new(Alarm::default());
+        let flaps = Rc::new(Cell::new(0u32));
+        let last_failure = Rc::new(Cell::new(None::<Millis>));
+        // Every API request reports whether it reached the server. A failure while online
+        // wakes the probe (at once, or later when failures keep following recoveries), so a
+        // line that still works is "Online" again within one round trip.
+        let (f, a, fl, lf) = (
+            failures.clone(),
+            alarm.clone(),
+            flaps.clone(),
+            last_failure.clone(),
+        );
         crate::api::set_reachability_observer(move |reached| {
             if reached {
                 network.report_reached(now());
-            } else {
+            } else if network.online_untracked() {
                 network.report_unreachable();
+                let t = now();
+                fl.set(next_flaps(fl.get(), lf.get(), t));
+                lf.set(Some(t));
+                f.set(0);
+                a.ring();
             }
         });
-        let failures = Rc::new(Cell::new(0u32));
 
         let on_offline = Closure::<dyn Fn()>::new(move || network.report_unreachable());
         // "online" from the browser is only a hint: confirm with a probe.
@@ -199,9 +280,14 @@ mod browser {
                 let delay = if network.online_untracked() {
                     ONLINE_PROBE_EVERY
                 } else {
-                    probe_delay(failures.get(), js_sys::Math::random())
+                    probe_delay(failures.get().saturating_sub(1), js_sys::Math::random())
                 };
-                gloo_timers::future::sleep(std::time::Duration::from_millis(delay as u64)).await;
+                if alarm.sleep(delay).await {
+                    let hold = recheck_delay(flaps.get());
+                    if hold > 0 {
+                        alarm.sleep(hold).await;
+                    }
+                }
                 if page_hidden() {
                     continue;
                 }
@@ -231,6 +317,31 @@ mod tests {
         assert_eq!(probe_delay(40, 0.0), 60_000);
         assert_eq!(probe_delay(0, 1.0), 2_400);
         assert_eq!(probe_delay(40, 7.0), 72_000, "jitter is clamped");
+    }
+
+    #[test]
+    fn one_failure_after_a_quiet_spell_rechecks_at_once() {
+        assert_eq!(next_flaps(0, None, 100_000), 0);
+        assert_eq!(
+            next_flaps(3, Some(0), FLAP_WINDOW),
+            0,
+            "a quiet minute resets"
+        );
+        assert_eq!(recheck_delay(0), 0);
+    }
+
+    #[test]
+    fn failures_after_every_recovery_back_off() {
+        let mut flaps = 0;
+        let mut last = None;
+        let mut delays = Vec::new();
+        for t in [0, 1_000, 3_500, 8_000, 17_000, 34_000] {
+            flaps = next_flaps(flaps, last, t);
+            last = Some(t);
+            delays.push(recheck_delay(flaps));
+        }
+        assert_eq!(delays, [0, 2_000, 4_000, 8_000, 16_000, 32_000]);
+        assert_eq!(recheck_delay(30), PROBE_MAX);
     }
 
     #[test]

@@ -10,6 +10,17 @@ pub const LIST_STATUSES: &[(&str, &str)] = &[
     ("noshow", "No-show"),
 ];
 
+/// The one status an appointment page shows, as (status code for styling, label). A
+/// booking CARE refused when it was sent was never made, whatever this device's copy of
+/// it says ("booked" from the moment it was saved offline).
+pub fn shown(status: &str, refused: bool) -> (&str, &str) {
+    if refused {
+        ("refused", "Not booked")
+    } else {
+        (status, label(status))
+    }
+}
+
 /// Statuses that free the slot; only the cancel endpoint sets them.
 pub const CANCELLED: &[&str] = &["cancelled", "entered_in_error", "rescheduled"];
 
@@ -87,6 +98,14 @@ pub fn holds_slot(status: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_refused_booking_shows_not_booked_only() {
+        assert_eq!(shown("booked", true), ("refused", "Not booked"));
+        assert_eq!(shown("booked", false), ("booked", "Booked"));
+        assert_eq!(shown("checked_in", false).1, "Checked in");
+    }
+
     use super::*;
 
     #[test]

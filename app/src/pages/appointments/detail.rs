@@ -9,7 +9,7 @@ use crate::{
     model::{
         appointment::{
             local_day_and_time,
-            status::{actions, label, Action},
+            status::{actions, shown, Action},
         },
         Appointment,
     },
@@ -155,11 +155,15 @@ pub fn AppointmentDetail() -> impl IntoView {
                 let end = local_day_and_time(&a.token_slot.end_datetime).map(|(_, t)| t).unwrap_or_default();
                 let fid = facility_id.get_untracked();
                 let patient_href = format!("/facility/{fid}/patients/{}", a.patient.id);
+                let status = a.status.clone();
                 view! {
                     <dl class="facts" data-testid="appointment-facts">
                         <div class="facts__row">
                             <dt>"Status"</dt>
-                            <dd><span class=format!("badge status status--{}", a.status) data-testid="appointment-status">{label(&a.status).to_string()}</span></dd>
+                            <dd>{move || {
+                                let (code, text) = shown(&status, refused.get().is_some());
+                                view! { <span class=format!("badge status status--{code}") data-testid="appointment-status">{text.to_string()}</span> }
+                            }}</dd>
                         </div>
                         {row("When", format!("{day} {time}–{end}"))}
                         {row("Practitioner", a.resource.full_name())}

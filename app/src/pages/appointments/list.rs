@@ -3,7 +3,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 use crate::{
     api::keys::appointment::{self as akeys, LIST_PAGE_SIZE},
-    components::{query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
+    components::{pager::Pager, query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
     model::{
         appointment::{
             lists::{place, ListFilter},
@@ -159,14 +159,9 @@ pub fn AppointmentList() -> impl IntoView {
                             }
                         }).collect_view()}
                     </ul>
-                    <div class="pager">
-                        <button class="button" disabled=move || offset.get() == 0
-                            on:click=move |_| offset.update(|o| *o = o.saturating_sub(LIST_PAGE_SIZE))>"Previous"</button>
-                        <button class="button" disabled=move || u64::from(offset.get() + LIST_PAGE_SIZE) >= total
-                            on:click=move |_| offset.update(|o| *o += LIST_PAGE_SIZE)>"Next"</button>
-                    </div>
                 }
             })}
+            <Pager offset page_size=LIST_PAGE_SIZE total=Signal::derive(move || shown.with(|d| d.as_ref().map(|p| p.count))) label="Appointment pages"/>
         </section>
     }
 }

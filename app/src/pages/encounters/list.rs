@@ -3,7 +3,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::keys::encounter::{self as keys, ENCOUNTER_PAGE_SIZE},
-    components::{encounter_row::EncounterRow, query_notice::QueryNotice},
+    components::{encounter_row::EncounterRow, pager::Pager, query_notice::QueryNotice},
     model::{encounter::STATUSES, Encounter, Paginated},
     offline::{
         outbox::use_outbox,
@@ -71,14 +71,9 @@ pub fn FacilityEncounters() -> impl IntoView {
                     <ul class="list" data-testid="encounter-list">
                         {p.results.into_iter().map(|e| view! { <EncounterRow encounter=e facility_id=fid.clone()/> }).collect_view()}
                     </ul>
-                    <div class="pager">
-                        <button class="button" disabled=move || offset.get() == 0
-                            on:click=move |_| offset.update(|o| *o = o.saturating_sub(ENCOUNTER_PAGE_SIZE))>"Previous"</button>
-                        <button class="button" disabled=move || u64::from(offset.get() + ENCOUNTER_PAGE_SIZE) >= total
-                            on:click=move |_| offset.update(|o| *o += ENCOUNTER_PAGE_SIZE)>"Next"</button>
-                    </div>
                 }
             })}
+            <Pager offset page_size=ENCOUNTER_PAGE_SIZE total=Signal::derive(move || page.data.with(|d| d.as_ref().map(|p| p.count))) label="Encounter pages"/>
         </section>
     }
 }

@@ -3,7 +3,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 use crate::{
     api::keys::{self, PATIENT_PAGE_SIZE},
-    components::{query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
+    components::{pager::Pager, query_notice::QueryNotice, unsynced_badge::UnsyncedBadge},
     model::{Paginated, Patient},
     offline::query::{use_query, QueryOptions},
     session::use_session,
@@ -87,20 +87,9 @@ pub fn PatientList() -> impl IntoView {
                             }
                         }).collect_view()}
                     </ul>
-                    <div class="pager">
-                        <button
-                            class="button"
-                            disabled=move || offset.get() == 0
-                            on:click=move |_| offset.update(|o| *o = o.saturating_sub(PATIENT_PAGE_SIZE))
-                        >"Previous"</button>
-                        <button
-                            class="button"
-                            disabled=move || u64::from(offset.get() + PATIENT_PAGE_SIZE) >= total
-                            on:click=move |_| offset.update(|o| *o += PATIENT_PAGE_SIZE)
-                        >"Next"</button>
-                    </div>
                 }
             })}
+            <Pager offset page_size=PATIENT_PAGE_SIZE total=Signal::derive(move || page.data.with(|d| d.as_ref().map(|p| p.count))) label="Patient pages"/>
         </section>
     }
 }
