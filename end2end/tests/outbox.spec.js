@@ -1,4 +1,4 @@
-const { test, expect, login, swControls, apiToken } = require('./fixtures');
+const { test, expect, login, swControls, apiToken, PASSWORD } = require('./fixtures');
 
 async function patientsNamed(request, token, name) {
   const resp = await request.get(`/api/v1/patient/?name=${encodeURIComponent(name)}&limit=50`, {
@@ -211,6 +211,69 @@ test('a phone number that already has patients is flagged on the form', async ({
   await page.getByRole('link', { name: 'Register patient' }).click();
   await page.getByLabel('Phone number').fill(existing.phone_number);
   await expect(page.getByTestId('same-phone')).toContainText(existing.name);
+});
+
+test('CARE ends the session while a registration waits: the sign-in page says so, another user is told it stays, the owner\'s sign-in sends it once', async ({ page, context, request }) => {
+  const name = `Waiting Reg ${Date.now()}`;
+  const nurseToken = await apiToken(request, 'care-nurse');
+  const me = await (await request.get('/api/v1/users/getcurrentuser/', { headers: { Authorization: `Bearer ${nurseToken}` } })).json();
+  const nurse = `${me.first_name} ${me.last_name}`.trim() || me.username;
+  await login(page, 'care-nurse');
+  await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
+  await swControls(page);
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await expect(page.getByTestId('patient-list').locator('li')).toHaveCount(14);
+  await page.getByRole('link', { name: 'Register patient' }).click();
+  await page.getByLabel('State').selectOption({ label: 'Kerala' });
+  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
+  await expect(page.getByLabel('Local body')).toBeVisible();
+  await page.reload();
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
+  await fillRegistration(page, name, '+919812345607');
+  await page.getByRole('button', { name: 'Register patient' }).click();
+  await expect(page.getByTestId('patient-name')).toHaveText(name);
+  await expect(page.getByTestId('sync-badge')).toHaveText('1 to sync');
+
+  // Meanwhile the nurse's session is revoked (signed out elsewhere, or by an administrator).
+  const tokens = await page.evaluate(() => ({
+    access: localStorage.getItem('care_access_token'), refresh: localStorage.getItem('care_refresh_token'),
+  }));
+  const out = await request.post('/api/v1/auth/logout/', { headers: { Authorization: `Bearer ${tokens.access}` }, data: tokens });
+  expect(out.status()).toBe(200);
+
+  await context.setOffline(false);
+  await expect(page).toHaveURL(/\/login$/, { timeout: 30_000 });
+  await expect(page.getByTestId('session-ended')).toBeVisible();
+  const waiting = page.getByTestId('waiting-writes');
+  await expect(waiting).toContainText(`1 change saved on this device is waiting for ${nurse}'s sign-in.`);
+  await expect(waiting.getByTestId('waiting-kinds')).toHaveText('1 × Register patient');
+  const token = await apiToken(request);
+  expect(await patientsNamed(request, token, name)).toHaveLength(0);
+
+  // The next person on the tablet is told the change stays with its owner ...
+  await page.getByLabel('Username').fill('care-doctor');
+  await expect(waiting.getByTestId('waiting-other-user')).toContainText(`They stay on this device for ${nurse}`);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
+  await expect(page.getByTestId('waiting-writes')).toContainText(`waiting for ${nurse}'s sign-in`);
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced');
+  expect(await patientsNamed(request, token, name)).toHaveLength(0);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByTestId('waiting-writes')).toContainText(`waiting for ${nurse}'s sign-in`);
+
+  // ... and the owner's sign-in sends it, once.
+  await login(page, 'care-nurse');
+  await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+  await expect(page.getByTestId('waiting-writes')).toHaveCount(0);
+  expect(await patientsNamed(request, token, name)).toHaveLength(1);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByTestId('waiting-writes')).toHaveCount(0);
 });
 
 test.describe('lost responses', () => {

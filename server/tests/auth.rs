@@ -186,7 +186,10 @@ async fn logout_revokes_the_tokens() {
             None,
         )
         .await;
-    assert_eq!(status, 401);
+    assert_eq!(
+        status, 403,
+        "a revoked refresh token is refused as CARE does"
+    );
 }
 
 #[tokio::test]
@@ -202,4 +205,83 @@ async fn data_and_tokens_survive_a_restart() {
     assert_eq!(before["id"], after["id"]);
     assert_eq!(before["facilities"], after["facilities"]);
     assert!(s.data.path().join("care.sqlite3").is_file());
+}
+
+/// care-api.md "Sessions ended by CARE": the exact answers a real CARE gives once a session
+/// is revoked, so the app meets them on the built-in backend too.
+#[tokio::test]
+async fn sessions_ended_by_care_answer_as_care_does() {
+    let s = common::start(&[]).await;
+    let (access, refresh) = s.login("care-nurse").await;
+
+    // Logout needs both tokens in the body.
+    for body in [
+        json!({"refresh": refresh}),
+        json!({"access": access}),
+        json!({"access": "", "refresh": refresh}),
+        json!({}),
+    ] {
+        let (status, answer) = s.post("/api/v1/auth/logout/", body, Some(&access)).await;
+        assert_eq!(
+            (status, answer),
+            (400, json!({"detail": "Missing access or refresh token"}))
+        );
+    }
+    // Nothing was revoked by those.
+    let (status, _) = s.get("/api/v1/users/getcurrentuser/", Some(&access)).await;
+    assert_eq!(status, 200);
+
+    // A garbage refresh token: 401 token_not_valid.
+    let (status, answer) = s
+        .post(
+            "/api/v1/auth/token/refresh/",
+            json!({"refresh": "garbage"}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, answer),
+        (
+            401,
+            json!({"detail": "Token is invalid", "code": "token_not_valid"})
+        )
+    );
+    // An invalid access token: 403 with the "relogin" detail and messages.
+    let (status, answer) = s
+        .get("/api/v1/users/getcurrentuser/", Some("garbage"))
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        answer["detail"],
+        "Invalid Token, please relogin to continue"
+    );
+    assert_eq!(answer["code"], "token_not_valid");
+    assert!(answer["messages"].is_array());
+
+    let (status, answer) = s
+        .post(
+            "/api/v1/auth/logout/",
+            json!({"access": access, "refresh": refresh}),
+            Some(&access),
+        )
+        .await;
+    assert_eq!((status, answer), (200, json!({})));
+    // The revoked access token, on any request.
+    let (status, answer) = s.get("/api/v1/users/getcurrentuser/", Some(&access)).await;
+    assert_eq!(
+        (status, answer),
+        (
+            403,
+            json!({"detail": "Invalid Token", "code": "token_not_valid"})
+        )
+    );
+    // The revoked refresh token: 403 without a code.
+    let (status, answer) = s
+        .post(
+            "/api/v1/auth/token/refresh/",
+            json!({"refresh": refresh}),
+            None,
+        )
+        .await;
+    assert_eq!((status, answer), (403, json!({"detail": "Invalid Token"})));
 }

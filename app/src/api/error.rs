@@ -60,6 +60,20 @@ impl ApiError {
         ApiError::Http { status, body }
     }
 
+    /// Whether CARE's answer to a token refresh means the session is over: a 401 or 403
+    /// with any body (a refresh token revoked by a logout gets `403 {"detail": "Invalid
+    /// Token"}`, without a code). Our proxy's own 502/504 are `Unreachable`, never this.
+    pub fn ends_session_on_refresh(&self) -> bool {
+        matches!(
+            self,
+            ApiError::AuthExpired
+                | ApiError::Http {
+                    status: 401 | 403,
+                    ..
+                }
+        )
+    }
+
     /// True when the server could not be reached at all (the request may be retried later).
     pub fn is_unreachable(&self) -> bool {
         matches!(self, ApiError::Network(_) | ApiError::Unreachable { .. })
@@ -83,6 +97,62 @@ mod tests {
             ApiError::from_response(401, false, refresh),
             ApiError::AuthExpired
         );
+    }
+
+    /// care-api.md "Sessions ended by CARE", each answer as the app classifies it.
+    #[test]
+    fn sessions_ended_by_care() {
+        let refresh =
+            |status, body| ApiError::from_response(status, false, body).ends_session_on_refresh();
+        assert!(
+            refresh(403, json!({"detail": "Invalid Token"})),
+            "revoked refresh token"
+        );
+        assert!(refresh(
+            401,
+            json!({"detail": "Token is invalid", "code": "token_not_valid"})
+        ));
+        assert!(refresh(401, json!(null)), "any 401 body");
+        assert!(!refresh(
+            400,
+            json!({"refresh": ["This field is required."]})
+        ));
+        assert!(!refresh(500, json!({"detail": "server_error"})));
+        assert!(
+            !ApiError::from_response(502, true, json!({"code": "upstream_unreachable"}))
+                .ends_session_on_refresh(),
+            "the proxy's own answer is not CARE's"
+        );
+        assert!(
+            !ApiError::from_response(504, true, json!({"code": "upstream_timeout"}))
+                .ends_session_on_refresh()
+        );
+        assert!(!ApiError::Network("reset".into()).ends_session_on_refresh());
+        // Any request with a revoked or invalid access token asks for a refresh first.
+        assert_eq!(
+            ApiError::from_response(
+                403,
+                false,
+                json!({"detail": "Invalid Token", "code": "token_not_valid"})
+            ),
+            ApiError::AuthExpired
+        );
+        assert_eq!(
+            ApiError::from_response(
+                403,
+                false,
+                json!({"detail": "Invalid Token, please relogin to continue", "code": "token_not_valid", "messages": []})
+            ),
+            ApiError::AuthExpired
+        );
+        // A logout without both tokens is a plain error, not an ended session.
+        let logout = ApiError::from_response(
+            400,
+            false,
+            json!({"detail": "Missing access or refresh token"}),
+        );
+        assert_eq!(logout.to_string(), "Missing access or refresh token");
+        assert!(!logout.ends_session_on_refresh());
     }
 
     #[test]

@@ -25,4 +25,5 @@ pub mod responses_list;
 pub mod section_notice;
 pub mod sync_badge;
 pub mod unsynced_badge;
+pub mod waiting_writes;
 pub mod write_status;

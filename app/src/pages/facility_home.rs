@@ -3,7 +3,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::keys,
-    components::query_notice::QueryNotice,
+    components::{query_notice::QueryNotice, waiting_writes::WaitingWrites},
     model::Facility,
     offline::query::{use_query, QueryOptions},
     session::use_session,
@@ -37,6 +37,10 @@ pub fn FacilityHome() -> impl IntoView {
                     {f.address.map(|a| format!(" · {a}"))}
                 </p>
             })}
+            <WaitingWrites
+                username=Signal::derive(move || session.user().map(|u| u.user.username).unwrap_or_default())
+                signed_in=true
+            />
             <p class="home__user">
                 "Signed in as "
                 <strong data-testid="home-user">{move || session.user().map(|u| u.user.full_name()).unwrap_or_default()}</strong>

@@ -1,7 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::{api::ApiError, components::error_message::ErrorMessage, session::use_session};
+use crate::{
+    api::ApiError,
+    components::{error_message::ErrorMessage, waiting_writes::WaitingWrites},
+    session::use_session,
+};
 
 /// Sign in with a CARE username and password.
 #[component]
@@ -52,8 +56,9 @@ pub fn LoginPage() -> impl IntoView {
                 <h1 class="login__title">"CARE Offline"</h1>
                 <p class="login__lead">"Sign in with your CARE account."</p>
                 <Show when=move || session.expired()>
-                    <p class="alert alert--info" role="status">"Your session has ended. Please sign in again."</p>
+                    <p class="alert alert--info" role="status" data-testid="session-ended">"Your session has ended. Please sign in again."</p>
                 </Show>
+                <WaitingWrites username=username/>
                 <label class="field">
                     <span class="field__label">"Username"</span>
                     <input

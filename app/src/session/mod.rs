@@ -3,7 +3,7 @@
 //! in `App`.
 //!
 //! Being offline never signs anyone out: a refresh that cannot reach the server keeps the
-//! tokens; only CARE saying `token_not_valid` to a refresh ends the session.
+//! tokens; only CARE refusing a refresh (401 or 403, whatever the body) ends the session.
 
 pub mod storage;
 pub mod token;
@@ -152,7 +152,7 @@ impl Session {
                 self.store(fresh);
                 Ok(())
             }
-            Err(ApiError::AuthExpired) => {
+            Err(e) if e.ends_session_on_refresh() => {
                 self.expired.set(true);
                 self.clear();
                 Err(ApiError::AuthExpired)

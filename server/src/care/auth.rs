@@ -65,7 +65,7 @@ impl FromRequestParts<Care> for AuthUser {
             .map_err(|_| CareError::TokenNotValid)?;
         care.db.with(|conn| {
             if is_revoked(conn, &claims.jti)? {
-                return Err(CareError::TokenNotValid);
+                return Err(CareError::TokenRevoked);
             }
             conn.query_row(
                 "SELECT id, username, role_name, is_superuser FROM user WHERE id = ?1 AND deleted = 0",
@@ -178,7 +178,7 @@ async fn refresh(State(care): State<Care>, body: Bytes) -> Result<Json<Value>, C
     care.db
         .with(|conn| {
             if is_revoked(conn, &claims.jti)? {
-                return Err(CareError::RefreshNotValid);
+                return Err(CareError::RefreshRevoked);
             }
             Ok(())
         })
@@ -206,6 +206,20 @@ async fn logout(
     body: Bytes,
 ) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
+    // CARE checks both with Python truthiness (`if not access or not refresh`).
+    let named = |field: &str| {
+        body.get(field).is_some_and(|v| match v {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            Value::Object(o) => !o.is_empty(),
+            Value::Number(n) => n.as_f64() != Some(0.0),
+        })
+    };
+    if !named("access") || !named("refresh") {
+        return Err(CareError::LogoutTokensMissing);
+    }
     let now = now_secs();
     care.db
         .with(|conn| {

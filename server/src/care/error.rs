@@ -14,10 +14,19 @@ pub enum CareError {
     NoCredentials,
     #[error("access token is not valid")]
     TokenNotValid,
+    /// An access token revoked by a logout (CARE's body differs from an invalid token's).
+    #[error("access token was revoked")]
+    TokenRevoked,
     #[error("login failed")]
     LoginFailed,
     #[error("refresh token is not valid")]
     RefreshNotValid,
+    /// A refresh token revoked by a logout: CARE answers 403 without a `code`.
+    #[error("refresh token was revoked")]
+    RefreshRevoked,
+    /// Logout without both tokens in the body.
+    #[error("logout needs both tokens")]
+    LogoutTokensMissing,
     /// DRF field errors: `{"field": ["This field is required."]}`.
     #[error("invalid fields")]
     Fields(Vec<(String, String)>),
@@ -58,6 +67,17 @@ impl IntoResponse for CareError {
                     "code": "token_not_valid",
                     "messages": [{"token_class": "AccessToken", "token_type": "access", "message": "Token is invalid"}]
                 }),
+            ),
+            CareError::TokenRevoked => (
+                StatusCode::FORBIDDEN,
+                json!({"detail": "Invalid Token", "code": "token_not_valid"}),
+            ),
+            CareError::RefreshRevoked => {
+                (StatusCode::FORBIDDEN, json!({"detail": "Invalid Token"}))
+            }
+            CareError::LogoutTokensMissing => (
+                StatusCode::BAD_REQUEST,
+                json!({"detail": "Missing access or refresh token"}),
             ),
             CareError::LoginFailed => (
                 StatusCode::UNAUTHORIZED,

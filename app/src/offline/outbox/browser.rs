@@ -13,7 +13,7 @@ use super::{
     push,
     record::{OutboxRecord, SyncStatus},
     registry::{route, HttpMethod},
-    retention,
+    retention, waiting,
     write::{Undo, WriteSpec},
 };
 use crate::{
@@ -89,6 +89,32 @@ impl Outbox {
                 self.sync_soon();
             }
             reconnects
+        });
+        // Keep the sign-in page's "waiting for <user>'s sign-in" list current, so it is
+        // right however the session ends (revoked, signed out, the tab closed).
+        let session = self.session;
+        Effect::new(move |_| {
+            let (Some(user), true) = (session.user(), self.loaded.get()) else {
+                return;
+            };
+            let entry = self.records.with(|r| {
+                waiting::Waiting::of(
+                    &user.user.id,
+                    &user.user.username,
+                    &user.user.full_name(),
+                    r,
+                )
+            });
+            let list = waiting::parse(storage::get(waiting::STORAGE_KEY).as_deref());
+            let next = waiting::with(&list, entry);
+            if next != list {
+                match serde_json::to_string(&next) {
+                    Ok(json) if !next.is_empty() => {
+                        storage::set(waiting::STORAGE_KEY, &json);
+                    }
+                    _ => storage::remove(waiting::STORAGE_KEY),
+                }
+            }
         });
         let _ =
             set_interval_with_handle(move || self.sync_soon(), std::time::Duration::from_secs(30));
@@ -468,6 +494,20 @@ impl Outbox {
             }
             if stop {
                 break;
+            }
+        }
+        // A push can say "session expired" for its writes without the push itself being
+        // refused, so no refresh was tried: try it once now. CARE refusing it ends the
+        // session (the writes wait for the same user's sign-in, and the sign-in page says
+        // so); a renewal puts them back in the queue for the next pass.
+        let parked = records
+            .iter()
+            .any(|r| r.sync_status == SyncStatus::NeedsAuth && r.user_id == user_id);
+        if parked && self.session.signed_in_untracked() && self.session.refresh().await.is_ok() {
+            for r in records.iter_mut() {
+                if engine::resume_after_sign_in(r, &user_id) {
+                    let _ = store.outbox_put(r).await;
+                }
             }
         }
         broadcast();

@@ -12,6 +12,7 @@ pub mod record;
 pub mod registry;
 pub mod retention;
 pub mod use_follow;
+pub mod waiting;
 pub mod write;
 
 #[cfg(test)]

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::{retention_setting::RetentionSetting, write_row::WriteRow};
 use crate::{
-    components::query_notice::format_saved_at,
+    components::{query_notice::format_saved_at, waiting_writes::WaitingWrites},
     offline::{
         network::use_network,
         outbox::{use_outbox, SyncStatus},
@@ -63,6 +63,10 @@ pub fn SyncPage() -> impl IntoView {
                     {format!("Storage on this device: {:.1} MB used of {:.0} MB", used / 1e6, quota / 1e6)}
                 </p>
             })}
+            <WaitingWrites
+                username=Signal::derive(move || session.user().map(|u| u.user.username).unwrap_or_default())
+                signed_in=true
+            />
             <RetentionSetting/>
             <Show when=move || session.user().is_some_and(|u| u.is_sync_admin())>
                 <a class="button button--link" href=move || format!("/facility/{}/sync/health", facility_id.get())>"Sync health of all devices"</a>
