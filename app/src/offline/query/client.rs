@@ -59,9 +59,13 @@ impl Entry {
         }
     }
 
+    /// Unread for `gc_time`, and not a copy of what is saved on the device: a persisted
+    /// query with data stays in memory (the restore loaded them all anyway), because the
+    /// device is read only once per sign-in and a page opened offline later must find it.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn collectable(&self, now: Millis) -> bool {
-        self.observers.load(Ordering::SeqCst) == 0
+        !(self.persist && self.state.with_untracked(|s| s.data.is_some()))
+            && self.observers.load(Ordering::SeqCst) == 0
             && now - self.last_observed.load(Ordering::SeqCst) > self.gc_time
             && !self.state.with_untracked(|s| s.fetching)
     }
@@ -619,6 +623,48 @@ mod tests {
         let owner = Owner::new();
         owner.set();
         f()
+    }
+
+    #[test]
+    fn saved_queries_stay_readable_after_their_pages_close() {
+        with_owner(|| {
+            let client = provide_query_client();
+            let quick = QueryOptions {
+                gc_time: 0,
+                ..QueryOptions::default()
+            };
+            let saved = QueryOptions {
+                gc_time: 0,
+                ..QueryOptions::persisted()
+            };
+            let (a, b, c) = (
+                QueryKey::new(["patient", "detail", "saved"]),
+                QueryKey::new(["patient", "detail", "memory"]),
+                QueryKey::new(["patient", "detail", "failed"]),
+            );
+            client
+                .entry(&a, &saved)
+                .state
+                .update(|s| s.data = Some(json!({"name": "A"})));
+            client
+                .entry(&b, &quick)
+                .state
+                .update(|s| s.data = Some(json!({"name": "B"})));
+            client.entry(&c, &saved);
+            drop(client.entry(&a, &saved).observe());
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            client.collect_garbage();
+            assert_eq!(client.get_query_data(&a), Some(json!({"name": "A"})));
+            assert_eq!(
+                client.get_query_data(&b),
+                None,
+                "memory-only data is collected"
+            );
+            assert!(
+                client.existing(&c).is_none(),
+                "a saved query without data is collected"
+            );
+        });
     }
 
     #[test]
