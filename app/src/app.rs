@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
     let network = provide_network();
     let client = provide_query_client();
     let outbox = provide_outbox(session, client, network);
+    crate::offline::readiness::provide_readiness(session, client, outbox);
     #[cfg(feature = "hydrate")]
     {
         Effect::new(move |_| crate::components::browser::on_hydrated());

@@ -59,7 +59,7 @@ test('a session CARE no longer accepts sends the user to sign in again', async (
   });
   await page.reload();
   await expect(page).toHaveURL(/\/login$/);
-  await expect(page.getByRole('status')).toHaveText('Your session has ended. Please sign in again.');
+  await expect(page.getByTestId('session-ended')).toHaveText('Your session has ended. Please sign in again.');
 });
 
 test('after a visit, an offline reload still shows the app', async ({ page, context }) => {

@@ -163,7 +163,7 @@ test('a write whose session ended waits for sign-in, then is sent once', async (
   await page.reload();
   await context.setOffline(false);
   await expect(page).toHaveURL(/\/login$/, { timeout: 30_000 });
-  await expect(page.getByRole('status')).toHaveText('Your session has ended. Please sign in again.');
+  await expect(page.getByTestId('session-ended')).toHaveText('Your session has ended. Please sign in again.');
   const token = await apiToken(request);
   expect(await patientsNamed(request, token, name)).toHaveLength(0);
 

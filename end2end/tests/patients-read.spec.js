@@ -48,8 +48,10 @@ test('a patient never opened on this device says it is not available offline', a
   const other = (await page2.json()).results[0];
   await context.setOffline(true);
   await page.goto(firstHref.replace(/[^/]+$/, other.id));
-  await expect(page.getByTestId('unavailable-offline')).toHaveText(
+  await expect(page.getByTestId('unavailable-offline')).toContainText(
     'Not available offline: this was not opened on this device while online.');
+  // It says what to do about it, with a link that works offline.
+  await expect(page.getByTestId('get-ready-hint').getByRole('link', { name: 'Get ready for offline' })).toBeVisible();
   await context.setOffline(false);
 });
 

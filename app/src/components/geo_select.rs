@@ -1,14 +1,12 @@
 use leptos::prelude::*;
 
+use crate::components::get_ready_hint::GetReadyHint;
 use crate::{
+    api::keys,
     model::{Organization, Paginated},
-    offline::query::{use_query, QueryKey, QueryOptions},
+    offline::query::{use_query, QueryOptions},
     session::use_session,
 };
-
-fn level_key(parent: &Option<String>) -> QueryKey {
-    QueryKey::new(["organization", "govt", parent.as_deref().unwrap_or("")])
-}
 
 /// Cascading govt-organization selects (state → district → local body → ward), each level
 /// cached per parent so the form works offline for areas seen online (seed 000 rows 6–7).
@@ -30,19 +28,8 @@ fn GeoLevel(
     let key_parent = parent.clone();
     let fetch_parent = parent.clone();
     let orgs = use_query::<Paginated<Organization>, _, _, _>(
-        move || level_key(&key_parent),
-        move |_| {
-            let parent = fetch_parent.clone().unwrap_or_default();
-            async move {
-                session
-                    .call(
-                        crate::api::Method::Get,
-                        &format!("/organization/?org_type=govt&parent={parent}&limit=200"),
-                        None,
-                    )
-                    .await
-            }
-        },
+        move || keys::areas(key_parent.as_deref().unwrap_or("")),
+        move |_| keys::get_areas(session, fetch_parent.clone().unwrap_or_default()),
         QueryOptions::persisted(),
     );
     let chosen = RwSignal::new(None::<Organization>);
@@ -74,7 +61,7 @@ fn GeoLevel(
             </label>
         </Show>
         {move || orgs.unavailable_offline.get().then(|| view! {
-            <p class="field__error">"The list of areas was not loaded on this device while online."</p>
+            <p class="field__error">"The list of areas was not loaded on this device while online." <GetReadyHint/></p>
         })}
         {move || chosen.get().filter(|o| o.has_children).map(|o| {
             view! { <GeoLevel parent=Some(o.id) selected=selected depth=depth + 1/> }.into_any()

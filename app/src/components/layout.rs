@@ -5,8 +5,15 @@ use leptos_router::{
 };
 
 use crate::{
-    components::{connectivity::Connectivity, nav::Nav, sync_badge::SyncBadge},
-    offline::outbox::use_outbox,
+    components::{
+        connectivity::Connectivity, nav::Nav, readiness_pill::ReadinessPill, sync_badge::SyncBadge,
+    },
+    offline::{
+        network::use_network,
+        outbox::use_outbox,
+        query::{client::now_ms, use_query_client},
+        readiness::{due, use_readiness},
+    },
     session::use_session,
 };
 
@@ -22,6 +29,32 @@ pub fn AuthedLayout() -> impl IntoView {
     Effect::new(move |_| {
         if session.restored() && !session.signed_in() {
             navigate("/login", Default::default());
+        }
+    });
+
+    // Get ready for offline after sign-in, when back online and when the last run is a day
+    // old; the report itself is read untracked, so a run that missed a part is retried at
+    // the next of those moments, not in a loop.
+    let readiness = use_readiness();
+    let network = use_network();
+    let client = use_query_client();
+    let hourly = RwSignal::new(0u64);
+    #[cfg(feature = "hydrate")]
+    let _ = set_interval_with_handle(
+        move || hourly.update(|n| *n += 1),
+        std::time::Duration::from_secs(3600),
+    );
+    Effect::new(move |_| {
+        let signed_in = session.user().map(|u| u.user.id);
+        let (restored, online) = (client.restored(), network.online());
+        let (_, _) = (network.reconnects(), hourly.get());
+        let fid = facility_id();
+        if signed_in.is_some()
+            && restored
+            && online
+            && due(readiness.report_untracked().as_ref(), &fid, now_ms())
+        {
+            readiness.start(fid);
         }
     });
 
@@ -57,6 +90,7 @@ pub fn AuthedLayout() -> impl IntoView {
                 <span class="topbar__brand">"CARE Offline"</span>
                 <Connectivity/>
                 <SyncBadge facility_id=facility_id()/>
+                <ReadinessPill/>
                 <span class="topbar__user" data-testid="signed-in-user">
                     {move || session.user().map(|u| u.user.full_name()).unwrap_or_default()}
                 </span>

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 
-use crate::{api::ApiError, offline::query::options::Millis};
+use crate::{
+    api::ApiError, components::get_ready_hint::GetReadyHint, offline::query::options::Millis,
+};
 
 /// "10:42" today, else "21 Nov 10:42", in the device's time zone.
 pub fn format_saved_at(ms: Millis, now: Millis) -> String {
@@ -37,6 +39,7 @@ pub fn QueryNotice(
             return view! {
                 <p class="alert alert--info" role="status" data-testid="unavailable-offline">
                     "Not available offline: this was not opened on this device while online."
+                    <GetReadyHint/>
                 </p>
             }
             .into_any();

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::api::ApiError;
+use crate::{api::ApiError, components::get_ready_hint::GetReadyHint};
 
 /// A section's own short notice (the page's `QueryNotice` already says "offline, saved at"):
 /// nothing saved for this section, or an error that is not just "unreachable".
@@ -16,7 +16,7 @@ pub fn SectionNotice(
     move || {
         if unavailable_offline.get() {
             return Some(view! {
-                <p class="muted" data-testid="section-unavailable">"Not loaded on this device while online."</p>
+                <p class="muted" data-testid="section-unavailable">"Not loaded on this device while online." <GetReadyHint/></p>
             }
             .into_any());
         }

@@ -5,4 +5,5 @@
 pub mod network;
 pub mod outbox;
 pub mod query;
+pub mod readiness;
 pub mod store;

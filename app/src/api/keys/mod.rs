@@ -21,6 +21,27 @@ pub fn facility(id: &str) -> QueryKey {
     QueryKey::new(["facility", id])
 }
 
+/// One level of govt organizations (areas): the states for `parent` "".
+pub fn areas(parent: &str) -> QueryKey {
+    QueryKey::new(["organization", "govt", parent])
+}
+
+pub async fn get_areas(
+    session: Session,
+    parent: String,
+) -> Result<Paginated<crate::model::Organization>, ApiError> {
+    session
+        .call(
+            Method::Get,
+            &format!(
+                "/organization/?org_type=govt&parent={}&limit=200",
+                encode_query_value(&parent)
+            ),
+            None,
+        )
+        .await
+}
+
 pub fn patient_list(facility_id: &str, name: &str, offset: u32) -> QueryKey {
     QueryKey::new(["patient", "list"]).with_params(&json!({
         "facility": facility_id, "name": name, "offset": offset, "limit": PATIENT_PAGE_SIZE

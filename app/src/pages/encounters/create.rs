@@ -5,6 +5,7 @@ use leptos_router::{
 };
 use serde_json::{json, Value};
 
+use crate::components::get_ready_hint::GetReadyHint;
 use crate::{
     api::keys::{self, encounter as ekeys},
     model::{
@@ -206,7 +207,7 @@ pub fn StartEncounter() -> impl IntoView {
                     <legend class="field__label">"Departments"</legend>
                     {move || match departments.data.get() {
                         None if departments.unavailable_offline.get() => view! {
-                            <p class="alert alert--info">"Departments were not loaded on this device while online."</p>
+                            <p class="alert alert--info" data-testid="departments-unavailable">"Departments were not loaded on this device while online." <GetReadyHint/></p>
                         }.into_any(),
                         None => view! { <p class="loading">"Loading departments…"</p> }.into_any(),
                         Some(d) => d.results.into_iter().map(|o| {

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
+use crate::components::get_ready_hint::GetReadyHint;
 use crate::{
     api::keys::encounter as keys,
     components::{
@@ -87,7 +88,7 @@ pub fn EncounterPage() -> impl IntoView {
                                     }
                                 })}
                                 {move || (forms.data.get().is_none() && forms.unavailable_offline.get()).then(|| view! {
-                                    <p class="muted">"The list of forms was not loaded on this device while online."</p>
+                                    <p class="muted">"The list of forms was not loaded on this device while online." <GetReadyHint/></p>
                                 })}
                             </section>
                         }

@@ -7,6 +7,7 @@ use leptos_router::{
 };
 use serde_json::{json, Value};
 
+use crate::components::get_ready_hint::GetReadyHint;
 use crate::{
     api::keys::encounter as keys,
     components::{query_notice::QueryNotice, questionnaire::form::QuestionnaireForm},
@@ -178,7 +179,7 @@ pub fn FillQuestionnaire() -> impl IntoView {
                     _ => ().into_any(),
                 },
                 None if questionnaire.unavailable_offline.get() || encounter.unavailable_offline.get() => view! {
-                    <p class="alert alert--info">"Not available offline: open this form once while online."</p>
+                    <p class="alert alert--info">"Not available offline: this form was not loaded on this device while online." <GetReadyHint/></p>
                 }.into_any(),
                 None => view! { <p class="loading" aria-busy="true">"Loading form…"</p> }.into_any(),
             }}

@@ -2,7 +2,10 @@ use leptos::prelude::*;
 
 use super::{retention_setting::RetentionSetting, write_row::WriteRow};
 use crate::{
-    components::{query_notice::format_saved_at, waiting_writes::WaitingWrites},
+    components::{
+        offline_readiness::OfflineReadiness, query_notice::format_saved_at,
+        waiting_writes::WaitingWrites,
+    },
     offline::{
         network::use_network,
         outbox::{use_outbox, SyncStatus},
@@ -67,6 +70,7 @@ pub fn SyncPage() -> impl IntoView {
                 username=Signal::derive(move || session.user().map(|u| u.user.username).unwrap_or_default())
                 signed_in=true
             />
+            <OfflineReadiness facility_id=facility_id/>
             <RetentionSetting/>
             <Show when=move || session.user().is_some_and(|u| u.is_sync_admin())>
                 <a class="button button--link" href=move || format!("/facility/{}/sync/health", facility_id.get())>"Sync health of all devices"</a>
