@@ -9,6 +9,7 @@ pub mod connectivity;
 pub mod encounter_header;
 pub mod encounter_row;
 pub mod error_message;
+pub mod field_error;
 pub mod geo_select;
 pub mod get_ready_hint;
 pub mod layout;
