@@ -4,6 +4,13 @@
 // test depends on data another one changes.
 const { test, expect, login, swControls, apiToken, savedOnDevice } = require('./fixtures');
 
+/** A heat-map day's name as it reads: "9 December 2026, Wednesday: …". */
+function dayButton(day) {
+  const d = new Date(`${day}T00:00:00Z`);
+  const month = d.toLocaleString('en-US', { month: 'long', timeZone: 'UTC' });
+  return new RegExp(`^${d.getUTCDate()} ${month} ${d.getUTCFullYear()}, `);
+}
+
 /** Token, facility and the nurse (1 token per slot, Mon–Sat afternoons) from the API. */
 async function setup(request, username = 'care-doctor') {
   const headers = { Authorization: `Bearer ${await apiToken(request, username)}` };
@@ -71,7 +78,7 @@ async function pickDay(page, day) {
     await page.getByRole('button', { name: 'Next month' }).click();
   }
   await expect(page.getByTestId('heatmap-month')).toHaveText(month);
-  await page.getByRole('button', { name: new RegExp(`^${day}:`) }).click();
+  await page.getByRole('button', { name: dayButton(day) }).click();
   await expect(page.getByTestId('slots')).toBeVisible();
 }
 

@@ -85,6 +85,7 @@ test('starting an encounter online opens the server\'s encounter', async ({ page
 
   await expect(page.getByTestId('encounter-status')).toHaveText('In progress');
   await expect(page.getByTestId('encounter-class')).toHaveText('Emergency');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Emergency encounter — ${name}`);
   await expect(page.getByTestId('encounter-departments')).toHaveText('General Medicine');
   await expect(page.getByTestId('unsynced-badge')).toHaveCount(0);
   const onServer = await encountersOf(request, token, pid);
@@ -245,6 +246,9 @@ test('a questionnaire with every question type filled offline syncs as one batch
   const eid = await createEncounter(request, token, fid, pid);
   await page.goto(`/facility/${fid}/encounter/${eid}`);
   await expect(page.getByTestId('encounter-status')).toHaveText('In progress');
+  // Only forms the app can fill are offered (the Death Form is one structured part it lacks).
+  await expect(page.getByTestId('form-links')).toContainText('Encounter Assessment (demo)');
+  await expect(page.getByTestId('form-links')).not.toContainText('Death Form');
   await page.getByRole('link', { name: 'Encounter Assessment (demo)' }).click();
   await expect(page.getByLabel('Chief complaint')).toBeVisible();
   // The pickers' searches are cached while online; favourites and recent picks too.

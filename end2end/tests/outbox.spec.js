@@ -132,12 +132,19 @@ test('an offline edit that meets a change made online becomes a conflict, resolv
   const dialog = page.getByTestId('merge-dialog');
   await expect(dialog).toContainText(mine);
   await expect(dialog).toContainText(`${original} Theirs`);
+  // Fields as the form named them, and each choice says its field and side.
+  await expect(dialog.getByRole('rowheader', { name: 'Name', exact: true })).toBeVisible();
+  await expect(dialog.getByText('permanent_address')).toHaveCount(0);
+  await expect(dialog.getByRole('radio', { name: `Name: keep mine (${mine})` })).toBeChecked();
+  await expect(dialog.getByRole('radio', { name: `Name: keep the server's (${original} Theirs)` })).not.toBeChecked();
   await dialog.getByRole('button', { name: 'Save my choices' }).click();
   await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
   server = await (await request.get(`/api/v1/patient/${id}/`, { headers: auth })).json();
   expect(server.name).toBe(mine);
   expect(server.address).toBe('New address from the nurse');
   await expect(page.getByTestId('section-synced').getByTestId('write-row').first()).toContainText('resolution CLIENT_WINS');
+  // A synced write is on the server: nothing to discard.
+  await expect(page.getByTestId('section-synced').getByRole('button', { name: 'Discard' })).toHaveCount(0);
 });
 
 test('a write whose session ended waits for sign-in, then is sent once', async ({ page, context, request }) => {

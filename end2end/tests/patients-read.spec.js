@@ -29,6 +29,10 @@ test('patient list and a patient reload offline with the saved-at notice', async
   await expect(page.getByTestId('patient-name')).toHaveText(name);
   await expect(page.getByTestId('saved-at')).toBeVisible();
   await expect(page.getByTestId('patient-facts')).toContainText('Phone');
+  // Dates read one way ("11 Mar 1987"), and the permanent address is shown.
+  await expect(page.getByTestId('patient-facts')).toContainText(/Date of birth\s*(\d{1,2} [A-Z][a-z]{2} \d{4}|—)/);
+  await expect(page.getByTestId('patient-facts')).not.toContainText(/\d{4}-\d{2}-\d{2}/);
+  await expect(page.getByTestId('patient-facts')).toContainText('Permanent address');
   await context.setOffline(false);
 });
 

@@ -3,6 +3,13 @@
 // a slot offline without having opened those pages online first.
 const { test, expect, login, swControls, apiToken } = require('./fixtures');
 
+/** A heat-map day's name as it reads: "9 December 2026, Wednesday: …". */
+function dayButton(day) {
+  const d = new Date(`${day}T00:00:00Z`);
+  const month = d.toLocaleString('en-US', { month: 'long', timeZone: 'UTC' });
+  return new RegExp(`^${d.getUTCDate()} ${month} ${d.getUTCFullYear()}, `);
+}
+
 async function api(request, token, path, init = {}) {
   const headers = { Authorization: `Bearer ${token}` };
   const resp = init.data
@@ -73,7 +80,7 @@ test('after sign-in the device gets ready; offline, never-opened forms, areas, s
     await page.getByRole('button', { name: 'Next month' }).click();
   }
   await expect(page.getByTestId('heatmap-month')).toHaveText(month);
-  await page.getByRole('button', { name: new RegExp(`^${day}:`) }).click();
+  await page.getByRole('button', { name: dayButton(day) }).click();
   await expect(page.getByTestId('slots')).toBeVisible();
 
   // The first pages of the lists.

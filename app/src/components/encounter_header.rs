@@ -33,8 +33,10 @@ pub fn EncounterHeader(
     };
     view! {
         <header class="encounter-header">
-            <h1 data-testid="encounter-patient">
-                <A href=patient_href>{patient_name}</A>
+            // Names the encounter, not only the patient: "Outpatient encounter — Asha Nair".
+            <h1 data-testid="encounter-title">
+                {format!("{} encounter — ", encounter.class_label())}
+                <span data-testid="encounter-patient"><A href=patient_href>{patient_name}</A></span>
             </h1>
             <UnsyncedBadge id=encounter.id.clone()/>
             <dl class="facts" data-testid="encounter-facts">

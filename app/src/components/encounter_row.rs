@@ -5,13 +5,7 @@ use crate::{components::unsynced_badge::UnsyncedBadge, model::Encounter};
 
 /// "22 Nov 2026, 09:30" from an ISO date-time, in the device's zone ("—" when absent).
 pub fn format_when(iso: Option<&str>) -> String {
-    iso.and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-        .map(|d| {
-            d.with_timezone(&chrono::Local)
-                .format("%-d %b %Y, %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|| "—".to_string())
+    crate::model::dates::format_moment(iso)
 }
 
 /// One encounter in a list: patient (when shown), status, class, start, sync state.

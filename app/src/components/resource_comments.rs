@@ -86,7 +86,7 @@ pub fn ResourceComments(#[prop(into)] resource_id: Signal<String>) -> impl IntoV
                         {page.results.into_iter().map(|c| {
                             let id = c.id.clone();
                             let by = c.created_by.map(|u| u.full_name()).unwrap_or_default();
-                            let when = c.created_date.get(..16).unwrap_or_default().replace('T', " ");
+                            let when = crate::model::dates::format_moment(Some(&c.created_date));
                             view! {
                                 <li class="list__item" data-testid="resource-comment">
                                     <span>{c.comment}</span>

@@ -13,7 +13,7 @@ pub fn SyncBadge(
     let href = format!("/facility/{facility_id}/sync");
     view! {
         <A href=href attr:class="sync-badge" attr:data-testid="sync-badge">
-            {move || {
+            <span role="status">{move || {
                 if !outbox.loaded() {
                     return "Checking saved changes…".to_string();
                 }
@@ -24,7 +24,7 @@ pub fn SyncBadge(
                     (0, a) => format!("{a} need attention"),
                     (n, a) => format!("{n} to sync · {a} need attention"),
                 }
-            }}
+            }}</span>
         </A>
     }
 }

@@ -23,7 +23,7 @@ pub fn UnsyncedBadge(
                 ),
                 _ => ("badge badge--warn", "Saved on this device — will sync"),
             };
-            view! { <span class=class data-testid="unsynced-badge">{text}</span> }
+            view! { <span class=class role="status" data-testid="unsynced-badge">{text}</span> }
         })
     }
 }

@@ -4,8 +4,10 @@
 pub mod appointment;
 pub mod auth;
 pub mod clinical;
+pub mod dates;
 pub mod encounter;
 pub mod facility;
+pub mod field_label;
 pub mod identifier;
 pub mod organization;
 pub mod paging;

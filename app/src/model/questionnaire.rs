@@ -57,6 +57,22 @@ pub struct Question {
 }
 
 impl Question {
+    /// Whether the app's renderer can take an answer to it (every plain kind; of the
+    /// structured ones, the four clinical lists it keeps).
+    pub fn supported(&self) -> bool {
+        self.kind != "structured"
+            || self
+                .structured_type
+                .as_deref()
+                .and_then(super::clinical::ClinicalKind::from_structured_type)
+                .is_some()
+    }
+
+    /// A question a person answers (not a group or a display text).
+    pub fn answerable(&self) -> bool {
+        self.kind != "group" && self.kind != "display" && self.read_only != Some(true)
+    }
+
     pub fn is_required(&self) -> bool {
         self.required == Some(true)
     }
@@ -67,6 +83,14 @@ impl Question {
 }
 
 impl Questionnaire {
+    /// Whether this app can fill it: something to answer that it supports, and nothing
+    /// required that it does not ("Death Form" is one structured part the app lacks).
+    pub fn fillable(&self) -> bool {
+        let questions = self.all_questions();
+        questions.iter().any(|q| q.answerable() && q.supported())
+            && !questions.iter().any(|q| q.is_required() && !q.supported())
+    }
+
     /// Every question, depth first (groups included).
     pub fn all_questions(&self) -> Vec<&Question> {
         fn walk<'a>(qs: &'a [Question], out: &mut Vec<&'a Question>) {
@@ -82,5 +106,36 @@ impl Questionnaire {
 
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.all_questions().into_iter().find(|q| q.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn form(questions: serde_json::Value) -> Questionnaire {
+        serde_json::from_value(json!({ "questions": questions })).expect("form")
+    }
+
+    #[test]
+    fn only_forms_the_app_can_fill_are_fillable() {
+        let death = form(json!([{"type": "structured", "structured_type": "time_of_death"}]));
+        assert!(!death.fillable());
+        let notes = form(json!([
+            {"type": "text", "text": "Notes"},
+            {"type": "structured", "structured_type": "time_of_death"}
+        ]));
+        assert!(notes.fillable(), "the rest of the form can be filled");
+        let required_gap = form(json!([
+            {"type": "text", "text": "Notes"},
+            {"type": "structured", "structured_type": "encounter", "required": true}
+        ]));
+        assert!(!required_gap.fillable());
+        let symptoms = form(json!([{"type": "group", "questions": [
+            {"type": "structured", "structured_type": "symptom"}
+        ]}]));
+        assert!(symptoms.fillable());
+        assert!(!form(json!([{"type": "display", "text": "Hello"}])).fillable());
     }
 }

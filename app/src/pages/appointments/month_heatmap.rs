@@ -22,6 +22,12 @@ const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// A month of a practitioner's availability (`availability_stats`, cached per month) as a
 /// calendar: each day coloured by how much is free; choosing a day sets `day`.
+/// A day button's name starts with what it shows (the day of the month), then says the
+/// rest: "9 December 2026, Wednesday: some free".
+fn day_name(d: NaiveDate, level: &str) -> String {
+    format!("{}: {level}", d.format("%-d %B %Y, %A"))
+}
+
 #[component]
 pub fn MonthHeatmap(
     #[prop(into)] facility_id: Signal<String>,
@@ -85,7 +91,7 @@ pub fn MonthHeatmap(
                         view! {
                             <button type="button"
                                 class=move || format!("heatmap__day {}{}", lv.class(), if day.get() == Some(d) { " heatmap__day--chosen" } else { "" })
-                                aria-label=format!("{d}: {}", lv.describe())
+                                aria-label=day_name(d, lv.describe())
                                 aria-pressed=move || (day.get() == Some(d)).to_string()
                                 disabled=!lv.selectable()
                                 on:click=move |_| day.set(Some(d))>

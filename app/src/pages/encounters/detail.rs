@@ -79,7 +79,7 @@ pub fn EncounterPage() -> impl IntoView {
                                     let (fid, eid) = (fid.clone(), eid.clone());
                                     view! {
                                         <ul class="list form-links" data-testid="form-links">
-                                            {f.results.into_iter().map(|q| view! {
+                                            {f.results.into_iter().filter(|q| q.fillable()).map(|q| view! {
                                                 <li class="list__item">
                                                     <A href=format!("/facility/{fid}/encounter/{eid}/questionnaire/{}", q.slug) attr:class="list__link">{q.title}</A>
                                                 </li>

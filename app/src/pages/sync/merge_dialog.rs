@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
+use crate::model::field_label::field_label;
 use crate::offline::outbox::{
     engine::{diff_fields, Resolution},
     use_outbox, OutboxRecord,
@@ -74,17 +75,23 @@ pub fn MergeDialog(
         <div class="dialog" role="dialog" aria-label="Resolve conflict" data-testid="merge-dialog">
             <p>"This record was changed on the server after you edited it. Choose what to keep."</p>
             <table class="merge">
-                <thead><tr><th>"Field"</th><th>"Before"</th><th>"Mine"</th><th>"Server"</th></tr></thead>
+                <thead><tr><th scope="col">"Field"</th><th scope="col">"Before"</th><th scope="col">"Mine"</th><th scope="col">"Server"</th></tr></thead>
                 <tbody>
                     {fields.iter().zip(choices.iter()).map(|(d, (field, mine))| {
                         let mine = *mine;
                         let name = format!("merge-{field}");
+                        let label = field_label(field);
+                        let (my_value, server_value) = (show(&d.mine), show(&d.server));
                         view! {
                             <tr class:merge__conflict=d.conflicting()>
-                                <td>{field.clone()}</td>
+                                <th scope="row">{label.clone()}</th>
                                 <td>{show(&d.base)}</td>
-                                <td><label><input type="radio" name=name.clone() prop:checked=move || mine.get() on:change=move |_| mine.set(true)/>{show(&d.mine)}</label></td>
-                                <td><label><input type="radio" name=name prop:checked=move || !mine.get() on:change=move |_| mine.set(false)/>{show(&d.server)}</label></td>
+                                <td><label><input type="radio" name=name.clone()
+                                    aria-label=format!("{label}: keep mine ({my_value})")
+                                    prop:checked=move || mine.get() on:change=move |_| mine.set(true)/>{my_value.clone()}</label></td>
+                                <td><label><input type="radio" name=name
+                                    aria-label=format!("{label}: keep the server's ({server_value})")
+                                    prop:checked=move || !mine.get() on:change=move |_| mine.set(false)/>{server_value.clone()}</label></td>
                             </tr>
                         }
                     }).collect_view()}

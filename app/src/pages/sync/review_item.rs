@@ -3,7 +3,7 @@ use serde_json::Value;
 
 use crate::{
     api::keys::sync,
-    model::sync_health::ReviewItem,
+    model::{field_label::field_label, sync_health::ReviewItem},
     offline::{outbox::engine::diff_fields, query::use_query_client},
     session::use_session,
 };
@@ -45,7 +45,7 @@ pub fn ReviewEntry(item: ReviewItem) -> impl IntoView {
                 <thead><tr><th>"Field"</th><th>"Offline change"</th><th>"On the server"</th></tr></thead>
                 <tbody>
                     {diffs.into_iter().map(|d| view! {
-                        <tr><td>{d.field}</td><td>{show(&d.mine)}</td><td>{show(&d.server)}</td></tr>
+                        <tr><th scope="row">{field_label(&d.field)}</th><td>{show(&d.mine)}</td><td>{show(&d.server)}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>

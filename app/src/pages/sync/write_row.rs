@@ -51,7 +51,8 @@ pub fn WriteRow(
         status,
         SyncStatus::Failed | SyncStatus::Blocked | SyncStatus::NeedsAuth
     );
-    let can_discard = status != SyncStatus::InFlight;
+    // A synced write is on the server: there is nothing here to discard.
+    let can_discard = !matches!(status, SyncStatus::InFlight | SyncStatus::Success);
     let details = serde_json::to_string_pretty(&serde_json::json!({
         "payload": record.payload,
         "response": record.response,
