@@ -170,7 +170,7 @@ mod tests {
         assert_eq!(list.len(), 2);
         let list = with(&list, Waiting::of("u1", "a", "A", &[]));
         assert_eq!(list, vec![b]);
-        let stored = serde_json::to_string(&list).unwrap();
+        let stored = serde_json::to_string(&list).expect("json");
         assert_eq!(parse(Some(&stored)), list);
         assert!(parse(Some("not json")).is_empty());
         assert!(parse(None).is_empty());
