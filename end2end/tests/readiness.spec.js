@@ -69,7 +69,7 @@ test('after sign-in the device gets ready; offline, never-opened forms, areas, s
   const chain = chainOf(facility.geo_organization);
   expect(chain.length).toBeGreaterThan(1);
   for (const [i, org] of chain.entries()) {
-    await page.getByLabel(levels[i], { exact: true }).selectOption({ label: org.name });
+    await page.getByRole('combobox', { name: levels[i], exact: true }).selectOption({ label: org.name });
   }
 
   // Booking: the practitioners and their slots for the next two weeks.

@@ -1,6 +1,13 @@
 //! `/api/v1/*` → a real CARE backend. Authorization and bodies pass through (streamed both
 //! ways); an unreachable or slow upstream gets a JSON 502/504 marked as ours, so the client
 //! can tell "CARE is out of reach" apart from an error CARE itself returned.
+//!
+//! A keyed write is forwarded by a task of its own that outlives the client's request: when
+//! CARE is slower than `--upstream-timeout` the device gets a 504, but the proxy keeps
+//! waiting (up to `WRITE_WAIT`) and stores CARE's answer for the retry. Only a connection
+//! that was never established proves nothing was applied; any other failure after the
+//! request left marks the outcome unknown, and a retry with that key gets `409
+//! idempotency_outcome_unknown` instead of a second forward.
 
 use std::time::Duration;
 
@@ -20,6 +27,9 @@ use crate::{
 
 /// Largest body the proxy buffers for an idempotent write.
 const MAX_IDEMPOTENT_BODY: usize = 16 * 1024 * 1024;
+/// How long the proxy keeps waiting for CARE's answer to a write after the device was told
+/// "timed out"; past this the outcome is unknown.
+const WRITE_WAIT: Duration = Duration::from_secs(10 * 60);
 
 /// Set on every response the proxy makes up itself (never on a forwarded CARE response).
 pub const PROXY_ERROR_HEADER: &str = "x-care-offline-proxy";
@@ -27,6 +37,9 @@ pub const PROXY_ERROR_HEADER: &str = "x-care-offline-proxy";
 #[derive(Clone)]
 pub struct Proxy {
     client: reqwest::Client,
+    /// For keyed writes: no overall timeout (the forwarding task bounds the wait).
+    writer: reqwest::Client,
+    timeout: Duration,
     upstream: reqwest::Url,
     idempotency: IdempotencyStore,
 }
@@ -50,8 +63,14 @@ impl Proxy {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        let writer = reqwest::Client::builder()
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
         Ok(Self {
             client,
+            writer,
+            timeout,
             upstream,
             idempotency,
         })
@@ -159,6 +178,13 @@ async fn forward_once(proxy: Proxy, req: Request, path_and_query: String, key: S
                 "A request with this Idempotency-Key is still being processed; try again shortly.",
             )
         }
+        Ok(Begin::Unknown) => {
+            return proxy_error(
+                StatusCode::CONFLICT,
+                "idempotency_outcome_unknown",
+                "This change was sent to CARE but its answer was never received: it may have been saved. Check CARE before sending it again.",
+            )
+        }
         Err(e) => {
             tracing::error!("{e}");
             return proxy_error(
@@ -168,40 +194,131 @@ async fn forward_once(proxy: Proxy, req: Request, path_and_query: String, key: S
             );
         }
     }
-    let response = send(
-        &proxy,
-        parts,
-        reqwest::Body::from(bytes.to_vec()),
-        &path_and_query,
-    )
-    .await;
-    if response.headers().contains_key(PROXY_ERROR_HEADER) {
-        // CARE never answered: nothing was applied, a retry must go through.
-        let _ = store.abandon(&user, &key);
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_IDEMPOTENT_BODY).await else {
-        let _ = store.abandon(&user, &key);
-        return proxy_error(
+    // The forward runs on its own, so neither the device going away nor our 504 stops
+    // the proxy from learning (and keeping) CARE's answer.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let forwarding = proxy.clone();
+    tokio::spawn(async move {
+        let outcome = match tokio::time::timeout(
+            WRITE_WAIT,
+            send_write(&forwarding, parts, bytes, &path_and_query),
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => Err(WriteFailure::AnswerLost("no answer in time".into())),
+        };
+        let recorded = match &outcome {
+            Ok(answer) => store.finish(&user, &key, &answer.stored),
+            Err(WriteFailure::NotSent(_)) => store.abandon(&user, &key),
+            Err(WriteFailure::AnswerLost(why)) => {
+                tracing::warn!("a proxied write's answer was lost ({why}): outcome unknown");
+                store.mark_unknown(&user, &key)
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::error!("{e}");
+        }
+        let _ = tx.send(outcome);
+    });
+    match tokio::time::timeout(proxy.timeout, rx).await {
+        Ok(Ok(Ok(answer))) => answer.into_response(),
+        Ok(Ok(Err(WriteFailure::NotSent(why)))) => {
+            tracing::warn!("upstream unreachable: {why}");
+            proxy_error(
+                StatusCode::BAD_GATEWAY,
+                "upstream_unreachable",
+                "The CARE server cannot be reached.",
+            )
+        }
+        Ok(Ok(Err(WriteFailure::AnswerLost(_)))) | Ok(Err(_)) => proxy_error(
             StatusCode::BAD_GATEWAY,
-            "upstream_bad_response",
-            "CARE's answer could not be read.",
-        );
-    };
+            "upstream_answer_lost",
+            "CARE's answer was lost on the way; it may have saved this change.",
+        ),
+        Err(_) => {
+            tracing::warn!("upstream slow to answer a write: still waiting in the background");
+            proxy_error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream_timeout",
+                "The CARE server did not answer in time.",
+            )
+        }
+    }
+}
+
+/// CARE's whole answer to a forwarded write.
+struct WriteAnswer {
+    status: StatusCode,
+    headers: HeaderMap,
+    stored: Stored,
+}
+
+impl IntoResponse for WriteAnswer {
+    fn into_response(self) -> Response {
+        let mut resp = Response::new(Body::from(self.stored.body));
+        *resp.status_mut() = self.status;
+        for (name, value) in &self.headers {
+            // The body is whole now: its length is the new one, its encoding none.
+            if !is_hop_by_hop(name) && name != header::CONTENT_LENGTH {
+                resp.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        resp
+    }
+}
+
+/// Why a forwarded write has no answer.
+enum WriteFailure {
+    /// The connection was never established: CARE cannot have applied it.
+    NotSent(String),
+    /// The request may have reached CARE (reset, timeout, unreadable answer).
+    AnswerLost(String),
+}
+
+async fn send_write(
+    proxy: &Proxy,
+    parts: axum::http::request::Parts,
+    bytes: axum::body::Bytes,
+    path_and_query: &str,
+) -> Result<WriteAnswer, WriteFailure> {
+    let mut headers = HeaderMap::new();
+    copy_headers(&parts.headers, &mut headers);
+    // A stored answer must read the same to whoever gets it replayed: ask for it plain.
+    headers.remove(header::ACCEPT_ENCODING);
+    let resp = proxy
+        .writer
+        .request(parts.method.clone(), proxy.target(path_and_query))
+        .headers(headers)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_connect() {
+                WriteFailure::NotSent(without_url(&e))
+            } else {
+                WriteFailure::AnswerLost(without_url(&e))
+            }
+        })?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| WriteFailure::AnswerLost(without_url(&e)))?;
     let stored = Stored {
-        status: parts.status.as_u16(),
-        content_type: parts
-            .headers
+        status: status.as_u16(),
+        content_type: headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         body: body.to_vec(),
     };
-    if let Err(e) = store.finish(&user, &key, &stored) {
-        tracing::error!("{e}");
-    }
-    Response::from_parts(parts, Body::from(body))
+    Ok(WriteAnswer {
+        status,
+        headers,
+        stored,
+    })
 }
 
 fn replay(stored: Stored) -> Response {

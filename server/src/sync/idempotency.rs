@@ -7,6 +7,11 @@
 //! Policy as the built-in backend: 5xx, 401 and 403 answers are not stored (a retry may
 //! succeed); a key reused for a different request is a 422; a repeat while the first is
 //! still in flight is a 409. Records are kept for `TTL_SECS`.
+//!
+//! A write whose outcome can no longer be learnt — the server restarted while CARE had it,
+//! or the wait for CARE's answer failed after the request was sent — is marked unknown:
+//! CARE may have applied it, so a retry with its key is never forwarded again
+//! (`Begin::Unknown`); the person decides.
 
 use std::{
     path::Path,
@@ -19,8 +24,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 pub const TTL_SECS: i64 = 7 * 24 * 3600;
 
-/// fingerprint, status (None while in flight), content type, body.
-type Row = (String, Option<u16>, Option<String>, Option<Vec<u8>>);
+/// fingerprint, status (None while in flight), content type, body, outcome unknown.
+type Row = (String, Option<u16>, Option<String>, Option<Vec<u8>>, bool);
 
 /// A stored answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +43,8 @@ pub enum Begin {
     /// Same key, another request.
     Mismatch,
     InFlight,
+    /// Sent to CARE, answer never learnt: it may have been applied.
+    Unknown,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +81,25 @@ impl IdempotencyStore {
                 PRIMARY KEY (user_key, idem_key)
             )",
         )?;
+        let has_unknown: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('proxy_idempotency') WHERE name = 'unknown'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_unknown {
+            conn.execute_batch(
+                "ALTER TABLE proxy_idempotency ADD COLUMN unknown INTEGER NOT NULL DEFAULT 0",
+            )?;
+        }
+        // Nothing is forwarding for this store yet: a write still "in flight" was cut off
+        // by a restart while CARE had it, and its outcome can no longer be learnt.
+        let cut_off = conn.execute(
+            "UPDATE proxy_idempotency SET unknown = 1 WHERE status IS NULL AND unknown = 0",
+            [],
+        )?;
+        if cut_off > 0 {
+            tracing::warn!("{cut_off} proxied write(s) were cut off by a restart: outcome unknown");
+        }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -101,10 +127,10 @@ impl IdempotencyStore {
             )?;
             let row: Option<Row> = c
                 .query_row(
-                    "SELECT fingerprint, status, content_type, body FROM proxy_idempotency
+                    "SELECT fingerprint, status, content_type, body, unknown FROM proxy_idempotency
                      WHERE user_key = ?1 AND idem_key = ?2",
                     params![user, key],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )
                 .optional()?;
             Ok(match row {
@@ -116,9 +142,10 @@ impl IdempotencyStore {
                     )?;
                     Begin::Started
                 }
-                Some((fp, _, _, _)) if fp != fingerprint => Begin::Mismatch,
-                Some((_, None, _, _)) => Begin::InFlight,
-                Some((_, Some(status), content_type, body)) => Begin::Replay(Stored {
+                Some((fp, _, _, _, _)) if fp != fingerprint => Begin::Mismatch,
+                Some((_, None, _, _, true)) => Begin::Unknown,
+                Some((_, None, _, _, false)) => Begin::InFlight,
+                Some((_, Some(status), content_type, body, _)) => Begin::Replay(Stored {
                     status,
                     content_type,
                     body: body.unwrap_or_default(),
@@ -137,6 +164,18 @@ impl IdempotencyStore {
                 "UPDATE proxy_idempotency SET status = ?3, content_type = ?4, body = ?5
                  WHERE user_key = ?1 AND idem_key = ?2",
                 params![user, key, answer.status, answer.content_type, answer.body],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The write went to CARE and its answer will never be known here.
+    pub fn mark_unknown(&self, user: &str, key: &str) -> Result<(), IdempotencyError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE proxy_idempotency SET unknown = 1
+                 WHERE user_key = ?1 AND idem_key = ?2 AND status IS NULL",
+                params![user, key],
             )
             .map(|_| ())
         })
@@ -211,6 +250,36 @@ mod tests {
             s.begin("someone-else", "k", "other").expect("begin"),
             Begin::Started,
             "per user"
+        );
+    }
+
+    #[test]
+    fn a_write_cut_off_by_a_restart_or_a_lost_wait_is_unknown_never_forwarded_again() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("i.sqlite3");
+        let s = IdempotencyStore::open(&path).expect("open");
+        assert_eq!(s.begin("u", "cut", "fp").expect("begin"), Begin::Started);
+        assert_eq!(s.begin("u", "lost", "fp").expect("begin"), Begin::Started);
+        s.mark_unknown("u", "lost").expect("unknown");
+        assert_eq!(s.begin("u", "lost", "fp").expect("begin"), Begin::Unknown);
+        assert_eq!(s.begin("u", "cut", "fp").expect("begin"), Begin::InFlight);
+        drop(s);
+        let s = IdempotencyStore::open(&path).expect("reopen");
+        assert_eq!(s.begin("u", "cut", "fp").expect("begin"), Begin::Unknown);
+        assert_eq!(
+            s.begin("u", "cut", "other").expect("begin"),
+            Begin::Mismatch
+        );
+        // CARE's answer arriving late still wins over "unknown".
+        let answer = Stored {
+            status: 201,
+            content_type: None,
+            body: b"{}".to_vec(),
+        };
+        s.finish("u", "lost", &answer).expect("finish");
+        assert_eq!(
+            s.begin("u", "lost", "fp").expect("begin"),
+            Begin::Replay(answer)
         );
     }
 
