@@ -443,11 +443,8 @@ test('a batch CARE refuses when it syncs later names the question on the sync pa
 });
 
 test('a repeating question takes several values; CARE\'s answer about one lands on it', async ({ page, request }) => {
-  const fid = await start(page);
-  const token = await apiToken(request);
-  const pid = await createPatient(request, token, `Enc Repeats ${Date.now()}`);
-  const eid = await createEncounter(request, token, fid, pid);
-  // This device's copy of the form lets "Time of last meal" repeat; CARE's does not.
+  // This device's copy of the form lets "Time of last meal" repeat; CARE's does not (the
+  // copy is made when the device gets ready for offline, right after sign-in).
   await page.route('**/api/v1/questionnaire/demo-encounter-assessment/', async (route) => {
     const resp = await route.fetch();
     const form = await resp.json();
@@ -455,6 +452,10 @@ test('a repeating question takes several values; CARE\'s answer about one lands 
     walk(form.questions);
     await route.fulfill({ response: resp, json: form });
   });
+  const fid = await start(page);
+  const token = await apiToken(request);
+  const pid = await createPatient(request, token, `Enc Repeats ${Date.now()}`);
+  const eid = await createEncounter(request, token, fid, pid);
   await page.goto(`/facility/${fid}/encounter/${eid}/questionnaire/demo-encounter-assessment`);
   await page.getByLabel('Chief complaint').fill('Weakness');
   await page.getByLabel('Pulse (beats/min)').fill('70');

@@ -39,14 +39,14 @@ pub fn PatientFields(
     let changing_area = RwSignal::new(geo.get_untracked().is_none());
     view! {
                 <div class="field">
-                    <label class="field__label" for="patient-name">"Name"<RequiredMark/></label>
+                    <span class="field__head"><label class="field__label" for="patient-name">"Name"</label><RequiredMark/></span>
                     <input class="field__input" id="patient-name" name="name" required aria-required="true"
                         aria-invalid=invalid("name") aria-describedby=described("name")
                         prop:value=move || form.with(|f| f.name.clone()) on:input=set(|f, v| f.name = v)/>
                     {error_for("name")}
                 </div>
                 <div class="field">
-                    <label class="field__label" for="patient-phone">"Phone number"<RequiredMark/></label>
+                    <span class="field__head"><label class="field__label" for="patient-phone">"Phone number"</label><RequiredMark/></span>
                     <input class="field__input" id="patient-phone" name="phone_number" type="tel" placeholder="+91…" required aria-required="true"
                         aria-invalid=invalid("phone_number") aria-describedby=described("phone_number")
                         prop:value=move || form.with(|f| f.phone_number.clone()) on:input=set(|f, v| f.phone_number = v)/>
@@ -105,7 +105,7 @@ pub fn PatientFields(
                     {error_for("blood_group")}
                 </div>
                 <div class="field">
-                    <label class="field__label" for="patient-address">"Address"<RequiredMark/></label>
+                    <span class="field__head"><label class="field__label" for="patient-address">"Address"</label><RequiredMark/></span>
                     <textarea class="field__input" id="patient-address" name="address" required aria-required="true"
                         aria-invalid=invalid("address") aria-describedby=move || {
                             let ids: Vec<String> = described("address")().into_iter()
@@ -128,7 +128,7 @@ pub fn PatientFields(
                 </label>
                 <Show when=move || !form.with(|f| f.same_permanent_address)>
                     <div class="field">
-                        <label class="field__label" for="patient-permanent-address">"Permanent address"<RequiredMark/></label>
+                        <span class="field__head"><label class="field__label" for="patient-permanent-address">"Permanent address"</label><RequiredMark/></span>
                         <textarea class="field__input" id="patient-permanent-address" name="permanent_address" required aria-required="true"
                             aria-invalid=invalid("permanent_address") aria-describedby=described("permanent_address")
                             prop:value=move || form.with(|f| f.permanent_address.clone()) on:input=set(|f, v| f.permanent_address = v)></textarea>
@@ -199,10 +199,10 @@ fn IdentifierField(
     let required = config.needs_value();
     view! {
         <div class="field">
-            <label class="field__label" for=input_id.clone()>
-                {label.clone()}
+            <span class="field__head">
+                <label class="field__label" for=input_id.clone()>{label.clone()}</label>
                 {required.then(|| view! { <RequiredMark/> })}
-            </label>
+            </span>
             <input class="field__input" id=input_id name=format!("identifier-{}", config.id)
                 required=required aria-required=required.to_string()
                 aria-invalid=invalid aria-describedby=described

@@ -547,6 +547,10 @@ mod persistence {
             PERSISTER.with(|p| *p.borrow_mut() = None);
             if let Some(prev) = previous {
                 if wipe_previous {
+                    // A batch still waiting for its moment would land after the wipe
+                    // (IndexedDB keeps the order of transactions, not of timers).
+                    prev.puts.borrow_mut().clear();
+                    prev.deletes.borrow_mut().clear();
                     if let Err(e) = prev.store.clear_queries().await {
                         leptos::logging::warn!("clearing the previous user's cache failed: {e}");
                     }
