@@ -287,6 +287,58 @@ test.describe('lost responses', () => {
   // Route interception needs requests to come from the page, not the service worker.
   test.use({ serviceWorkers: 'block' });
 
+  test('a write that may have reached CARE waits for the person: "It is there" and "Send again"', async ({ page, request }) => {
+    const stamp = Date.now();
+    const saved = `Maybe Saved ${stamp}`;
+    const notSaved = `Maybe Not ${stamp}`;
+    const keys = [];
+    // The server answers as our proxy does when a write was sent to CARE and its answer
+    // was lost for good: the first one did reach CARE, the second did not.
+    await page.route('**/api/v1/patient/', async (route) => {
+      const req = route.request();
+      if (req.method() !== 'POST') return route.continue();
+      const name = req.postDataJSON().name;
+      keys.push([name, req.headers()['idempotency-key']]);
+      if (keys.filter(([n]) => n === name).length > 1) return route.continue();
+      if (name === saved) await route.fetch();
+      return route.fulfill({
+        status: 409,
+        json: { code: 'idempotency_outcome_unknown', source: 'care-offline-proxy',
+          detail: 'This change was sent to CARE but its answer was never received: it may have been saved. Check CARE before sending it again.' },
+      });
+    });
+    page.on('dialog', (d) => d.accept());
+    await login(page);
+    for (const [name, phone] of [[saved, '+919812345611'], [notSaved, '+919812345612']]) {
+      await page.getByRole('link', { name: 'Patients' }).click();
+      await page.getByRole('link', { name: 'Register patient' }).click();
+      await fillRegistration(page, name, phone);
+      await page.getByRole('button', { name: 'Register patient' }).click();
+      await expect(page.getByTestId('patient-name')).toHaveText(name);
+      await expect(page.getByTestId('unsynced-badge')).toHaveText('May have reached CARE — see Sync status');
+    }
+    await expect(page.getByTestId('sync-badge')).toHaveText('2 need attention');
+    await page.getByTestId('sync-badge').click();
+    const section = page.getByTestId('section-may-have-reached-care');
+    const rowOf = (name) => section.getByTestId('write-row').filter({ hasText: name });
+    await expect(rowOf(saved).getByTestId('may-have-reached-care')).toContainText('CARE may have saved it');
+    await expect(rowOf(saved).getByRole('link', { name: 'Check in CARE' })).toBeVisible();
+    await expect(rowOf(saved).getByRole('button', { name: 'Discard' })).toHaveCount(0);
+
+    // The first is in CARE: the person says so, and nothing is sent again.
+    await rowOf(saved).getByRole('button', { name: 'It is there' }).click();
+    // The second is not: sent again, with a new key.
+    await rowOf(notSaved).getByRole('button', { name: 'Send again' }).click();
+    await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+    const token = await apiToken(request);
+    expect(await patientsNamed(request, token, saved)).toHaveLength(1);
+    expect(await patientsNamed(request, token, notSaved)).toHaveLength(1);
+    const sent = (name) => keys.filter(([n]) => n === name).map(([, k]) => k);
+    expect(sent(saved)).toHaveLength(1);
+    expect(sent(notSaved)).toHaveLength(2);
+    expect(sent(notSaved)[1]).not.toBe(sent(notSaved)[0]);
+  });
+
   test('a registration whose answer was lost after CARE saved it is still saved once', async ({ page, request }) => {
     const name = `Lost Answer ${Date.now()}`;
     await login(page);

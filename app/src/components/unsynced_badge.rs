@@ -17,6 +17,10 @@ pub fn UnsyncedBadge(
                     ("badge badge--error", "Not synced — see Sync status")
                 }
                 SyncStatus::Conflict => ("badge badge--error", "Conflict — see Sync status"),
+                SyncStatus::Unknown => (
+                    "badge badge--error",
+                    "May have reached CARE — see Sync status",
+                ),
                 SyncStatus::NeedsAuth => (
                     "badge badge--warn",
                     "Saved on this device — sign in to sync",

@@ -714,6 +714,18 @@ impl Outbox {
         self.update_record(id, engine::retry).await;
     }
 
+    /// "It is there" on a write that may have reached CARE.
+    pub async fn confirm_applied(&self, id: &str) {
+        let at = now();
+        self.update_record(id, |r| engine::confirm_applied(r, at))
+            .await;
+    }
+
+    /// "Send again" on a write that may have reached CARE: a new key.
+    pub async fn send_again(&self, id: &str) {
+        self.update_record(id, engine::send_again).await;
+    }
+
     pub async fn resolve(&self, id: &str, resolution: Resolution, merged: Option<Value>) {
         let at = now();
         self.update_record(id, |r| engine::resolve(r, resolution, merged, at))

@@ -48,6 +48,8 @@ pub enum Outcome {
     NeedsAuth,
     /// The server's record changed since the user's edit: its current version.
     Conflict(Value),
+    /// Sent before, answer never learnt: it may have been applied (the server's body).
+    Unknown(Value),
 }
 
 pub fn classify(result: Result<Value, ApiError>) -> Outcome {
@@ -63,6 +65,12 @@ pub fn classify(result: Result<Value, ApiError>) -> Outcome {
             if body.get("code").and_then(Value::as_str) == Some("idempotency_in_flight") =>
         {
             Outcome::Retry("the server is still processing this write".into())
+        }
+        // Sent before and its answer lost for good: sending it again could apply it twice.
+        Err(ApiError::Http { status: 409, body })
+            if body.get("code").and_then(Value::as_str) == Some("idempotency_outcome_unknown") =>
+        {
+            Outcome::Unknown(body)
         }
         Err(ApiError::Http { status: 409, body }) => Outcome::Conflict(body),
         Err(ApiError::Http { status, body }) if status == 429 || status >= 500 => {
@@ -329,6 +337,11 @@ pub fn apply_outcome(record: &mut OutboxRecord, outcome: Outcome, now: Millis, j
             record.sync_status = SyncStatus::NeedsAuth;
             record.last_error = Some(Value::String("Sign in again to send this.".into()));
         }
+        Outcome::Unknown(body) => {
+            record.sync_status = SyncStatus::Unknown;
+            record.next_attempt_at = None;
+            record.last_error = Some(serde_json::json!({ "status": 409, "body": body }));
+        }
         Outcome::Conflict(server) => {
             record.sync_status = SyncStatus::Conflict;
             record.conflict_data = Some(server);
@@ -370,6 +383,28 @@ pub fn retry(record: &mut OutboxRecord) {
         record.sync_status = SyncStatus::Pending;
         record.retries = 0;
         record.next_attempt_at = None;
+    }
+}
+
+/// "It is there": the person found this write's effect in CARE. It is done; its answer
+/// (and so a created record's server id) stays unknown.
+pub fn confirm_applied(record: &mut OutboxRecord, now: Millis) {
+    if record.sync_status == SyncStatus::Unknown {
+        record.sync_status = SyncStatus::Success;
+        record.synced_at = Some(now);
+        record.next_attempt_at = None;
+        record.last_error = Some(Value::String(
+            "Confirmed in CARE by the person (its answer was lost).".into(),
+        ));
+    }
+}
+
+/// "Send again": the person found it is not in CARE. A new request with a new key (the old
+/// key's outcome stays unknown to the server, which will not forward it again).
+pub fn send_again(record: &mut OutboxRecord) {
+    if record.sync_status == SyncStatus::Unknown {
+        let payload = record.payload.clone();
+        let _ = record.amend(payload);
     }
 }
 
@@ -534,6 +569,54 @@ mod tests {
             json!({}),
             at,
         )
+    }
+
+    #[test]
+    fn a_write_whose_outcome_is_unknown_waits_for_a_person_and_each_choice_settles_it() {
+        let unknown =
+            json!({"detail": "may have been saved", "code": "idempotency_outcome_unknown"});
+        let outcome = classify(Err(ApiError::Http {
+            status: 409,
+            body: unknown.clone(),
+        }));
+        assert_eq!(outcome, Outcome::Unknown(unknown.clone()));
+        let in_flight = json!({"code": "idempotency_in_flight"});
+        assert!(matches!(
+            classify(Err(ApiError::Http {
+                status: 409,
+                body: in_flight
+            })),
+            Outcome::Retry(_)
+        ));
+        let mut r = rec("w", "patient.create", 0);
+        apply_outcome(&mut r, outcome, 10, 0.5);
+        assert_eq!(r.sync_status, SyncStatus::Unknown);
+        assert!(!r.sync_status.is_open(), "never resent on its own");
+        assert_eq!(r.error_message().as_deref(), Some("may have been saved"));
+        assert!(next_ready(std::slice::from_ref(&r), 1_000_000).is_none());
+        retry(&mut r);
+        assert_eq!(
+            r.sync_status,
+            SyncStatus::Unknown,
+            "Retry is not one of its choices"
+        );
+
+        let mut there = r.clone();
+        confirm_applied(&mut there, 20);
+        assert_eq!(
+            (there.sync_status, there.synced_at),
+            (SyncStatus::Success, Some(20))
+        );
+        assert_eq!(there.idempotency_key(), "w");
+
+        let mut again = r;
+        send_again(&mut again);
+        assert_eq!(again.sync_status, SyncStatus::Pending);
+        assert_eq!(
+            again.idempotency_key(),
+            "w.r1",
+            "a new key: the old one stays unknown"
+        );
     }
 
     #[test]

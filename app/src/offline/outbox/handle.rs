@@ -68,14 +68,17 @@ impl Outbox {
             .with(|r| r.iter().filter(|w| w.sync_status.is_open()).count())
     }
 
-    /// Writes a person has to look at (failed, conflict, blocked).
+    /// Writes a person has to look at (failed, conflict, blocked, may have reached CARE).
     pub fn attention_count(&self) -> usize {
         self.records.with(|r| {
             r.iter()
                 .filter(|w| {
                     matches!(
                         w.sync_status,
-                        SyncStatus::Failed | SyncStatus::Conflict | SyncStatus::Blocked
+                        SyncStatus::Failed
+                            | SyncStatus::Conflict
+                            | SyncStatus::Blocked
+                            | SyncStatus::Unknown
                     )
                 })
                 .count()

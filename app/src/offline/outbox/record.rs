@@ -20,6 +20,9 @@ pub enum SyncStatus {
     Blocked,
     /// CARE said the session ended; kept and resent after the same user signs in again.
     NeedsAuth,
+    /// Sent, but its answer was never learnt (the server says `idempotency_outcome_unknown`):
+    /// CARE may have saved it. Never resent on its own; the person checks and decides.
+    Unknown,
 }
 
 impl SyncStatus {
@@ -40,6 +43,7 @@ impl SyncStatus {
             SyncStatus::Conflict => "Conflict",
             SyncStatus::Blocked => "Blocked",
             SyncStatus::NeedsAuth => "Needs sign-in",
+            SyncStatus::Unknown => "May have reached CARE",
         }
     }
 }

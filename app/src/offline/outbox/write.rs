@@ -111,7 +111,7 @@ pub fn follow(record: Option<&super::OutboxRecord>, online: bool) -> Followed {
             },
             None => Followed::SavedHere(Held::ForReview(why())),
         },
-        Blocked | Conflict => Followed::SavedHere(Held::ForReview(why())),
+        Blocked | Conflict | Unknown => Followed::SavedHere(Held::ForReview(why())),
         NeedsAuth => Followed::SavedHere(Held::UntilSignIn),
         Pending | InFlight if online && r.retries == 0 => Followed::Sending,
         Pending | InFlight => Followed::SavedHere(Held::UntilReachable),

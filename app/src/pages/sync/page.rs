@@ -15,6 +15,7 @@ use crate::{
 const SECTIONS: &[(&str, &[SyncStatus])] = &[
     ("Pending", &[SyncStatus::Pending, SyncStatus::InFlight]),
     ("Needs sign-in", &[SyncStatus::NeedsAuth]),
+    ("May have reached CARE", &[SyncStatus::Unknown]),
     ("Failed", &[SyncStatus::Failed]),
     ("Conflicts", &[SyncStatus::Conflict]),
     ("Blocked", &[SyncStatus::Blocked]),

@@ -27,6 +27,22 @@ fn describe(record: &OutboxRecord) -> String {
     }
 }
 
+/// Where a person can see whether a write's effect is in CARE: the record it changed, or
+/// for a new patient the search by phone.
+fn check_href(record: &OutboxRecord, facility_id: &str) -> Option<String> {
+    if record.sync_route_key == "patient.create" {
+        return Some(format!("/facility/{facility_id}/patients/search"));
+    }
+    let param = |name: &str| record.path_params.get(name).filter(|v| !v.is_empty());
+    if let Some(e) = param("encounter_id") {
+        return Some(format!("/facility/{facility_id}/encounter/{e}"));
+    }
+    if let Some(a) = param("appointment_id") {
+        return Some(format!("/facility/{facility_id}/appointments/{a}"));
+    }
+    param("patient_id").map(|p| format!("/facility/{facility_id}/patients/{p}"))
+}
+
 /// One queued write with its state and actions.
 #[component]
 pub fn WriteRow(
@@ -52,7 +68,41 @@ pub fn WriteRow(
         SyncStatus::Failed | SyncStatus::Blocked | SyncStatus::NeedsAuth
     );
     // A synced write is on the server: there is nothing here to discard.
-    let can_discard = !matches!(status, SyncStatus::InFlight | SyncStatus::Success);
+    let can_discard = !matches!(
+        status,
+        SyncStatus::InFlight | SyncStatus::Success | SyncStatus::Unknown
+    );
+    let unknown = status == SyncStatus::Unknown;
+    let check = check_href(
+        &record,
+        &params
+            .read_untracked()
+            .get("facility_id")
+            .unwrap_or_default(),
+    );
+    let (confirm_id, again_id) = (id.clone(), id.clone());
+    let confirm = move |_| {
+        let _id = confirm_id.clone();
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move { outbox.confirm_applied(&_id).await });
+    };
+    let again = move |_| {
+        let _id = again_id.clone();
+        #[cfg(feature = "hydrate")]
+        {
+            let ok = web_sys::window()
+                .and_then(|w| {
+                    w.confirm_with_message(
+                        "Send this change again? Do this only if you checked that CARE does not have it.",
+                    )
+                    .ok()
+                })
+                .unwrap_or(false);
+            if ok {
+                leptos::task::spawn_local(async move { outbox.send_again(&_id).await });
+            }
+        }
+    };
     let details = serde_json::to_string_pretty(&serde_json::json!({
         "payload": record.payload,
         "response": record.response,
@@ -100,6 +150,18 @@ pub fn WriteRow(
             })}
             {(record.sync_route_key == "questionnaire.submit" && status == SyncStatus::Failed).then(|| view! {
                 <BatchFailure record=record.clone()/>
+            })}
+            {unknown.then(|| view! {
+                <div class="write__unknown" data-testid="may-have-reached-care">
+                    <p>"This change was sent, but its answer never came back: CARE may have saved it. Check in CARE before doing anything, then say what you found."</p>
+                    <div class="write__actions">
+                        {check.clone().map(|href| view! {
+                            <leptos_router::components::A href=href attr:class="button button--link">"Check in CARE"</leptos_router::components::A>
+                        })}
+                        <button class="button" on:click=confirm.clone()>"It is there"</button>
+                        <button class="button" on:click=again.clone()>"Send again"</button>
+                    </div>
+                </div>
             })}
             <div class="write__actions">
                 {resolve.map(|(label, href)| view! {
