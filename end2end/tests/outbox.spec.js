@@ -292,15 +292,25 @@ test.describe('lost responses', () => {
     const saved = `Maybe Saved ${stamp}`;
     const notSaved = `Maybe Not ${stamp}`;
     const keys = [];
-    // The server answers as our proxy does when a write was sent to CARE and its answer
-    // was lost for good: the first one did reach CARE, the second did not.
+    // The server answers as our proxy does when CARE's answer to a write was lost after
+    // CARE read it (502 upstream_answer_lost), and then, for the retry with the same key,
+    // 409 idempotency_outcome_unknown. The first registration did reach CARE, the second
+    // did not.
     await page.route('**/api/v1/patient/', async (route) => {
       const req = route.request();
       if (req.method() !== 'POST') return route.continue();
       const name = req.postDataJSON().name;
-      keys.push([name, req.headers()['idempotency-key']]);
-      if (keys.filter(([n]) => n === name).length > 1) return route.continue();
-      if (name === saved) await route.fetch();
+      const key = req.headers()['idempotency-key'];
+      keys.push([name, key]);
+      const first = keys.find(([n]) => n === name)[1];
+      if (key !== first) return route.continue(); // "Send again": a new key
+      if (keys.filter(([n]) => n === name).length === 1) {
+        if (name === saved) await route.fetch();
+        return route.fulfill({
+          status: 502, headers: { 'x-care-offline-proxy': '1' },
+          json: { code: 'upstream_answer_lost', source: 'care-offline-proxy', detail: "CARE's answer was lost on the way." },
+        });
+      }
       return route.fulfill({
         status: 409,
         json: { code: 'idempotency_outcome_unknown', source: 'care-offline-proxy',
@@ -310,7 +320,7 @@ test.describe('lost responses', () => {
     page.on('dialog', (d) => d.accept());
     await login(page);
     for (const [name, phone] of [[saved, '+919812345611'], [notSaved, '+919812345612']]) {
-      await page.getByRole('link', { name: 'Patients' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).click();
       await page.getByRole('link', { name: 'Register patient' }).click();
       await fillRegistration(page, name, phone);
       await page.getByRole('button', { name: 'Register patient' }).click();
@@ -334,9 +344,11 @@ test.describe('lost responses', () => {
     expect(await patientsNamed(request, token, saved)).toHaveLength(1);
     expect(await patientsNamed(request, token, notSaved)).toHaveLength(1);
     const sent = (name) => keys.filter(([n]) => n === name).map(([, k]) => k);
-    expect(sent(saved)).toHaveLength(1);
-    expect(sent(notSaved)).toHaveLength(2);
-    expect(sent(notSaved)[1]).not.toBe(sent(notSaved)[0]);
+    // Each: the direct POST, its retry with the same key; the second once more, with a new key.
+    expect(sent(saved)).toHaveLength(2);
+    expect(new Set(sent(saved)).size).toBe(1);
+    expect(sent(notSaved)).toHaveLength(3);
+    expect(sent(notSaved)[2]).not.toBe(sent(notSaved)[0]);
   });
 
   test('a registration whose answer was lost after CARE saved it is still saved once', async ({ page, request }) => {
