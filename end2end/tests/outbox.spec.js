@@ -41,6 +41,18 @@ test('the form says what is wrong and keeps what was typed', async ({ page }) =>
   await expect(page.getByText('Choose a gender.')).toBeVisible();
   await expect(page.getByText("Choose the patient's area.")).toBeVisible();
   await expect(page.getByLabel('Name')).toHaveValue('Kept Name');
+  // Errors are linked to their fields, not read as part of the field's name.
+  const phone = page.getByLabel('Phone number', { exact: true });
+  await expect(phone).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator(`#${await phone.getAttribute('aria-describedby')}`))
+    .toHaveText('Enter a valid phone number with country code, e.g. +919876543210.');
+  await expect(page.getByLabel('Name')).toHaveAttribute('aria-invalid', 'false');
+  await expect(page.getByLabel('Name')).toHaveAttribute('required', '');
+  await expect(page.getByLabel('Pincode')).not.toHaveAttribute('required', '');
+  // Editing the address while the permanent one is "the same" says so.
+  await expect(page.getByTestId('address-same-note')).toBeVisible();
+  await page.getByLabel('Permanent address is the same').uncheck();
+  await expect(page.getByTestId('address-same-note')).toHaveCount(0);
 });
 
 test('a patient registered offline shows at once, then syncs exactly once', async ({ page, context, request }) => {

@@ -5,7 +5,10 @@ use leptos_router::{
 };
 use serde_json::{json, Value};
 
-use crate::components::get_ready_hint::GetReadyHint;
+use crate::components::{
+    field_error::{error_id, message_for, FieldError, RequiredMark},
+    get_ready_hint::GetReadyHint,
+};
 use crate::{
     api::keys::{self, encounter as ekeys},
     model::{
@@ -155,27 +158,30 @@ pub fn StartEncounter() -> impl IntoView {
         });
     };
 
-    let error_for = move |field: &'static str| {
-        move || {
-            errors
-                .with(|e| e.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone()))
-                .map(|m| view! { <span class="field__error" role="alert">{m}</span> })
-        }
+    let error_list = Signal::derive(move || errors.get());
+    let error_for = move |field: &'static str| view! { <FieldError errors=error_list field=field.to_string()/> };
+    let invalid = move |field: &'static str| {
+        move || errors.with(|e| message_for(e, field).is_some()).to_string()
+    };
+    let described = move |field: &'static str| {
+        move || errors.with(|e| message_for(e, field).map(|_| error_id(field)))
     };
     let select = move |label: &'static str,
                        field: &'static str,
                        options: Vec<(&'static str, String)>,
                        get: fn(&EncounterForm) -> String,
                        put: fn(&mut EncounterForm, String)| {
+        let id = format!("encounter-{field}");
         view! {
-            <label class="field">
-                <span class="field__label">{label}</span>
-                <select class="field__input" prop:value=move || form.with(get)
+            <div class="field">
+                <label class="field__label" for=id.clone()>{label}</label>
+                <select class="field__input" id=id prop:value=move || form.with(get)
+                    aria-invalid=invalid(field) aria-describedby=described(field)
                     on:change=move |ev| form.update(|f| put(f, event_target_value(&ev)))>
                     {options.into_iter().map(|(code, text)| view! { <option value=code>{text}</option> }).collect_view()}
                 </select>
                 {error_for(field)}
-            </label>
+            </div>
         }
     };
     let statuses: Vec<(&'static str, String)> = START_STATUSES
@@ -203,8 +209,8 @@ pub fn StartEncounter() -> impl IntoView {
                 {select("Status", "status", statuses, |f| f.status.clone(), |f, v| f.status = v)}
                 {select("Class", "encounter_class", classes, |f| f.encounter_class.clone(), |f, v| f.encounter_class = v)}
                 {select("Priority", "priority", priorities, |f| f.priority.clone(), |f, v| f.priority = v)}
-                <fieldset class="field">
-                    <legend class="field__label">"Departments"</legend>
+                <fieldset class="field" aria-describedby=described("organizations")>
+                    <legend class="field__label">"Departments"<RequiredMark/></legend>
                     {move || match departments.data.get() {
                         None if departments.unavailable_offline.get() => view! {
                             <p class="alert alert--info" data-testid="departments-unavailable">"Departments were not loaded on this device while online." <GetReadyHint/></p>
@@ -232,13 +238,16 @@ pub fn StartEncounter() -> impl IntoView {
                     }}
                     {error_for("organizations")}
                 </fieldset>
-                <label class="field">
-                    <span class="field__label">"Start"</span>
-                    <input class="field__input" type="datetime-local" prop:value=move || form.with(|f| f.start.clone())
+                <div class="field">
+                    <span class="field__head"><label class="field__label" for="encounter-start">"Start"</label><RequiredMark/></span>
+                    <input class="field__input" id="encounter-start" type="datetime-local" required aria-required="true"
+                        aria-invalid=move || (invalid("start")() == "true" || invalid("period")() == "true").to_string()
+                        aria-describedby=move || described("start")().or_else(described("period"))
+                        prop:value=move || form.with(|f| f.start.clone())
                         on:input=move |ev| form.update(|f| f.start = event_target_value(&ev))/>
                     {error_for("start")}
                     {error_for("period")}
-                </label>
+                </div>
                 {move || form_error.get().map(|m| view! { <p class="alert alert--error" role="alert">{m}</p> })}
                 <button class="button button--primary" type="submit" disabled=busy>
                     {move || if busy.get() { "Saving…" } else { "Start encounter" }}

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::{json, Value};
 
+use crate::components::field_error::{error_id, message_for, FieldError, RequiredMark};
 use crate::{
     api::keys::{self, profile},
     model::{
@@ -162,12 +163,13 @@ pub fn NewResourceRequest() -> impl IntoView {
         });
     };
 
-    let error_for = move |field: &'static str| {
-        move || {
-            errors
-                .with(|e| e.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone()))
-                .map(|m| view! { <span class="field__error" role="alert">{m}</span> })
-        }
+    let error_list = Signal::derive(move || errors.get());
+    let error_for = move |field: &'static str| view! { <FieldError errors=error_list field=field.to_string()/> };
+    let invalid = move |field: &'static str| {
+        move || errors.with(|e| message_for(e, field).is_some()).to_string()
+    };
+    let described = move |field: &'static str| {
+        move || errors.with(|e| message_for(e, field).map(|_| error_id(field)))
     };
     let text = move |f: fn(&mut ResourceForm, String)| {
         move |ev: leptos::ev::Event| form.update(|form| f(form, event_target_value(&ev)))
@@ -180,43 +182,43 @@ pub fn NewResourceRequest() -> impl IntoView {
                 <p class="alert alert--info" role="status">"Offline: the request will be saved on this device and sent when the server is reachable."</p>
             </Show>
             <form class="form" on:submit=submit novalidate>
-                <label class="field">
-                    <span class="field__label">"Title"</span>
-                    <input class="field__input" name="title" prop:value=move || form.with(|f| f.title.clone()) on:input=text(|f, v| f.title = v)/>
+                <div class="field">
+                    <span class="field__head"><label class="field__label" for="resource-title">"Title"</label><RequiredMark/></span>
+                    <input class="field__input" name="title" id="resource-title" required aria-required="true" aria-invalid=invalid("title") aria-describedby=described("title") prop:value=move || form.with(|f| f.title.clone()) on:input=text(|f, v| f.title = v)/>
                     {error_for("title")}
-                </label>
-                <label class="field">
-                    <span class="field__label">"Reason"</span>
-                    <textarea class="field__input" name="reason" prop:value=move || form.with(|f| f.reason.clone()) on:input=text(|f, v| f.reason = v)></textarea>
+                </div>
+                <div class="field">
+                    <span class="field__head"><label class="field__label" for="resource-reason">"Reason"</label><RequiredMark/></span>
+                    <textarea class="field__input" name="reason" id="resource-reason" required aria-required="true" aria-invalid=invalid("reason") aria-describedby=described("reason") prop:value=move || form.with(|f| f.reason.clone()) on:input=text(|f, v| f.reason = v)></textarea>
                     {error_for("reason")}
-                </label>
-                <label class="field">
-                    <span class="field__label">"Category"</span>
-                    <select class="field__input" name="category" prop:value=move || form.with(|f| f.category.clone()) on:change=text(|f, v| f.category = v)>
+                </div>
+                <div class="field">
+                    <span class="field__head"><label class="field__label" for="resource-category">"Category"</label></span>
+                    <select class="field__input" name="category" id="resource-category" aria-invalid=invalid("category") aria-describedby=described("category") prop:value=move || form.with(|f| f.category.clone()) on:change=text(|f, v| f.category = v)>
                         {CATEGORIES.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
                     </select>
                     {error_for("category")}
-                </label>
-                <label class="field">
-                    <span class="field__label">"Priority (1–10)"</span>
-                    <input class="field__input" name="priority" type="number" min="1" max="10" prop:value=move || form.with(|f| f.priority.clone()) on:input=text(|f, v| f.priority = v)/>
+                </div>
+                <div class="field">
+                    <span class="field__head"><label class="field__label" for="resource-priority">"Priority (1–10)"</label></span>
+                    <input class="field__input" name="priority" id="resource-priority" aria-invalid=invalid("priority") aria-describedby=described("priority") type="number" min="1" max="10" prop:value=move || form.with(|f| f.priority.clone()) on:input=text(|f, v| f.priority = v)/>
                     {error_for("priority")}
-                </label>
+                </div>
                 <label class="field field--inline">
                     <input type="checkbox" prop:checked=move || form.with(|f| f.emergency)
                         on:change=move |ev| form.update(|f| f.emergency = event_target_checked(&ev))/>
                     <span>"Emergency"</span>
                 </label>
-                <label class="field">
-                    <span class="field__label">"Contact name"</span>
-                    <input class="field__input" name="contact_name" prop:value=move || form.with(|f| f.contact_name.clone()) on:input=text(|f, v| f.contact_name = v)/>
+                <div class="field">
+                    <span class="field__head"><label class="field__label" for="resource-contact-name">"Contact name"</label><RequiredMark/></span>
+                    <input class="field__input" name="contact_name" id="resource-contact-name" required aria-required="true" aria-invalid=invalid("referring_facility_contact_name") aria-describedby=described("referring_facility_contact_name") prop:value=move || form.with(|f| f.contact_name.clone()) on:input=text(|f, v| f.contact_name = v)/>
                     {error_for("referring_facility_contact_name")}
-                </label>
-                <label class="field">
-                    <span class="field__label">"Contact phone"</span>
-                    <input class="field__input" name="contact_number" type="tel" placeholder="+91…" prop:value=move || form.with(|f| f.contact_number.clone()) on:input=text(|f, v| f.contact_number = v)/>
+                </div>
+                <div class="field">
+                    <span class="field__head"><label class="field__label" for="resource-contact-number">"Contact phone"</label><RequiredMark/></span>
+                    <input class="field__input" name="contact_number" id="resource-contact-number" required aria-required="true" aria-invalid=invalid("referring_facility_contact_number") aria-describedby=described("referring_facility_contact_number") type="tel" placeholder="+91…" prop:value=move || form.with(|f| f.contact_number.clone()) on:input=text(|f, v| f.contact_number = v)/>
                     {error_for("referring_facility_contact_number")}
-                </label>
+                </div>
                 {move || form_error.get().map(|m| view! { <p class="alert alert--error" role="alert">{m}</p> })}
                 <button class="button button--primary" type="submit" disabled=move || follow.following()>
                     {move || if follow.following() { "Saving…" } else { "Save request" }}
