@@ -51,6 +51,11 @@ pub async fn request_with<T: DeserializeOwned>(
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
+    // A stalled connection must not hold the sync lock, a page's action or the
+    // connectivity signal: past the deadline the fetch is aborted and counts as a network
+    // error (a write is then retried with the same key, so it is never applied twice).
+    let abort = web_sys::AbortController::new().ok();
+    builder = builder.abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
     let request = match body {
         Some(b) => builder
             .json(b)
@@ -59,10 +64,31 @@ pub async fn request_with<T: DeserializeOwned>(
             .build()
             .map_err(|e| ApiError::Decode(e.to_string()))?,
     };
-    let result = send(request).await;
+    let result = {
+        use futures_util::future::{select, Either};
+        let deadline =
+            gloo_timers::future::sleep(std::time::Duration::from_millis(REQUEST_TIMEOUT_MS));
+        match select(std::pin::pin!(send(request)), std::pin::pin!(deadline)).await {
+            Either::Left((result, _)) => result,
+            Either::Right(_) => {
+                if let Some(a) = &abort {
+                    a.abort();
+                }
+                Err(ApiError::Network(format!(
+                    "no answer within {} s",
+                    REQUEST_TIMEOUT_MS / 1000
+                )))
+            }
+        }
+    };
     observe(&result);
     result
 }
+
+/// Longer than the proxy's own upstream timeout (30 s by default), so CARE's or the
+/// proxy's answer normally arrives first.
+#[cfg(feature = "hydrate")]
+const REQUEST_TIMEOUT_MS: u64 = 45_000;
 
 #[cfg(feature = "hydrate")]
 async fn send<T: DeserializeOwned>(request: gloo_net::http::Request) -> Result<T, ApiError> {
