@@ -22,7 +22,12 @@ use serde_json::json;
 
 use crate::{
     care::idempotency::fingerprint,
-    sync::idempotency::{is_write, user_of, Begin, IdempotencyStore, Stored},
+    sync::{
+        authz::Identities,
+        backend::Reply,
+        error::SyncError,
+        idempotency::{is_write, Begin, IdempotencyStore, Stored},
+    },
 };
 
 /// Largest body the proxy buffers for an idempotent write.
@@ -42,6 +47,8 @@ pub struct Proxy {
     timeout: Duration,
     upstream: reqwest::Url,
     idempotency: IdempotencyStore,
+    /// Who a token belongs to, as CARE says (cached briefly): replays are scoped by it.
+    identities: Identities,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +80,7 @@ impl Proxy {
             timeout,
             upstream,
             idempotency,
+            identities: Identities::default(),
         })
     }
 
@@ -80,6 +88,57 @@ impl Proxy {
     fn target(&self, path_and_query: &str) -> String {
         let base = self.upstream.as_str().trim_end_matches('/');
         format!("{base}{path_and_query}")
+    }
+}
+
+impl Proxy {
+    /// The id of the user CARE says the request's token belongs to, or the answer to give
+    /// instead (CARE's refusal, or ours when CARE cannot be asked).
+    async fn verified_user(&self, headers: &HeaderMap) -> Result<String, Response> {
+        let ask = |auth: HeaderValue| async move { self.ask_current_user(auth).await };
+        match self.identities.caller_with(headers, ask).await {
+            Ok(caller) => Ok(caller.id),
+            Err(SyncError::Care(status, body)) => Err((status, axum::Json(body)).into_response()),
+            Err(e) => {
+                tracing::warn!("could not learn who is writing: {e}");
+                Err(proxy_error(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream_unreachable",
+                    "The CARE server cannot be reached.",
+                ))
+            }
+        }
+    }
+
+    async fn ask_current_user(&self, auth: HeaderValue) -> Reply {
+        let sent = self
+            .client
+            .get(self.target("/api/v1/users/getcurrentuser/"))
+            .header(header::AUTHORIZATION, auth)
+            .header(header::ACCEPT, "application/json")
+            .send()
+            .await;
+        match sent {
+            Ok(resp) => {
+                let status = resp.status();
+                let body = resp.json().await.unwrap_or(serde_json::Value::Null);
+                Reply {
+                    status,
+                    body,
+                    replayed: false,
+                    unreachable: false,
+                }
+            }
+            Err(e) => {
+                tracing::warn!("asking CARE who is signed in failed: {}", without_url(&e));
+                Reply {
+                    status: StatusCode::BAD_GATEWAY,
+                    body: serde_json::Value::Null,
+                    replayed: false,
+                    unreachable: true,
+                }
+            }
+        }
     }
 }
 
@@ -153,12 +212,12 @@ async fn forward_once(proxy: Proxy, req: Request, path_and_query: String, key: S
             "The request body is too large.",
         );
     };
-    let user = user_of(
-        parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok()),
-    );
+    // Keys are scoped by the user CARE says the token belongs to; a token CARE refuses gets
+    // CARE's refusal, never someone's stored answer.
+    let user = match proxy.verified_user(&parts.headers).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
     let fp = fingerprint(&parts.method, &path_and_query, &bytes);
     let store = proxy.idempotency.clone();
     match store.begin(&user, &key, &fp) {

@@ -8,14 +8,52 @@ use std::sync::{
     Arc,
 };
 
-use axum::{routing::post, Json, Router};
+use axum::{
+    routing::{get, post},
+    Json, Router,
+};
 use serde_json::{json, Value};
+
+/// CARE's `getcurrentuser` for the test tokens (`h.<payload>.<signature>`): the user is
+/// the payload's `user_id`, unless the signature says `as-<user>` (a forged claim: CARE
+/// knows the token's real owner); a signature `revoked` is refused as CARE refuses it.
+async fn current_user(headers: axum::http::HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string();
+    let parts: Vec<&str> = token.split('.').collect();
+    let signature = parts.get(2).copied().unwrap_or_default();
+    if signature == "revoked" || parts.len() != 3 {
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            Json(json!({"detail": "Invalid Token", "code": "token_not_valid"})),
+        )
+            .into_response();
+    }
+    let claimed = URL_SAFE_NO_PAD
+        .decode(parts[1])
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v["user_id"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    let id = signature
+        .strip_prefix("as-")
+        .map(str::to_string)
+        .unwrap_or(claimed);
+    Json(json!({"id": id, "username": id})).into_response()
+}
 
 /// An upstream that creates a new record on every POST and counts them.
 async fn counting_upstream() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
     let app = Router::new()
+        .route("/api/v1/users/getcurrentuser/", get(current_user))
         .route(
             "/api/v1/patient/",
             post(move |Json(body): Json<Value>| {
@@ -178,17 +216,19 @@ async fn slow_upstream(
 ) -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
-    let app = Router::new().route(
-        "/api/v1/patient/",
-        post(move |Json(body): Json<Value>| {
-            let counter = counter.clone();
-            async move {
-                let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-                tokio::time::sleep(delay).await;
-                Json(json!({"id": format!("patient-{n}"), "name": body["name"]}))
-            }
-        }),
-    );
+    let app = Router::new()
+        .route("/api/v1/users/getcurrentuser/", get(current_user))
+        .route(
+            "/api/v1/patient/",
+            post(move |Json(body): Json<Value>| {
+                let counter = counter.clone();
+                async move {
+                    let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                    tokio::time::sleep(delay).await;
+                    Json(json!({"id": format!("patient-{n}"), "name": body["name"]}))
+                }
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -234,6 +274,16 @@ async fn resetting_upstream() -> (
                         continue;
                     };
                     let head = text[..end].to_ascii_lowercase();
+                    if head.starts_with("get /api/v1/users/getcurrentuser/") {
+                        use tokio::io::AsyncWriteExt;
+                        let body = r#"{"id":"doctor","username":"doctor"}"#;
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = socket.write_all(answer.as_bytes()).await;
+                        return;
+                    }
                     let length = head
                         .lines()
                         .find_map(|l| l.strip_prefix("content-length:"))
@@ -348,4 +398,54 @@ async fn a_restart_while_care_has_the_write_leaves_its_outcome_unknown() {
         (409, Some("idempotency_outcome_unknown"))
     );
     assert_eq!(hits.load(Ordering::SeqCst), 1, "not forwarded again");
+}
+
+#[tokio::test]
+async fn replays_follow_the_user_care_names_and_a_refused_token_gets_none() {
+    let (upstream, hits, _task) = counting_upstream().await;
+    let front = common::start(&["--upstream", &upstream]).await;
+    let doctor = token_for("doctor");
+    let body = json!({"name": "Scoped"});
+    let (s, _, first) = post_keyed(
+        &front,
+        "/api/v1/patient/",
+        &doctor,
+        "scoped-1",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    // The doctor's token, revoked since: CARE's refusal, not the stored answer.
+    let revoked = doctor.replace(".s", ".revoked");
+    let (s, replayed, b) = post_keyed(
+        &front,
+        "/api/v1/patient/",
+        &revoked,
+        "scoped-1",
+        body.clone(),
+    )
+    .await;
+    assert_eq!((s, replayed), (403, None));
+    assert_eq!(
+        b,
+        json!({"detail": "Invalid Token", "code": "token_not_valid"})
+    );
+    // A token claiming to be the doctor's that CARE knows as the nurse's: no replay of the
+    // doctor's answer (it is the nurse's own first write with that key).
+    let forged = doctor.replace(".s", ".as-nurse");
+    let (s, replayed, b) = post_keyed(
+        &front,
+        "/api/v1/patient/",
+        &forged,
+        "scoped-1",
+        body.clone(),
+    )
+    .await;
+    assert_eq!((s, replayed), (200, None));
+    assert_ne!(b["id"], first["id"]);
+    // The doctor's own retry is replayed.
+    let (s, replayed, b) = post_keyed(&front, "/api/v1/patient/", &doctor, "scoped-1", body).await;
+    assert_eq!((s, replayed.as_deref()), (200, Some("true")));
+    assert_eq!(b["id"], first["id"]);
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
 }

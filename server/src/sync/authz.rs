@@ -88,6 +88,25 @@ impl Identities {
         backend: &Backend,
         headers: &HeaderMap,
     ) -> Result<Caller, SyncError> {
+        self.caller_with(headers, |auth| async move {
+            backend
+                .send(Method::GET, "/users/getcurrentuser/", &auth, None, None)
+                .await
+        })
+        .await
+    }
+
+    /// `caller`, asking CARE's `getcurrentuser` through `ask` (the proxy asks the upstream
+    /// directly).
+    pub async fn caller_with<F, Fut>(
+        &self,
+        headers: &HeaderMap,
+        ask: F,
+    ) -> Result<Caller, SyncError>
+    where
+        F: FnOnce(HeaderValue) -> Fut,
+        Fut: std::future::Future<Output = super::backend::Reply>,
+    {
         let Some(auth) = headers.get(header::AUTHORIZATION).cloned() else {
             return Err(SyncError::Care(
                 StatusCode::FORBIDDEN,
@@ -102,9 +121,7 @@ impl Identities {
                 }
             }
         }
-        let reply = backend
-            .send(Method::GET, "/users/getcurrentuser/", &auth, None, None)
-            .await;
+        let reply = ask(auth.clone()).await;
         if reply.unreachable || reply.status.is_server_error() {
             return Err(SyncError::Backend {
                 status: StatusCode::BAD_GATEWAY,

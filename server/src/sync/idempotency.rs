@@ -2,8 +2,8 @@
 //! (user, `Idempotency-Key`) → response in SQLite and answers a repeat from there: CARE sees
 //! each queued write once even when the device never got the first answer.
 //!
-//! The user is read from the token's `user_id` claim without checking the signature (only
-//! CARE can): it only scopes keys, which are random UUIDs, so a forged claim gains nothing.
+//! The user is the one CARE says the token belongs to (the proxy asks `getcurrentuser`,
+//! cached briefly), so a revoked or forged token never gets someone's stored answer.
 //! Policy as the built-in backend: 5xx, 401 and 403 answers are not stored (a retry may
 //! succeed); a key reused for a different request is a 422; a repeat while the first is
 //! still in flight is a 409. Records are kept for `TTL_SECS`.
@@ -19,7 +19,6 @@ use std::{
 };
 
 use axum::http::Method;
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub const TTL_SECS: i64 = 7 * 24 * 3600;
@@ -205,21 +204,6 @@ pub fn is_write(method: &Method) -> bool {
     )
 }
 
-/// The `user_id` claim of a Bearer token, unverified; "anonymous" without one.
-pub fn user_of(authorization: Option<&str>) -> String {
-    authorization
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .and_then(|t| t.split('.').nth(1))
-        .and_then(|p| URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| {
-            v.get("user_id")
-                .and_then(|u| u.as_str())
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| "anonymous".to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,13 +290,5 @@ mod tests {
             );
         }
         assert!(storable(400) && storable(201) && !storable(503));
-    }
-
-    #[test]
-    fn user_comes_from_the_token_claim() {
-        let payload = URL_SAFE_NO_PAD.encode(br#"{"user_id":"abc","token_type":"access"}"#);
-        assert_eq!(user_of(Some(&format!("Bearer h.{payload}.s"))), "abc");
-        assert_eq!(user_of(Some("Bearer garbage")), "anonymous");
-        assert_eq!(user_of(None), "anonymous");
     }
 }
