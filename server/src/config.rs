@@ -38,6 +38,15 @@ pub struct Config {
     )]
     pub audit_retention_days: u32,
 
+    /// Days an `Idempotency-Key` and its answer are remembered (proxy, built-in backend,
+    /// push ledger): at least as long as a device may keep a write queued.
+    #[arg(
+        long = "idempotency-retention-days",
+        env = "CARE_IDEMPOTENCY_RETENTION_DAYS",
+        default_value_t = crate::retention::DEFAULT_DAYS
+    )]
+    pub idempotency_retention_days: u32,
+
     /// Directory holding the built site (`pkg/`, service worker, icons). Defaults to
     /// `LEPTOS_SITE_ROOT`, else `target/site` next to the binary's target directory.
     #[arg(long = "site-root", env = "LEPTOS_SITE_ROOT")]
@@ -53,6 +62,7 @@ pub struct Resolved {
     pub upstream_timeout: Duration,
     pub site_root: PathBuf,
     pub audit_retention_days: u32,
+    pub idempotency_retention_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +71,7 @@ pub enum ConfigError {
     BadUpstream(String, String),
     #[error("--upstream-timeout must be at least 1 second")]
     ZeroTimeout,
-    #[error("--sync-audit-retention-days must be at least 1")]
+    #[error("--sync-audit-retention-days and --idempotency-retention-days must be at least 1")]
     ZeroRetention,
 }
 
@@ -74,7 +84,7 @@ impl Config {
         if self.upstream_timeout_secs == 0 {
             return Err(ConfigError::ZeroTimeout);
         }
-        if self.audit_retention_days == 0 {
+        if self.audit_retention_days == 0 || self.idempotency_retention_days == 0 {
             return Err(ConfigError::ZeroRetention);
         }
         Ok(Resolved {
@@ -84,6 +94,7 @@ impl Config {
             upstream_timeout: Duration::from_secs(self.upstream_timeout_secs),
             site_root: self.site_root.unwrap_or_else(default_site_root),
             audit_retention_days: self.audit_retention_days,
+            idempotency_retention_days: self.idempotency_retention_days,
         })
     }
 }
@@ -121,6 +132,7 @@ mod tests {
             upstream_timeout_secs: 5,
             site_root: None,
             audit_retention_days: 90,
+            idempotency_retention_days: 90,
         }
     }
 
@@ -140,6 +152,10 @@ mod tests {
             .resolve()
             .expect("config");
         assert_eq!(parsed.audit_retention_days, 7);
+        assert_eq!(parsed.idempotency_retention_days, 90, "the default");
+        let mut c = config(None);
+        c.idempotency_retention_days = 0;
+        assert!(matches!(c.resolve(), Err(ConfigError::ZeroRetention)));
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub struct Health {
     pub version: &'static str,
     /// `builtin` or `proxy`.
     pub backend: &'static str,
+    /// Days a write's `Idempotency-Key` is remembered: a device never resends on its own
+    /// a write it may have sent longer ago than this.
+    pub idempotency_retention_days: i64,
 }
 
 pub fn router() -> Router<AppState> {
@@ -32,5 +35,6 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         } else {
             "proxy"
         },
+        idempotency_retention_days: crate::retention::days(),
     })
 }

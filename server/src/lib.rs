@@ -9,6 +9,7 @@ pub mod health;
 pub mod logging;
 pub mod proxy;
 pub mod pwa;
+pub mod retention;
 pub mod ssr;
 pub mod state;
 pub mod sync;

@@ -45,6 +45,7 @@ pub enum StateError {
 
 impl AppState {
     pub fn open(config: &Resolved) -> Result<Self, StateError> {
+        crate::retention::set_days(config.idempotency_retention_days);
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StateError::DataDir(config.data_dir.display().to_string(), e))?;
         let leptos_options = LeptosOptions::builder()

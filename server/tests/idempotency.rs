@@ -263,7 +263,7 @@ async fn concurrent_repeats_apply_once_and_batches_replay() {
 }
 
 #[tokio::test]
-async fn records_older_than_seven_days_are_pruned() {
+async fn records_are_kept_for_the_retention_then_pruned() {
     let s = common::start(&[]).await;
     let (token, _) = s.login("care-doctor").await;
     let body = patient(&s, &token, "Idem Old").await;
@@ -273,10 +273,28 @@ async fn records_older_than_seven_days_are_pruned() {
         let conn = rusqlite::Connection::open(s.data.path().join("care.sqlite3")).expect("open");
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .expect("timeout");
-        let eight_days = 8 * 24 * 3600;
+        // Two weeks offline: still remembered (the default retention is 90 days).
+        let two_weeks = 14 * 24 * 3600;
         conn.execute(
             "UPDATE idempotency_key SET created_at = created_at - ?1 WHERE key = 'old'",
-            [eight_days],
+            [two_weeks],
+        )
+        .expect("age");
+    }
+    let (_, replayed_body, replayed) =
+        send(&s, post.clone(), "/api/v1/patient/", &body, &token, "old").await;
+    assert!(
+        replayed,
+        "a key two weeks old is still answered from the store: {replayed_body}"
+    );
+    {
+        let conn = rusqlite::Connection::open(s.data.path().join("care.sqlite3")).expect("open");
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .expect("timeout");
+        let past_retention = 80 * 24 * 3600;
+        conn.execute(
+            "UPDATE idempotency_key SET created_at = created_at - ?1 WHERE key = 'old'",
+            [past_retention],
         )
         .expect("age");
     }

@@ -19,6 +19,10 @@ async fn health_is_verifiable_json() {
     assert_eq!(body["service"], server::health::SERVICE);
     assert_eq!(body["status"], "ok");
     assert_eq!(body["backend"], "builtin");
+    assert_eq!(
+        body["idempotency_retention_days"], 90,
+        "how long a write's key is remembered, for devices holding old writes"
+    );
 }
 
 #[tokio::test]

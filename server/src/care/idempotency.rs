@@ -2,7 +2,7 @@
 //! applied once per (user, key). The write and the record of its response commit in the same
 //! SQLite transaction, so a crash cannot separate them. A repeat gets the stored status and
 //! body (with `Idempotent-Replayed: true`) and changes nothing; the same key with a different
-//! request is a 422. Records are kept for `TTL_SECS` and pruned after.
+//! request is a 422. Records are kept for the idempotency retention (`crate::retention`) and pruned after.
 //!
 //! Not stored: 5xx answers (the write was rolled back, a retry may succeed) and 401/403
 //! (credentials or permissions may change). Other 4xx answers are stored, their effects
@@ -25,7 +25,6 @@ use super::{db::now_secs, error::CareError, jwt::TokenType, Care};
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 /// Seven days.
-pub const TTL_SECS: i64 = 7 * 24 * 3600;
 const MAX_KEY: usize = 255;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -200,7 +199,7 @@ async fn apply_once(
         .with(|conn| {
             conn.execute(
                 "DELETE FROM idempotency_key WHERE created_at < ?1",
-                params![now - TTL_SECS],
+                params![now - crate::retention::secs()],
             )?;
             conn.execute(
                 "INSERT INTO idempotency_key (user_id, key, fingerprint, status, body, created_at)

@@ -15,8 +15,6 @@ use super::store::{now_ms, StoreError, SyncDb};
 
 /// How often pruning runs at most.
 const PRUNE_EVERY_MS: i64 = 3600 * 1000;
-/// Push-ledger rows live as long as the backends' idempotency records.
-const LEDGER_TTL_MS: i64 = super::idempotency::TTL_SECS * 1000;
 
 /// One audited operation. Only ids, routes and outcomes: no patient data.
 #[derive(Debug, Clone, Default)]
@@ -84,7 +82,7 @@ impl Audit {
             )?;
             c.execute(
                 "DELETE FROM push_ledger WHERE at_ms < ?1",
-                params![now - LEDGER_TTL_MS],
+                params![now - crate::retention::secs() * 1000],
             )?;
             Ok(audit)
         })

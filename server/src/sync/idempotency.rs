@@ -6,7 +6,7 @@
 //! cached briefly), so a revoked or forged token never gets someone's stored answer.
 //! Policy as the built-in backend: 5xx, 401 and 403 answers are not stored (a retry may
 //! succeed); a key reused for a different request is a 422; a repeat while the first is
-//! still in flight is a 409. Records are kept for `TTL_SECS`.
+//! still in flight is a 409. Records are kept for the idempotency retention (`retention`).
 //!
 //! A write whose outcome can no longer be learnt — the server restarted while CARE had it,
 //! or the wait for CARE's answer failed after the request was sent — is marked unknown:
@@ -20,8 +20,6 @@ use std::{
 
 use axum::http::Method;
 use rusqlite::{params, Connection, OptionalExtension};
-
-pub const TTL_SECS: i64 = 7 * 24 * 3600;
 
 /// fingerprint, status (None while in flight), content type, body, outcome unknown.
 type Row = (String, Option<u16>, Option<String>, Option<Vec<u8>>, bool);
@@ -122,7 +120,7 @@ impl IdempotencyStore {
         self.with(|c| {
             c.execute(
                 "DELETE FROM proxy_idempotency WHERE created_at < ?1",
-                params![at - TTL_SECS],
+                params![at - crate::retention::secs()],
             )?;
             let row: Option<Row> = c
                 .query_row(
