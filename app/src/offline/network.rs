@@ -53,6 +53,16 @@ pub fn recheck_delay(flaps: u32) -> Millis {
     }
 }
 
+/// How many days the server remembers a write's key (`/health`'s
+/// `idempotency_retention_days`), when it says.
+pub fn retention_from_body(body: &str) -> Option<i64> {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()?
+        .get("idempotency_retention_days")?
+        .as_i64()
+        .filter(|d| *d > 0)
+}
+
 /// True only for our `/health` JSON (`{"service":"care-offline","status":"ok",...}`): a
 /// captive portal's `200 text/html` login page is not a reachable server.
 pub fn is_healthy_body(body: &str) -> bool {
@@ -69,6 +79,8 @@ pub struct Network {
     reconnects: RwSignal<u64>,
     /// Bumped each time the page regains focus or becomes visible.
     focuses: RwSignal<u64>,
+    /// Days the server remembers a write's key, as its `/health` last said.
+    retention_days: RwSignal<Option<i64>>,
 }
 
 pub fn provide_network() -> Network {
@@ -77,6 +89,7 @@ pub fn provide_network() -> Network {
         last_reached: RwSignal::new(None),
         reconnects: RwSignal::new(0),
         focuses: RwSignal::new(0),
+        retention_days: RwSignal::new(None),
     };
     provide_context(network);
     #[cfg(feature = "hydrate")]
@@ -123,6 +136,11 @@ impl Network {
         if self.online.get_untracked() {
             self.online.set(false);
         }
+    }
+
+    /// Days the server remembers a write's key (None until a probe said).
+    pub fn retention_days_untracked(&self) -> Option<i64> {
+        self.retention_days.get_untracked()
     }
 
     pub fn report_focus(&self) {
@@ -181,30 +199,30 @@ mod browser {
         }
     }
 
-    async fn probe() -> bool {
+    /// Our `/health` body when the server answered with it in time.
+    async fn probe() -> Option<String> {
         let request = async {
             match gloo_net::http::Request::get("/health")
                 .header("Cache-Control", "no-store")
                 .send()
                 .await
             {
-                Ok(resp) if resp.ok() => resp
-                    .text()
-                    .await
-                    .map(|t| is_healthy_body(&t))
-                    .unwrap_or(false),
-                _ => false,
+                Ok(resp) if resp.ok() => resp.text().await.ok().filter(|t| is_healthy_body(t)),
+                _ => None,
             }
         };
         let timeout = gloo_timers::future::sleep(Duration::from_millis(PROBE_TIMEOUT as u64));
         match select(pin!(request), pin!(timeout)).await {
-            Either::Left((healthy, _)) => healthy,
-            Either::Right(((), _)) => false,
+            Either::Left((body, _)) => body,
+            Either::Right(((), _)) => None,
         }
     }
 
     async fn probe_once(network: Network, failures: &Cell<u32>) {
-        if probe().await {
+        if let Some(body) = probe().await {
+            if let Some(days) = retention_from_body(&body) {
+                network.retention_days.set(Some(days));
+            }
             failures.set(0);
             network.report_reached(now());
         } else {
@@ -342,6 +360,25 @@ mod tests {
         }
         assert_eq!(delays, [0, 2_000, 4_000, 8_000, 16_000, 32_000]);
         assert_eq!(recheck_delay(30), PROBE_MAX);
+    }
+
+    #[test]
+    fn the_server_says_how_long_it_remembers_keys() {
+        assert_eq!(
+            retention_from_body(
+                r#"{"service":"care-offline","status":"ok","idempotency_retention_days":90}"#
+            ),
+            Some(90)
+        );
+        assert_eq!(
+            retention_from_body(r#"{"service":"care-offline","status":"ok"}"#),
+            None
+        );
+        assert_eq!(
+            retention_from_body(r#"{"idempotency_retention_days":0}"#),
+            None
+        );
+        assert_eq!(retention_from_body("<html>"), None);
     }
 
     #[test]

@@ -411,6 +411,14 @@ impl Outbox {
                     changed |= store.outbox_put(r).await.is_ok();
                 }
             }
+            if let Some(days) = self.network.retention_days_untracked() {
+                for id in engine::past_retention(&records, now(), days) {
+                    if let Some(r) = records.iter_mut().find(|r| r.id == id) {
+                        engine::hold_past_retention(r, days);
+                        changed |= store.outbox_put(r).await.is_ok();
+                    }
+                }
+            }
             for id in engine::newly_unblocked(&records) {
                 if let Some(r) = records.iter_mut().find(|r| r.id == id) {
                     r.sync_status = SyncStatus::Pending;

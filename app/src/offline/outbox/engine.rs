@@ -386,6 +386,30 @@ pub fn retry(record: &mut OutboxRecord) {
     }
 }
 
+/// Writes that may have been sent (an attempt without an answer) and were saved longer ago
+/// than the server remembers keys (`retention_days`, from its `/health`): sending one again
+/// could apply it twice, so it waits for a person (`SyncStatus::Unknown`).
+pub fn past_retention(records: &[OutboxRecord], now: Millis, retention_days: i64) -> Vec<String> {
+    let limit = retention_days.saturating_mul(super::super::query::options::DAY);
+    records
+        .iter()
+        .filter(|r| r.sync_status == SyncStatus::Pending)
+        .filter(|r| !r.certainly_not_applied())
+        .filter(|r| now - r.client_timestamp > limit)
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+/// Holds a write found by `past_retention` for the person to check.
+pub fn hold_past_retention(record: &mut OutboxRecord, retention_days: i64) {
+    record.sync_status = SyncStatus::Unknown;
+    record.next_attempt_at = None;
+    record.lease_until = None;
+    record.last_error = Some(Value::String(format!(
+        "Saved more than {retention_days} days ago and sent before without an answer: the server no longer remembers it, so it is not sent again on its own. CARE may have saved it."
+    )));
+}
+
 /// "It is there": the person found this write's effect in CARE. It is done; its answer
 /// (and so a created record's server id) stays unknown.
 pub fn confirm_applied(record: &mut OutboxRecord, now: Millis) {
@@ -617,6 +641,30 @@ mod tests {
             "w.r1",
             "a new key: the old one stays unknown"
         );
+    }
+
+    #[test]
+    fn a_write_maybe_sent_longer_ago_than_the_server_remembers_waits_for_a_person() {
+        let day = crate::offline::query::options::DAY;
+        let now = 100 * day;
+        let mut never_sent = rec("never", "patient.create", 0);
+        never_sent.client_timestamp = 0;
+        let mut sent = rec("sent", "patient.create", 0);
+        sent.last_attempt_at = Some(day);
+        apply_outcome(&mut sent, Outcome::Retry("reset".into()), day, 0.5);
+        let mut recent = sent.clone();
+        recent.id = "recent".into();
+        recent.client_timestamp = 20 * day;
+        let records = [never_sent, sent, recent];
+        assert_eq!(past_retention(&records, now, 90), ["sent"]);
+        assert!(past_retention(&records, now, 120).is_empty());
+        let mut held = records[1].clone();
+        hold_past_retention(&mut held, 90);
+        assert_eq!(held.sync_status, SyncStatus::Unknown);
+        assert!(held.error_message().unwrap_or_default().contains("90 days"));
+        send_again(&mut held);
+        assert_eq!(held.sync_status, SyncStatus::Pending);
+        assert_eq!(held.idempotency_key(), "sent.r1");
     }
 
     #[test]
