@@ -466,6 +466,9 @@ pub fn resolve(
             if let Some(payload) = merged {
                 record.payload = payload;
             }
+            // A new request: a server that kept its answer to the old key (the conflict)
+            // would replay it, or refuse the key for a different body.
+            record.revision += 1;
             // Now based on the server's current version: sent as the user decided.
             record.server_timestamp = server
                 .get("modified_date")
@@ -966,6 +969,11 @@ mod tests {
         );
         assert_eq!(r.sync_status, SyncStatus::Pending);
         assert_eq!(r.payload, json!({"name": "Mine"}));
+        assert_ne!(
+            r.idempotency_key(),
+            manual.idempotency_key(),
+            "the merged write is a new request"
+        );
         assert!(
             !is_conflict(&r, &server),
             "now based on the server's version"
