@@ -363,6 +363,38 @@ test.describe('lost responses', () => {
     expect(sent(notSaved)[2]).not.toBe(sent(notSaved)[0]);
   });
 
+  test('an edit whose answer was lost after CARE saved it is not a conflict with itself', async ({ page, request }) => {
+    await login(page);
+    await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
+    await page.getByRole('link', { name: 'Patients' }).click();
+    await page.getByTestId('patient-list').locator('li a').nth(7).click();
+    await expect(page.getByTestId('patient-facts')).toBeVisible();
+    const id = page.url().split('/').pop();
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await expect(page.getByLabel('Name')).not.toHaveValue('');
+    const renamed = `${await page.getByLabel('Name').inputValue()} Once`;
+    let dropped = 0;
+    await page.route(`**/api/v1/patient/${id}/**`, async (route) => {
+      if (route.request().method() === 'PUT' && dropped === 0) {
+        dropped += 1;
+        await route.fetch(); // CARE applies the edit (its modified_date moves on) ...
+        await route.abort('connectionreset'); // ... and the answer never arrives.
+        return;
+      }
+      await route.continue();
+    });
+    await page.getByLabel('Name').fill(renamed);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.getByTestId('patient-name')).toHaveText(renamed);
+    await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
+    expect(dropped).toBe(1);
+    const token = await apiToken(request);
+    const onServer = await (await request.get(`/api/v1/patient/${id}/`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    expect(onServer.name).toBe(renamed);
+    await page.getByTestId('sync-badge').click();
+    await expect(page.getByTestId('section-conflicts').getByTestId('write-row')).toHaveCount(0);
+  });
+
   test('a registration whose answer was lost after CARE saved it is still saved once', async ({ page, request }) => {
     const name = `Lost Answer ${Date.now()}`;
     await login(page);

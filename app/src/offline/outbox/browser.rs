@@ -629,7 +629,7 @@ impl Outbox {
         if let Some(current) = &prepared.current_path {
             match self.session.call::<Value>(Method::Get, current, None).await {
                 Ok(server) if engine::is_conflict(record, &server) => {
-                    return Outcome::Conflict(server)
+                    return engine::settle_conflict(record, server)
                 }
                 Ok(_) => {}
                 Err(e) => return engine::classify(Err(e)),

@@ -489,6 +489,19 @@ pub fn resolve(
     }
 }
 
+/// What a conflict found on resending means. A write that may have been applied (sent
+/// before, its answer lost) meets a newer `modified_date` that is often its own: when the
+/// server's record already shows every field this write sets, it was applied, and the
+/// server's record is its answer. Otherwise someone else changed the record: a conflict.
+pub fn settle_conflict(record: &OutboxRecord, server: Value) -> Outcome {
+    let shows_this_write = diff_fields(&record.payload, &record.payload, &server).is_empty();
+    if !record.certainly_not_applied() && shows_this_write {
+        Outcome::Success(server)
+    } else {
+        Outcome::Conflict(server)
+    }
+}
+
 /// One field of a three-way merge.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldDiff {
@@ -978,6 +991,28 @@ mod tests {
             !is_conflict(&r, &server),
             "now based on the server's version"
         );
+    }
+
+    #[test]
+    fn an_update_whose_answer_was_lost_is_not_a_conflict_with_itself() {
+        let mut r = rec("e", "patient.update", 1);
+        r.path_params.insert("patient_id".into(), "p".into());
+        r.server_timestamp = Some("t0".into());
+        r.payload = json!({"name": "Mine", "geo_organization": "g1"});
+        // Its own earlier attempt applied it; someone else's change did not.
+        let own = json!({"modified_date": "t1", "name": "Mine", "geo_organization": {"id": "g1"}});
+        let other =
+            json!({"modified_date": "t1", "name": "Theirs", "geo_organization": {"id": "g1"}});
+        assert!(is_conflict(&r, &own));
+        // Never sent: whatever the server shows, it is not this write's doing.
+        assert!(matches!(
+            settle_conflict(&r, own.clone()),
+            Outcome::Conflict(_)
+        ));
+        r.last_attempt_at = Some(2);
+        apply_outcome(&mut r, Outcome::Retry("answer lost".into()), 3, 0.5);
+        assert_eq!(settle_conflict(&r, own.clone()), Outcome::Success(own));
+        assert!(matches!(settle_conflict(&r, other), Outcome::Conflict(_)));
     }
 
     #[test]

@@ -211,6 +211,10 @@ pub fn settle(
 ) -> bool {
     match result {
         Some(ItemResult::Done(outcome)) => {
+            let outcome = match outcome {
+                Outcome::Conflict(server) => engine::settle_conflict(record, server),
+                other => other,
+            };
             let stop = matches!(outcome, Outcome::NeedsAuth | Outcome::Retry(_));
             engine::apply_outcome(record, outcome, now, jitter);
             stop
