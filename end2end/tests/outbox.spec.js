@@ -421,3 +421,37 @@ test.describe('lost responses', () => {
     expect(await patientsNamed(request, await apiToken(request), name)).toHaveLength(1);
   });
 });
+
+test('a queued write this version cannot read is listed, kept and downloadable, never skipped', async ({ page, request }) => {
+  const token = await apiToken(request);
+  const me = await (await request.get('/api/v1/users/getcurrentuser/', { headers: { Authorization: `Bearer ${token}` } })).json();
+  await login(page);
+  await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced');
+  // A write left by another version of the app, in a shape this one does not know.
+  const write = { id: `from-next-version-${Date.now()}`, userId: me.id, syncStatus: 'from_the_future', payload: { name: 'Kept Name' } };
+  await page.evaluate(async ({ db, record }) => {
+    await new Promise((resolve, reject) => {
+      const open = indexedDB.open(db);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const tx = open.result.transaction('outbox', 'readwrite');
+        tx.objectStore('outbox').put(record);
+        tx.oncomplete = () => { open.result.close(); resolve(); };
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+  }, { db: `care-offline-${me.id}`, record: write });
+  await page.reload();
+  await expect(page.getByTestId('sync-badge')).toHaveText('1 need attention');
+  await page.getByTestId('sync-badge').click();
+  const row = page.getByTestId('section-unreadable').getByTestId('unreadable-row');
+  await expect(row).toContainText(write.id);
+  const link = row.getByRole('link', { name: 'Download' });
+  await expect(link).toHaveAttribute('download', `care-offline-write-${write.id}.json`);
+  expect(decodeURIComponent((await link.getAttribute('href')).split(',')[1])).toContain('"Kept Name"');
+  // Still on the device after a sync pass.
+  await page.getByRole('button', { name: 'Sync now' }).click();
+  await page.reload();
+  await expect(page.getByTestId('section-unreadable').getByTestId('unreadable-row')).toContainText(write.id);
+});

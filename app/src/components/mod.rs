@@ -28,6 +28,7 @@ pub mod resource_status;
 pub mod responses_list;
 pub mod section_notice;
 pub mod sync_badge;
+pub mod unreadable_writes;
 pub mod unsynced_badge;
 pub mod waiting_writes;
 pub mod write_status;

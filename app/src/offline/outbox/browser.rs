@@ -136,7 +136,14 @@ impl Outbox {
         store: &crate::offline::store::idb::IdbStore,
     ) -> Vec<OutboxRecord> {
         match store.outbox_all::<OutboxRecord>().await {
-            Ok(mut records) => {
+            Ok((mut records, unreadable)) => {
+                self.unreadable.set(
+                    unreadable
+                        .into_iter()
+                        .map(|(raw, error)| super::unreadable::Unreadable::from_raw(raw, error))
+                        .filter(|u| u.belongs_to(user_id))
+                        .collect(),
+                );
                 records.retain(|r| r.user_id == user_id);
                 records.sort_by_key(|r| r.client_timestamp);
                 records
@@ -152,6 +159,7 @@ impl Outbox {
     pub async fn reload(&self) {
         let Some((user_id, store)) = current_store() else {
             self.records.set(Vec::new());
+            self.unreadable.set(Vec::new());
             self.loaded.set(false);
             return;
         };

@@ -26,6 +26,8 @@ pub struct Outbox {
     pub(super) last_synced_at: RwSignal<Option<Millis>>,
     /// A problem with the device store, shown on the sync page.
     pub(super) notice: RwSignal<Option<String>>,
+    /// The signed-in user's queued writes this version cannot read (kept, listed).
+    pub(super) unreadable: RwSignal<Vec<super::unreadable::Unreadable>>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     pub(super) session: Session,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -41,6 +43,7 @@ pub fn provide_outbox(session: Session, client: QueryClient, network: Network) -
         progress: RwSignal::new(None),
         last_synced_at: RwSignal::new(None),
         notice: RwSignal::new(None),
+        unreadable: RwSignal::new(Vec::new()),
         session,
         client,
         network,
@@ -68,21 +71,23 @@ impl Outbox {
             .with(|r| r.iter().filter(|w| w.sync_status.is_open()).count())
     }
 
-    /// Writes a person has to look at (failed, conflict, blocked, may have reached CARE).
+    /// Writes a person has to look at (failed, conflict, blocked, may have reached CARE,
+    /// unreadable).
     pub fn attention_count(&self) -> usize {
-        self.records.with(|r| {
-            r.iter()
-                .filter(|w| {
-                    matches!(
-                        w.sync_status,
-                        SyncStatus::Failed
-                            | SyncStatus::Conflict
-                            | SyncStatus::Blocked
-                            | SyncStatus::Unknown
-                    )
-                })
-                .count()
-        })
+        self.unreadable.with(Vec::len)
+            + self.records.with(|r| {
+                r.iter()
+                    .filter(|w| {
+                        matches!(
+                            w.sync_status,
+                            SyncStatus::Failed
+                                | SyncStatus::Conflict
+                                | SyncStatus::Blocked
+                                | SyncStatus::Unknown
+                        )
+                    })
+                    .count()
+            })
     }
 
     /// The state of the newest unsynced write touching record `id` (a create's temporary
@@ -122,6 +127,11 @@ impl Outbox {
     }
 
     /// Reads the writes, reactively.
+    /// Queued writes of this user that this version cannot read.
+    pub fn unreadable(&self) -> Vec<super::unreadable::Unreadable> {
+        self.unreadable.get()
+    }
+
     pub fn with_records<R>(&self, f: impl FnOnce(&[OutboxRecord]) -> R) -> R {
         self.records.with(|r| f(r))
     }

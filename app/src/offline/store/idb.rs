@@ -151,7 +151,11 @@ impl IdbStore {
         }
     }
 
-    pub async fn outbox_all<R: serde::de::DeserializeOwned>(&self) -> Result<Vec<R>, StoreError> {
+    /// Every outbox record: those that decode, and the raw JSON and error of those that do
+    /// not (never dropped: the caller shows them).
+    pub async fn outbox_all<R: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Result<(Vec<R>, Vec<(String, String)>), StoreError> {
         let tx = self
             .db
             .transaction(&[OUTBOX_STORE], TransactionMode::ReadOnly)
@@ -163,10 +167,20 @@ impl IdbStore {
             .await
             .map_err(read_err)?;
         tx.done().await.map_err(read_err)?;
-        Ok(values
-            .into_iter()
-            .filter_map(|v| serde_wasm_bindgen::from_value(v).ok())
-            .collect())
+        let (mut read, mut unreadable) = (Vec::new(), Vec::new());
+        for v in values {
+            match serde_wasm_bindgen::from_value::<R>(v.clone()) {
+                Ok(r) => read.push(r),
+                Err(e) => {
+                    let raw = js_sys::JSON::stringify(&v)
+                        .ok()
+                        .and_then(|s| s.as_string())
+                        .unwrap_or_default();
+                    unreadable.push((raw, e.to_string()));
+                }
+            }
+        }
+        Ok((read, unreadable))
     }
 
     pub async fn outbox_put<R: serde::Serialize>(&self, record: &R) -> Result<(), StoreError> {

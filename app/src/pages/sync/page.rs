@@ -4,7 +4,7 @@ use super::{retention_setting::RetentionSetting, write_row::WriteRow};
 use crate::{
     components::{
         offline_readiness::OfflineReadiness, query_notice::format_saved_at,
-        waiting_writes::WaitingWrites,
+        unreadable_writes::UnreadableWrites, waiting_writes::WaitingWrites,
     },
     offline::{
         network::use_network,
@@ -76,6 +76,7 @@ pub fn SyncPage() -> impl IntoView {
             <Show when=move || session.user().is_some_and(|u| u.is_sync_admin())>
                 <a class="button button--link" href=move || format!("/facility/{}/sync/health", facility_id.get())>"Sync health of all devices"</a>
             </Show>
+            <UnreadableWrites/>
             {SECTIONS.iter().map(|(title, statuses)| {
                 let statuses: &'static [SyncStatus] = statuses;
                 let rows = move || {
