@@ -49,8 +49,30 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(pwa::router())
         .merge(ssr::router(&state))
+        .layer(compression())
         .layer(axum::middleware::from_fn(logging::log_request))
         .with_state(state)
+}
+
+/// Brotli or gzip, as the browser accepts, for anything over 1 KiB that is not already
+/// encoded (a proxied CARE answer that is passes through untouched). A middle quality:
+/// most of the size win at a small cost per request (the service worker keeps the app's
+/// files, so each device fetches them once per version).
+fn compression(
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+    use tower_http::compression::{
+        predicate::{NotForContentType, SizeAbove},
+        CompressionLayer, CompressionLevel, Predicate,
+    };
+    CompressionLayer::new()
+        .br(true)
+        .gzip(true)
+        .quality(CompressionLevel::Precise(5))
+        .compress_when(
+            SizeAbove::new(1024)
+                .and(NotForContentType::IMAGES)
+                .and(NotForContentType::const_new("text/event-stream")),
+        )
 }
 
 /// Serves until Ctrl-C / SIGTERM.

@@ -61,3 +61,39 @@ async fn login_page_is_server_rendered() {
     );
     assert!(html.contains("manifest.webmanifest"));
 }
+
+#[tokio::test]
+async fn large_answers_are_compressed_as_the_browser_accepts() {
+    let s = common::start(&[]).await;
+    let (token, _) = s.login("care-doctor").await;
+    let get = |encoding: Option<&'static str>| {
+        let mut req = common::client()
+            .get(s.url("/api/v1/patient/?limit=100"))
+            .bearer_auth(&token);
+        if let Some(e) = encoding {
+            req = req.header("Accept-Encoding", e);
+        }
+        req.send()
+    };
+    let plain = get(None).await.expect("plain");
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_len = plain.bytes().await.expect("body").len();
+    assert!(plain_len > 10_000, "a large answer: {plain_len} bytes");
+    for (accept, expected) in [("br, gzip", "br"), ("gzip", "gzip")] {
+        let resp = get(Some(accept)).await.expect("compressed");
+        assert_eq!(resp.headers()["content-encoding"], expected);
+        let len = resp.bytes().await.expect("body").len();
+        assert!(
+            len * 3 < plain_len,
+            "{expected}: {len} of {plain_len} bytes"
+        );
+    }
+    // A small answer is not worth it.
+    let resp = common::client()
+        .get(s.url("/health"))
+        .header("Accept-Encoding", "br")
+        .send()
+        .await
+        .expect("health");
+    assert!(resp.headers().get("content-encoding").is_none());
+}
