@@ -59,7 +59,7 @@ pub fn router(state: AppState) -> Router {
 /// most of the size win at a small cost per request (the service worker keeps the app's
 /// files, so each device fetches them once per version).
 fn compression(
-) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::{
         predicate::{NotForContentType, SizeAbove},
         CompressionLayer, CompressionLevel, Predicate,
