@@ -83,6 +83,12 @@ test('find by phone → year of birth → the patient home, and a wrong year is 
   const p = await createPatient(request, token, { name: `Find Me ${Date.now()}`, phone, dob: '1988-06-01' });
   await openPatients(page);
   await page.getByRole('link', { name: 'Find by phone' }).click();
+  // A number that cannot be one: the error is linked to the field.
+  await page.getByLabel('Phone number').fill('12');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByLabel('Phone number')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#find-value-error')).toBeVisible();
+  await expect(page.getByLabel('Phone number')).toHaveAttribute('aria-describedby', 'find-value-error');
   await page.getByLabel('Phone number').fill(phone.slice(3)); // 10 digits: +91 is assumed
   await page.getByRole('button', { name: 'Search' }).click();
   const results = page.getByTestId('search-results');

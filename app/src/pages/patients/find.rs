@@ -209,16 +209,19 @@ pub fn FindPatient() -> impl IntoView {
                         </select>
                     </div>
                 </Show>
-                <label class="field">
-                    <span class="field__label">{move || {
+                <div class="field">
+                    <label class="field__label" for="find-value">{move || {
                         let by = search_by.get();
                         if by.is_empty() { "Phone number".to_string() } else { config_of(&by).map(|c| c.label().to_string()).unwrap_or_default() }
-                    }}</span>
-                    <input class="field__input" type=move || if search_by.with(String::is_empty) { "tel" } else { "text" }
+                    }}</label>
+                    <input class="field__input" id="find-value" type=move || if search_by.with(String::is_empty) { "tel" } else { "text" }
                         name="phone" placeholder=move || if search_by.with(String::is_empty) { "+91…" } else { "" } autocomplete="off"
+                        required aria-required="true"
+                        aria-invalid=move || phone_error.with(Option::is_some).to_string()
+                        aria-describedby=move || phone_error.with(Option::is_some).then_some("find-value-error")
                         prop:value=typed on:input=move |ev| typed.set(event_target_value(&ev))/>
-                    {move || phone_error.get().map(|m| view! { <span class="field__error" role="alert">{m}</span> })}
-                </label>
+                    {move || phone_error.get().map(|m| view! { <span class="field__error" id="find-value-error" role="alert">{m}</span> })}
+                </div>
                 <button class="button button--primary" type="submit">"Search"</button>
             </form>
             <Show when=move || searching.get()>
@@ -303,12 +306,15 @@ pub fn FindPatient() -> impl IntoView {
             {move || chosen.get().map(|p| (p, on_verify.clone())).map(|(p, on_verify)| view! {
                 <form class="form form--inline verify" on:submit=on_verify novalidate data-testid="verify">
                     <p>{format!("Verify {}: enter the year of birth.", p.name)}</p>
-                    <label class="field">
-                        <span class="field__label">"Year of birth"</span>
-                        <input class="field__input" inputmode="numeric" maxlength="4" name="year_of_birth"
+                    <div class="field">
+                        <label class="field__label" for="find-year">"Year of birth"</label>
+                        <input class="field__input" id="find-year" inputmode="numeric" maxlength="4" name="year_of_birth"
+                            required aria-required="true"
+                            aria-invalid=move || year_error.with(Option::is_some).to_string()
+                            aria-describedby=move || year_error.with(Option::is_some).then_some("find-year-error")
                             prop:value=year on:input=move |ev| year.set(event_target_value(&ev))/>
-                        {move || year_error.get().map(|m| view! { <span class="field__error" role="alert">{m}</span> })}
-                    </label>
+                        {move || year_error.get().map(|m| view! { <span class="field__error" id="find-year-error" role="alert">{m}</span> })}
+                    </div>
                     <button class="button button--primary" type="submit">"Verify"</button>
                 </form>
             })}
