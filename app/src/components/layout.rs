@@ -40,10 +40,12 @@ pub fn AuthedLayout() -> impl IntoView {
     let client = use_query_client();
     let hourly = RwSignal::new(0u64);
     #[cfg(feature = "hydrate")]
-    let _ = set_interval_with_handle(
+    if let Ok(handle) = set_interval_with_handle(
         move || hourly.update(|n| *n += 1),
         std::time::Duration::from_secs(3600),
-    );
+    ) {
+        on_cleanup(move || handle.clear());
+    }
     Effect::new(move |_| {
         let signed_in = session.user().map(|u| u.user.id);
         let (restored, online) = (client.restored(), network.online());
