@@ -37,3 +37,25 @@ pub fn FieldError(
 pub fn RequiredMark() -> impl IntoView {
     view! { <span class="field__required" aria-hidden="true">" *"</span> }
 }
+
+/// A form's (field, message) errors as its inputs read them: `aria-invalid`,
+/// `aria-describedby` (naming the message) and the message itself under the field.
+#[derive(Clone, Copy)]
+pub struct FieldErrors(pub RwSignal<Vec<(String, String)>>);
+
+impl FieldErrors {
+    pub fn invalid(self, field: &'static str) -> impl Fn() -> String + Clone + 'static {
+        move || self.0.with(|e| message_for(e, field).is_some()).to_string()
+    }
+
+    pub fn described(self, field: &'static str) -> impl Fn() -> Option<String> + Clone + 'static {
+        move || {
+            self.0
+                .with(|e| message_for(e, field).map(|_| error_id(field)))
+        }
+    }
+
+    pub fn message(self, field: &'static str) -> impl IntoView {
+        view! { <FieldError errors=Signal::derive(move || self.0.get()) field=field.to_string()/> }
+    }
+}

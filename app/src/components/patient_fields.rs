@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     components::{
-        field_error::{error_id, message_for, FieldError, RequiredMark},
+        field_error::{error_id, message_for, FieldError, FieldErrors, RequiredMark},
         geo_select::GeoSelect,
     },
     model::{
@@ -25,14 +25,10 @@ pub fn PatientFields(
     #[prop(into)]
     identifiers: Signal<Vec<IdentifierConfig>>,
 ) -> impl IntoView {
-    let error_list = Signal::derive(move || errors.get());
-    let invalid = move |field: &'static str| {
-        move || errors.with(|e| message_for(e, field).is_some()).to_string()
-    };
-    let described = move |field: &'static str| {
-        move || errors.with(|e| message_for(e, field).map(|_| error_id(field)))
-    };
-    let error_for = move |field: &'static str| view! { <FieldError errors=error_list field=field.to_string()/> };
+    let field_errors = FieldErrors(errors);
+    let invalid = move |field: &'static str| field_errors.invalid(field);
+    let described = move |field: &'static str| field_errors.described(field);
+    let error_for = move |field: &'static str| field_errors.message(field);
     let set = move |f: fn(&mut PatientForm, String)| {
         move |ev: leptos::ev::Event| form.update(|form| f(form, event_target_value(&ev)))
     };

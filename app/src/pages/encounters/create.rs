@@ -6,7 +6,7 @@ use leptos_router::{
 use serde_json::{json, Value};
 
 use crate::components::{
-    field_error::{error_id, message_for, FieldError, RequiredMark},
+    field_error::{FieldErrors, RequiredMark},
     get_ready_hint::GetReadyHint,
 };
 use crate::{
@@ -158,14 +158,10 @@ pub fn StartEncounter() -> impl IntoView {
         });
     };
 
-    let error_list = Signal::derive(move || errors.get());
-    let error_for = move |field: &'static str| view! { <FieldError errors=error_list field=field.to_string()/> };
-    let invalid = move |field: &'static str| {
-        move || errors.with(|e| message_for(e, field).is_some()).to_string()
-    };
-    let described = move |field: &'static str| {
-        move || errors.with(|e| message_for(e, field).map(|_| error_id(field)))
-    };
+    let field_errors = FieldErrors(errors);
+    let invalid = move |field: &'static str| field_errors.invalid(field);
+    let described = move |field: &'static str| field_errors.described(field);
+    let error_for = move |field: &'static str| field_errors.message(field);
     let select = move |label: &'static str,
                        field: &'static str,
                        options: Vec<(&'static str, String)>,

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::{json, Value};
 
-use crate::components::field_error::{error_id, message_for, FieldError, RequiredMark};
+use crate::components::field_error::{FieldErrors, RequiredMark};
 use crate::{
     api::keys::{self, profile},
     model::{
@@ -163,14 +163,10 @@ pub fn NewResourceRequest() -> impl IntoView {
         });
     };
 
-    let error_list = Signal::derive(move || errors.get());
-    let error_for = move |field: &'static str| view! { <FieldError errors=error_list field=field.to_string()/> };
-    let invalid = move |field: &'static str| {
-        move || errors.with(|e| message_for(e, field).is_some()).to_string()
-    };
-    let described = move |field: &'static str| {
-        move || errors.with(|e| message_for(e, field).map(|_| error_id(field)))
-    };
+    let field_errors = FieldErrors(errors);
+    let invalid = move |field: &'static str| field_errors.invalid(field);
+    let described = move |field: &'static str| field_errors.described(field);
+    let error_for = move |field: &'static str| field_errors.message(field);
     let text = move |f: fn(&mut ResourceForm, String)| {
         move |ev: leptos::ev::Event| form.update(|form| f(form, event_target_value(&ev)))
     };
