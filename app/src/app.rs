@@ -8,7 +8,7 @@ use leptos_router::{
 };
 
 use crate::{
-    components::{layout::AuthedLayout, not_found::NotFound},
+    components::{layout::AuthedLayout, not_found::NotFound, update_banner::UpdateBanner},
     offline::{network::provide_network, outbox::provide_outbox, query::provide_query_client},
     pages::{
         appointments::{book::BookAppointment, detail::AppointmentDetail, list::AppointmentList},
@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
     let client = provide_query_client();
     let outbox = provide_outbox(session, client, network);
     crate::offline::readiness::provide_readiness(session, client, outbox);
+    let update = crate::offline::update::provide_app_update();
     #[cfg(feature = "hydrate")]
     {
         Effect::new(move |_| crate::components::browser::on_hydrated());
@@ -78,9 +79,10 @@ pub fn App() -> impl IntoView {
             });
         });
         outbox.start();
+        update.start(network);
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (session, client, outbox);
+    let _ = (session, client, outbox, update);
 
     view! {
         <Stylesheet id="leptos" href="/pkg/care-offline.css"/>
@@ -90,6 +92,7 @@ pub fn App() -> impl IntoView {
         <Link rel="apple-touch-icon" href="/icons/icon-192.png"/>
         <Meta name="theme-color" content="#0d766e"/>
         <Meta name="description" content="CARE for clinics with unreliable internet"/>
+        <UpdateBanner/>
         <Router>
             <RememberPages/>
             <Routes fallback=|| view! { <NotFound/> }>

@@ -30,15 +30,20 @@ impl ServiceWorker {
     /// precaches one shell per pattern, so every page works offline from the first visit.
     pub fn for_site(site_root: &Path, pkg_dir: &str, output_name: &str, routes: &[String]) -> Self {
         let pkg = format!("/{pkg_dir}/{output_name}");
-        let assets = [
+        // All or nothing: without these the app does not open offline.
+        let critical = vec![
+            "/".to_string(),
             format!("{pkg}.js"),
             format!("{pkg}.wasm"),
             format!("{pkg}.css"),
+        ];
+        let optional = vec![
             "/manifest.webmanifest".to_string(),
             "/icons/icon-192.png".to_string(),
             "/icons/icon-512.png".to_string(),
             "/favicon.ico".to_string(),
         ];
+        let assets: Vec<&String> = critical.iter().chain(&optional).collect();
         let mut hasher = Sha256::new();
         hasher.update(TEMPLATE.as_bytes());
         for asset in &assets {
@@ -57,12 +62,12 @@ impl ServiceWorker {
             .take(8)
             .map(|b| format!("{b:02x}"))
             .collect();
-        let list = serde_json::to_string(&assets).unwrap_or_else(|_| "[]".to_string());
-        let shapes = serde_json::to_string(routes).unwrap_or_else(|_| "[]".to_string());
+        let json = |v: &[String]| serde_json::to_string(v).unwrap_or_else(|_| "[]".to_string());
         let script = TEMPLATE
             .replace("__VERSION__", &version)
-            .replace("__ASSETS__", &list)
-            .replace("__ROUTES__", &shapes);
+            .replace("__CRITICAL__", &json(&critical))
+            .replace("__OPTIONAL__", &json(&optional))
+            .replace("__ROUTES__", &json(routes));
         Self { version, script }
     }
 }
@@ -99,7 +104,11 @@ mod tests {
         assert_ne!(a.version, b.version);
         assert!(b.script.contains(&b.version));
         assert!(b.script.contains("\"/pkg/app.wasm\""));
-        assert!(!b.script.contains("__ASSETS__") && !b.script.contains("__ROUTES__"));
+        for placeholder in ["__CRITICAL__", "__OPTIONAL__", "__ROUTES__", "__VERSION__"] {
+            assert!(!b.script.contains(placeholder), "{placeholder}");
+        }
+        let critical = b.script.lines().find(|l| l.starts_with("const CRITICAL"));
+        assert!(critical.is_some_and(|l| l.contains("/pkg/app.wasm") && l.contains("\"/\"")));
         assert!(b.script.contains("/facility/:facility_id"));
     }
 }

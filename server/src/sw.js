@@ -1,36 +1,54 @@
-// CARE Offline service worker. Served by the server with VERSION and ASSETS filled in.
-// It keeps the app shell (pages, /pkg assets, icons) so a visited route reloads offline.
-// It never touches /api/: patient data lives only in the per-user IndexedDB cache.
+// CARE Offline service worker. Served by the server with VERSION, CRITICAL, OPTIONAL and
+// ROUTES filled in. It keeps the app shell (pages, /pkg assets, icons) so a visited route
+// reloads offline. It never touches /api/: patient data lives only in the per-user
+// IndexedDB cache.
 const VERSION = "__VERSION__";
-const ASSETS = __ASSETS__;
+// What the app cannot open offline without: "/", the wasm, its js and css. All or nothing.
+const CRITICAL = __CRITICAL__;
+// Nice to have (icons, manifest): a missing one never blocks an update.
+const OPTIONAL = __OPTIONAL__;
 // The app's route patterns: one shell each is precached (the server renders no record
-// data into a shell, so one serves every record).
+// data into a shell, so one serves every record). Critical too.
 const ROUTES = __ROUTES__;
 const PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000";
 const CACHE = `care-offline-shell-${VERSION}`;
 
+async function fetchOk(url) {
+  const response = await fetch(new Request(url, { cache: "reload", credentials: "same-origin" }));
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return response;
+}
+
+// A new version is installed only complete: every critical file is fetched first, and
+// only then written to the new cache. If one is missing (a half-finished deploy, the line
+// dropped mid-install) the install fails, the new cache is removed, and the old version
+// keeps serving everything it had.
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches.open(CACHE).then(async (cache) => {
-      // One missing optional file must not block installing the rest.
-      await Promise.all(
-        ["/", ...ASSETS].map((url) =>
-          cache.add(new Request(url, { cache: "reload" })).catch(() => undefined),
-        ),
-      );
-      await Promise.all(
-        ROUTES.filter((r) => /[:{]/.test(r)).map(async (route) => {
-          const url = new URL(route.replace(/\{[^}]+\}|:[A-Za-z_]+/g, PLACEHOLDER_ID), self.location.origin);
-          try {
-            const response = await fetch(url, { cache: "reload" });
-            if (response.ok) await cache.put(shapeKey(url), response);
-          } catch (err) {
-            // Installed offline: shells are cached on visits instead.
-          }
-        }),
-      );
-      await self.skipWaiting();
-    }),
+    (async () => {
+      await caches.delete(CACHE); // what an earlier failed attempt may have left
+      try {
+        const shells = ROUTES.filter((r) => /[:{]/.test(r)).map(
+          (route) => new URL(route.replace(/\{[^}]+\}|:[A-Za-z_]+/g, PLACEHOLDER_ID), self.location.origin),
+        );
+        const [critical, shaped] = await Promise.all([
+          Promise.all(CRITICAL.map(async (url) => [pageKey(new URL(url, self.location.origin)), await fetchOk(url)])),
+          Promise.all(shells.map(async (url) => [shapeKey(url), await fetchOk(url.href)])),
+        ]);
+        const cache = await caches.open(CACHE);
+        for (const [key, response] of [...critical, ...shaped]) await cache.put(key, response);
+        await Promise.all(
+          OPTIONAL.map((url) => cache.add(new Request(url, { cache: "reload" })).catch(() => undefined)),
+        );
+      } catch (err) {
+        await caches.delete(CACHE);
+        throw err;
+      }
+      // The first install takes over at once. An update waits: the page asks the person,
+      // and says "skip-waiting" only after its sync pass (nothing queued is lost to a
+      // reload in the middle of a send).
+      if (!self.registration.active) await self.skipWaiting();
+    })(),
   );
 });
 
@@ -87,6 +105,10 @@ const OFFLINE_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"
 // this worker), so that reloading them offline works too.
 self.addEventListener("message", (event) => {
   const data = event.data || {};
+  if (data.type === "skip-waiting") {
+    event.waitUntil(self.skipWaiting());
+    return;
+  }
   if (data.type !== "cache-page" || typeof data.url !== "string") return;
   const url = new URL(data.url, self.location.origin);
   if (!isShellRequest(url)) return;

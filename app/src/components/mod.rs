@@ -30,5 +30,6 @@ pub mod section_notice;
 pub mod sync_badge;
 pub mod unreadable_writes;
 pub mod unsynced_badge;
+pub mod update_banner;
 pub mod waiting_writes;
 pub mod write_status;

@@ -7,3 +7,4 @@ pub mod outbox;
 pub mod query;
 pub mod readiness;
 pub mod store;
+pub mod update;

@@ -135,7 +135,10 @@ impl Outbox {
         user_id: &str,
         store: &crate::offline::store::idb::IdbStore,
     ) -> Vec<OutboxRecord> {
-        match store.outbox_all::<OutboxRecord>().await {
+        match store
+            .outbox_all(|raw| super::schema::decode(raw).map_err(|e| e.to_string()))
+            .await
+        {
             Ok((mut records, unreadable)) => {
                 self.unreadable.set(
                     unreadable
@@ -271,9 +274,15 @@ impl Outbox {
             let records = this.load_for(&user_id, &store).await;
             match plan(&records) {
                 Undo::Withdraw(id) => {
-                    store.outbox_delete(&id).await?;
+                    let at = now();
+                    let queries = spec
+                        .optimistic
+                        .iter()
+                        .map(|(k, v)| PersistedQuery::encode(&PlainJson, k, v, at))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    store.withdraw(&id, &queries).await?;
                     for (key, value) in spec.optimistic {
-                        this.client.set_query_data(&key, value, true);
+                        this.client.set_query_data(&key, value, false);
                     }
                     this.reload().await;
                     broadcast();
@@ -351,6 +360,15 @@ impl Outbox {
         broadcast();
         self.sync_soon();
         Ok(())
+    }
+
+    /// Runs `f` once no sync pass runs in any tab (a reload into a new version).
+    pub async fn between_passes(&self, f: impl std::future::Future<Output = ()> + 'static) {
+        let _ = after_sync_pass(async move {
+            f.await;
+            Ok(())
+        })
+        .await;
     }
 
     pub fn sync_soon(&self) {

@@ -11,6 +11,7 @@ pub mod push;
 pub mod record;
 pub mod registry;
 pub mod retention;
+pub mod schema;
 pub mod unreadable;
 pub mod use_follow;
 pub mod waiting;

@@ -59,6 +59,9 @@ pub enum Op {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxRecord {
+    /// The record format (`schema::CURRENT` when written by this version); older ones are
+    /// migrated when read (`schema::decode`).
+    pub schema_version: u32,
     /// UUIDv4; also the `Idempotency-Key` of every attempt.
     pub id: String,
     pub user_id: String,
@@ -189,6 +192,7 @@ impl OutboxRecord {
         now: Millis,
     ) -> Self {
         Self {
+            schema_version: super::schema::CURRENT,
             id,
             user_id,
             device_id,

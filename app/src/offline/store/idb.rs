@@ -10,6 +10,8 @@ const DB_VERSION: u32 = 1;
 
 pub struct IdbStore {
     db: Rexie,
+    /// Closed with the store (on drop).
+    _watch: Option<super::version_watch::VersionWatch>,
 }
 
 fn read_err(e: impl std::fmt::Display) -> StoreError {
@@ -28,8 +30,17 @@ impl IdbStore {
             .add_object_store(ObjectStore::new(OUTBOX_STORE).key_path("id"))
             .build()
             .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Self { db })
+            .map_err(|e| {
+                let message = e.to_string();
+                if super::version_watch::is_version_error(&message) {
+                    super::version_watch::announce_outdated();
+                    StoreError::Outdated
+                } else {
+                    StoreError::Unavailable(message)
+                }
+            })?;
+        let watch = super::version_watch::VersionWatch::start(&database_name(user_id));
+        Ok(Self { db, _watch: watch })
     }
 
     pub async fn load_all(&self) -> Result<Vec<PersistedQuery>, StoreError> {
@@ -151,10 +162,42 @@ impl IdbStore {
         }
     }
 
-    /// Every outbox record: those that decode, and the raw JSON and error of those that do
-    /// not (never dropped: the caller shows them).
-    pub async fn outbox_all<R: serde::de::DeserializeOwned>(
+    /// Drops a queued write that never left the device and puts the cache records that no
+    /// longer show it, in ONE transaction: a failure keeps both as they were.
+    pub async fn withdraw(&self, id: &str, queries: &[PersistedQuery]) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(&[OUTBOX_STORE, QUERIES_STORE], TransactionMode::ReadWrite)
+            .map_err(write_err)?;
+        let outbox = tx.store(OUTBOX_STORE).map_err(write_err)?;
+        let cache = tx.store(QUERIES_STORE).map_err(write_err)?;
+        let mut result = outbox
+            .delete(JsValue::from_str(id))
+            .await
+            .map_err(write_err);
+        if result.is_ok() {
+            for q in queries {
+                let v = to_js(q)?;
+                if let Err(e) = cache.put(&v, None).await {
+                    result = Err(write_err(e));
+                    break;
+                }
+            }
+        }
+        match result {
+            Ok(()) => tx.done().await.map(|_| ()).map_err(write_err),
+            Err(e) => {
+                let _ = tx.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Every outbox record: those `decode` reads, and the raw JSON and error of those it
+    /// does not (never dropped: the caller shows them).
+    pub async fn outbox_all<R>(
         &self,
+        decode: impl Fn(serde_json::Value) -> Result<R, String>,
     ) -> Result<(Vec<R>, Vec<(String, String)>), StoreError> {
         let tx = self
             .db
@@ -169,14 +212,17 @@ impl IdbStore {
         tx.done().await.map_err(read_err)?;
         let (mut read, mut unreadable) = (Vec::new(), Vec::new());
         for v in values {
-            match serde_wasm_bindgen::from_value::<R>(v.clone()) {
+            let decoded = serde_wasm_bindgen::from_value::<serde_json::Value>(v.clone())
+                .map_err(|e| e.to_string())
+                .and_then(&decode);
+            match decoded {
                 Ok(r) => read.push(r),
                 Err(e) => {
                     let raw = js_sys::JSON::stringify(&v)
                         .ok()
                         .and_then(|s| s.as_string())
                         .unwrap_or_default();
-                    unreadable.push((raw, e.to_string()));
+                    unreadable.push((raw, e));
                 }
             }
         }

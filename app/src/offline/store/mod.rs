@@ -8,6 +8,8 @@ pub mod record;
 
 #[cfg(feature = "hydrate")]
 pub mod idb;
+#[cfg(feature = "hydrate")]
+pub mod version_watch;
 
 pub use record::{Codec, PersistedQuery, PlainJson, RestoreDecision, SCHEMA_VERSION};
 
@@ -29,6 +31,10 @@ pub enum StoreError {
     Read(String),
     #[error("a saved record could not be read: {0}")]
     Codec(String),
+    #[error(
+        "a newer version of the app has updated the data saved on this device; reload this page"
+    )]
+    Outdated,
 }
 
 /// Asks the browser to keep this origin's storage under pressure (called after login);

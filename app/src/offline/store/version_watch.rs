@@ -1,0 +1,85 @@
+//! Notices when another tab opens this device's database at a newer version (a new app
+//! version was loaded there). Without this, the newer tab's open would wait for this one
+//! for ever. The watcher closes its own connection at once (rexie closes the store's), and
+//! the page is told through a window event, so it can say "reload". Browser only.
+
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbVersionChangeEvent};
+
+/// The window event a tab gets when its saved data moved on to a newer app version.
+pub const OUTDATED_EVENT: &str = "care-offline-data-upgraded";
+
+/// Tells this page that its app is older than the device's data.
+pub fn announce_outdated() {
+    if let Some(window) = web_sys::window() {
+        if let Ok(event) = web_sys::Event::new(OUTDATED_EVENT) {
+            let _ = window.dispatch_event(&event);
+        }
+    }
+}
+
+/// True when an open failed because the database is already at a newer version.
+pub fn is_version_error(message: &str) -> bool {
+    message.contains("VersionError")
+}
+
+/// A second connection to `name`, only to hear `versionchange`. It never creates the
+/// database: an open that would upgrade is aborted.
+pub struct VersionWatch {
+    db: std::rc::Rc<std::cell::RefCell<Option<IdbDatabase>>>,
+}
+
+impl VersionWatch {
+    pub fn start(name: &str) -> Option<Self> {
+        let factory = web_sys::window()?.indexed_db().ok()??;
+        let request: IdbOpenDbRequest = factory.open(name).ok()?;
+        let slot = std::rc::Rc::new(std::cell::RefCell::new(None::<IdbDatabase>));
+        let on_upgrade = Closure::once_into_js(move |event: web_sys::Event| {
+            // The database is gone: creating an empty one here would hide the app's stores.
+            if let Some(tx) = event
+                .target()
+                .and_then(|t| t.dyn_into::<IdbOpenDbRequest>().ok())
+                .and_then(|r| r.transaction())
+            {
+                let _ = tx.abort();
+            }
+        });
+        request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
+        let opened = slot.clone();
+        let on_success = Closure::once_into_js(move |event: web_sys::Event| {
+            let Some(db) = event
+                .target()
+                .and_then(|t| t.dyn_into::<IdbOpenDbRequest>().ok())
+                .and_then(|r| r.result().ok())
+                .and_then(|r| r.dyn_into::<IdbDatabase>().ok())
+            else {
+                return;
+            };
+            let this = db.clone();
+            let on_change = Closure::once_into_js(move |event: IdbVersionChangeEvent| {
+                this.close();
+                // A deletion (newVersion null) is this app wiping its own data: no news.
+                if event.new_version().is_some() {
+                    announce_outdated();
+                }
+            });
+            db.set_onversionchange(Some(on_change.unchecked_ref()));
+            *opened.borrow_mut() = Some(db);
+        });
+        request.set_onsuccess(Some(on_success.unchecked_ref()));
+        let _: JsValue = on_success;
+        Some(Self { db: slot })
+    }
+
+    pub fn close(&self) {
+        if let Some(db) = self.db.borrow_mut().take() {
+            db.close();
+        }
+    }
+}
+
+impl Drop for VersionWatch {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
