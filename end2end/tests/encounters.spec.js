@@ -1,7 +1,7 @@
 // Encounters and questionnaires, online and offline, against the built-in CARE backend.
 // Every test makes its own patient (CARE allows 5 active encounters per patient), so no
 // test depends on data another one changes.
-const { test, expect, login, swControls, apiToken, savedOnDevice } = require('./fixtures');
+const { test, expect, login, swControls, apiToken, savedOnDevice, fillRegistration } = require('./fixtures');
 
 const auth = (token) => ({ Authorization: `Bearer ${token}` });
 
@@ -52,17 +52,6 @@ async function start(page) {
   await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
   await swControls(page);
   return new URL(page.url()).pathname.split('/')[2];
-}
-
-async function fillRegistration(page, name, phone) {
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Phone number').fill(phone);
-  await page.getByLabel('Female').check();
-  await page.getByRole('textbox', { name: 'Date of birth' }).fill('1991-03-04');
-  await page.getByLabel('Address', { exact: true }).fill('Fort Kochi');
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await page.getByLabel('Pincode').fill('682001');
 }
 
 /** Fills the start-encounter form (its departments were loaded while online). */

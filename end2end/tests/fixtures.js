@@ -61,10 +61,32 @@ async function swControls(page) {
 }
 
 /** An access token from the API (as another user, on another device, would get one). */
-async function apiToken(request, username = 'care-doctor') {
-  const resp = await request.post('/api/v1/auth/login/', { data: { username, password: PASSWORD } });
+async function apiToken(request, username = 'care-doctor', base = '') {
+  const resp = await request.post(`${base}/api/v1/auth/login/`, { data: { username, password: PASSWORD } });
   base.expect(resp.status()).toBe(200);
   return (await resp.json()).access;
 }
 
-module.exports = { test, expect: base.expect, login, swControls, apiToken, savedOnDevice, PASSWORD };
+/** The server's patients called exactly `name` (`base`: a server other than the shared one). */
+async function patientsNamed(request, token, name, base = '') {
+  const resp = await request.get(`${base}/api/v1/patient/?name=${encodeURIComponent(name)}&limit=50`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  return (await resp.json()).results.filter((p) => p.name === name);
+}
+
+/** Fills the patient registration form (the page shows it). */
+async function fillRegistration(page, name, phone) {
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Phone number').fill(phone);
+  await page.getByLabel('Female').check();
+  await page.getByRole('textbox', { name: 'Date of birth' }).fill('1991-03-04');
+  await page.getByLabel('Address', { exact: true }).fill('Fort Kochi');
+  await page.getByLabel('State').selectOption({ label: 'Kerala' });
+  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
+  await page.getByLabel('Pincode').fill('682001');
+}
+
+module.exports = {
+  test, expect: base.expect, login, swControls, apiToken, savedOnDevice, patientsNamed, fillRegistration, PASSWORD,
+};

@@ -1,22 +1,4 @@
-const { test, expect, login, swControls, apiToken, PASSWORD } = require('./fixtures');
-
-async function patientsNamed(request, token, name) {
-  const resp = await request.get(`/api/v1/patient/?name=${encodeURIComponent(name)}&limit=50`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  return (await resp.json()).results.filter((p) => p.name === name);
-}
-
-async function fillRegistration(page, name, phone) {
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Phone number').fill(phone);
-  await page.getByLabel('Female').check();
-  await page.getByRole('textbox', { name: 'Date of birth' }).fill('1991-03-04');
-  await page.getByLabel('Address', { exact: true }).fill('Fort Kochi');
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await page.getByLabel('Pincode').fill('682001');
-}
+const { test, expect, login, swControls, apiToken, PASSWORD, patientsNamed, fillRegistration } = require('./fixtures');
 
 test('registering online creates the patient once and opens it', async ({ page, request }) => {
   const name = `Online Reg ${Date.now()}`;

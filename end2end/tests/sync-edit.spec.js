@@ -1,13 +1,6 @@
 // "Edit" on the sync page reopens the form with the queued payload; saving corrects that
 // write (never a second one), and it is sent once.
-const { test, expect, login, swControls, apiToken } = require('./fixtures');
-
-async function patientsNamed(request, token, name) {
-  const resp = await request.get(`/api/v1/patient/?name=${encodeURIComponent(name)}&limit=50`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  return (await resp.json()).results.filter((p) => p.name === name);
-}
+const { test, expect, login, swControls, apiToken, patientsNamed } = require('./fixtures');
 
 test('a registration CARE refused is corrected from the sync page and sent once', async ({ page, request }) => {
   const name = `Refused Reg ${Date.now()}`;

@@ -1,14 +1,7 @@
 // Several queued writes go to the server in one sync/push round trip (seed 003), in order,
 // with a new patient's temporary id replaced for the edit that follows it; without the
 // endpoint (a bare CARE), the same writes go one request each.
-const { test, expect, login, swControls, apiToken } = require('./fixtures');
-
-async function patientsNamed(request, token, name) {
-  const resp = await request.get(`/api/v1/patient/?name=${encodeURIComponent(name)}&limit=50`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  return (await resp.json()).results.filter((p) => p.name === name);
-}
+const { test, expect, login, swControls, apiToken, patientsNamed } = require('./fixtures');
 
 async function registerOffline(page, name, phone) {
   await page.getByRole('link', { name: 'Register patient' }).click();

@@ -165,8 +165,13 @@ self.addEventListener("fetch", (event) => {
       const cache = await caches.open(CACHE);
       try {
         const response = await fetch(request);
-        if (response.ok) await cache.put(pageKey(url), response.clone());
-        return response;
+        if (response.ok) {
+          await cache.put(pageKey(url), response.clone());
+          return response;
+        }
+        // A file the server lost (a half-finished deploy): the working copy, if any.
+        const kept = await cache.match(pageKey(url));
+        return kept ? markFromCache(kept) : response;
       } catch (err) {
         const cached = await cache.match(pageKey(url));
         if (cached) return markFromCache(cached);

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::offline::outbox::use_outbox;
+use crate::{components::download_link::DownloadLink, offline::outbox::use_outbox};
 
 /// Queued writes of this user that this version of the app cannot read: listed, kept on
 /// the device, and downloadable as they are, so nothing typed is lost in an update.
@@ -18,15 +18,11 @@ pub fn UnreadableWrites() -> impl IntoView {
                     </p>
                     <ul class="list">
                         {list.into_iter().map(|u| {
-                            let href = format!(
-                                "data:application/json;charset=utf-8,{}",
-                                percent_encode(&u.raw)
-                            );
                             view! {
                                 <li class="list__item write" data-testid="unreadable-row">
                                     <strong>{u.id.clone().unwrap_or_else(|| "Unnamed change".into())}</strong>
                                     <p class="write__error">{u.error.clone()}</p>
-                                    <a class="button button--link" href=href download=u.file_name()>"Download"</a>
+                                    <DownloadLink file_name=u.file_name() content=u.raw.clone() label="Download"/>
                                 </li>
                             }
                         }).collect_view()}
@@ -35,16 +31,4 @@ pub fn UnreadableWrites() -> impl IntoView {
             }
         })
     }
-}
-
-/// Percent-encodes for a `data:` URL (everything but unreserved characters).
-fn percent_encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

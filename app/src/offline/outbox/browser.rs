@@ -362,6 +362,57 @@ impl Outbox {
         Ok(())
     }
 
+    /// The signed-in user's unsent writes (and what they depend on), as a backup file:
+    /// its name and content. None while nobody is signed in.
+    pub(super) fn export_backup(&self) -> Option<(String, String, usize)> {
+        let user = self.session.user()?.user;
+        let at = now();
+        let backup = self
+            .records
+            .with(|r| super::backup::export(r, &user.id, &user.username, at));
+        let count = super::backup::unsent_count(&backup);
+        let text = serde_json::to_string_pretty(&backup).ok()?;
+        Some((super::backup::file_name(&user.username, at), text, count))
+    }
+
+    /// Restores a backup file of the signed-in user: every write in it that is not on
+    /// this device yet is added (in one transaction) with its own key, and sent.
+    pub async fn restore_backup(&self, text: String) -> Result<super::backup::ImportPlan, String> {
+        let this = *self;
+        let planned = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let slot = planned.clone();
+        let done = after_sync_pass(async move {
+            let Some((user_id, store)) = current_store() else {
+                return Err(StoreError::Unavailable(
+                    "no device storage for this session".into(),
+                ));
+            };
+            let on_device = this
+                .load_for(&user_id, &store)
+                .await
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            let plan = match super::backup::plan_import(&text, &user_id, &on_device) {
+                Ok(plan) => plan,
+                Err(e) => {
+                    *slot.borrow_mut() = Some(Err(e.to_string()));
+                    return Ok(());
+                }
+            };
+            store.outbox_add_all(&plan.add).await?;
+            *slot.borrow_mut() = Some(Ok(plan));
+            Ok(())
+        })
+        .await;
+        self.reload().await;
+        broadcast();
+        self.sync_soon();
+        done.map_err(|e| e.to_string())?;
+        let result = planned.borrow_mut().take();
+        result.unwrap_or_else(|| Err("the restore did not run; try again".into()))
+    }
+
     /// Runs `f` once no sync pass runs in any tab (a reload into a new version).
     pub async fn between_passes(&self, f: impl std::future::Future<Output = ()> + 'static) {
         let _ = after_sync_pass(async move {
@@ -751,7 +802,7 @@ impl Outbox {
     /// "It is there" on a write that may have reached CARE.
     pub async fn confirm_applied(&self, id: &str) {
         let at = now();
-        self.update_record(id, |r| engine::confirm_applied(r, at))
+        self.update_record(id, |r| engine::confirm_applied(r, at, None))
             .await;
     }
 

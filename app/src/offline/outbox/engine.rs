@@ -269,6 +269,7 @@ pub fn newly_unblocked(records: &[OutboxRecord]) -> Vec<String> {
 pub fn begin_attempt(record: &mut OutboxRecord, now: Millis) {
     record.sync_status = SyncStatus::InFlight;
     record.last_attempt_at = Some(now);
+    record.key_sent_at.get_or_insert(now);
     record.lease_until = Some(now + LEASE);
 }
 
@@ -393,9 +394,14 @@ pub fn past_retention(records: &[OutboxRecord], now: Millis, retention_days: i64
     let limit = retention_days.saturating_mul(super::super::query::options::DAY);
     records
         .iter()
-        .filter(|r| r.sync_status == SyncStatus::Pending)
+        .filter(|r| match r.sync_status {
+            SyncStatus::Pending => true,
+            // A tab that died sending it: the next pass would resend it.
+            SyncStatus::InFlight => r.lease_until.is_none_or(|t| t <= now),
+            _ => false,
+        })
         .filter(|r| !r.certainly_not_applied())
-        .filter(|r| now - r.client_timestamp > limit)
+        .filter(|r| now - r.key_sent_at.unwrap_or(r.client_timestamp) > limit)
         .map(|r| r.id.clone())
         .collect()
 }
@@ -410,12 +416,16 @@ pub fn hold_past_retention(record: &mut OutboxRecord, retention_days: i64) {
     )));
 }
 
-/// "It is there": the person found this write's effect in CARE. It is done; its answer
-/// (and so a created record's server id) stays unknown.
-pub fn confirm_applied(record: &mut OutboxRecord, now: Millis) {
+/// "It is there": the person found this write's effect in CARE. It is done; `found` is
+/// the record they found, when the page knows it (so a created record's server id reaches
+/// the writes that depend on it); otherwise its answer stays unknown.
+pub fn confirm_applied(record: &mut OutboxRecord, now: Millis, found: Option<Value>) {
     if record.sync_status == SyncStatus::Unknown {
         record.sync_status = SyncStatus::Success;
         record.synced_at = Some(now);
+        if found.is_some() {
+            record.response = found;
+        }
         record.next_attempt_at = None;
         record.last_error = Some(Value::String(
             "Confirmed in CARE by the person (its answer was lost).".into(),
@@ -642,7 +652,7 @@ mod tests {
         );
 
         let mut there = r.clone();
-        confirm_applied(&mut there, 20);
+        confirm_applied(&mut there, 20, None);
         assert_eq!(
             (there.sync_status, there.synced_at),
             (SyncStatus::Success, Some(20))
@@ -671,7 +681,15 @@ mod tests {
         let mut recent = sent.clone();
         recent.id = "recent".into();
         recent.client_timestamp = 20 * day;
-        let records = [never_sent, sent, recent];
+        // A tab died sending it 91 days ago; its lease ran out long since.
+        let mut crashed = rec("crashed", "patient.create", 0);
+        begin_attempt(&mut crashed, 9 * day);
+        let mut leased = crashed.clone();
+        leased.id = "leased".into();
+        leased.lease_until = Some(now + 1);
+        let records = [never_sent, sent, recent, crashed, leased];
+        assert_eq!(past_retention(&records, now, 90), ["sent", "crashed"]);
+        let records = [records[0].clone(), records[1].clone(), records[2].clone()];
         assert_eq!(past_retention(&records, now, 90), ["sent"]);
         assert!(past_retention(&records, now, 120).is_empty());
         let mut held = records[1].clone();

@@ -223,6 +223,19 @@ impl Outbox {
         }
     }
 
+    /// The signed-in user's unsent changes as a backup file: its name, its content and how
+    /// many unsent changes it holds (`backup::export`).
+    pub fn backup_file(&self) -> Option<(String, String, usize)> {
+        #[cfg(feature = "hydrate")]
+        {
+            self.export_backup()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            None
+        }
+    }
+
     /// Queues `spec`, a write that undoes a change (removing a user undoes an assignment),
     /// unless `plan` — given the device's writes, read while no sync pass runs, so none is
     /// sent meanwhile — finds that the change is a write of this device that never reached

@@ -2,6 +2,7 @@
 //! core (ordering, temporary-id rewriting, outcome classification, backoff, conflicts).
 //! The browser shell (IndexedDB, locks, timers) only moves records through these.
 
+pub mod backup;
 #[cfg(feature = "hydrate")]
 pub mod browser;
 pub mod effects;

@@ -86,6 +86,9 @@ pub struct OutboxRecord {
     /// For updates: the record as the user saw it when editing (three-way merge base).
     pub base_snapshot: Option<Value>,
     pub last_attempt_at: Option<Millis>,
+    /// When the current `Idempotency-Key` was first sent (the server remembers a key for
+    /// its retention from about then). A correction's new key starts unsent.
+    pub key_sent_at: Option<Millis>,
     pub next_attempt_at: Option<Millis>,
     pub sync_status: SyncStatus,
     pub last_error: Option<Value>,
@@ -121,26 +124,33 @@ impl OutboxRecord {
         }
     }
 
-    /// Replaces the payload of a write not yet on the server (the person reopened its
-    /// form): it is pending again, with a fresh attempt count. A write being sent or
-    /// already synced cannot change.
+    /// Replaces the payload of a write certainly not on the server (the person reopened
+    /// its form, or checked CARE and chose "Send again"): a new request with a new key,
+    /// pending again, never sent yet. A write being sent, synced, or sent without an
+    /// answer cannot change: CARE may have it, and a new key would apply it twice.
     pub fn amend(&mut self, payload: Value) -> Result<(), &'static str> {
         match self.sync_status {
             SyncStatus::InFlight => {
-                Err("This change is being sent right now; try again in a moment.")
+                return Err("This change is being sent right now; try again in a moment.")
             }
-            SyncStatus::Success => Err("This change has already reached the server."),
-            _ => {
-                self.payload = payload;
-                self.revision += 1;
-                self.sync_status = SyncStatus::Pending;
-                self.retries = 0;
-                self.last_error = None;
-                self.next_attempt_at = None;
-                self.lease_until = None;
-                Ok(())
+            SyncStatus::Success => return Err("This change has already reached the server."),
+            // The person checked CARE and did not find it.
+            SyncStatus::Unknown => {}
+            _ if !self.certainly_not_applied() => {
+                return Err("This change was sent and its answer never came back, so CARE may                             already have it. It cannot be changed until it has synced; edit                             the record then.")
             }
+            _ => {}
         }
+        self.payload = payload;
+        self.revision += 1;
+        self.sync_status = SyncStatus::Pending;
+        self.retries = 0;
+        self.last_error = None;
+        self.next_attempt_at = None;
+        self.lease_until = None;
+        self.last_attempt_at = None;
+        self.key_sent_at = None;
+        Ok(())
     }
 
     /// True when the server has certainly not applied this write: it was never sent, or
@@ -208,6 +218,7 @@ impl OutboxRecord {
             server_timestamp: None,
             base_snapshot: None,
             last_attempt_at: None,
+            key_sent_at: None,
             next_attempt_at: None,
             sync_status: SyncStatus::Pending,
             last_error: None,
@@ -290,6 +301,30 @@ mod tests {
             r.sync_status = status;
             assert!(!r.certainly_not_applied(), "{status:?}");
         }
+    }
+
+    #[test]
+    fn a_write_sent_without_an_answer_cannot_change_until_a_person_checked_care() {
+        let mut r = failed();
+        r.sync_status = SyncStatus::Pending;
+        r.last_error = Some(json!("response lost"));
+        r.last_attempt_at = Some(5);
+        r.key_sent_at = Some(5);
+        assert!(
+            r.amend(json!({"name": "B"})).is_err(),
+            "a new key could create it twice"
+        );
+        assert_eq!(r.idempotency_key(), "w");
+        // The person checked CARE and it is not there: "Send again" is allowed.
+        r.sync_status = SyncStatus::Unknown;
+        r.amend(json!({"name": "B"})).expect("sent again");
+        assert_eq!(r.idempotency_key(), "w.r1");
+        assert_eq!(
+            (r.last_attempt_at, r.key_sent_at),
+            (None, None),
+            "the new key is unsent"
+        );
+        assert!(r.certainly_not_applied());
     }
 
     #[test]

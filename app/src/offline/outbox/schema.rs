@@ -58,12 +58,23 @@ fn migrate_step(from: u32, raw: &mut Value) {
     fields.insert("schemaVersion".into(), Value::from(from + 1));
 }
 
-/// Version 1 had no `summary` or `revision` in its first records, and an in-flight lease
+/// Version 1 had no `summary` or `revision` in its first records, no `keySentAt`, and an
+/// in-flight lease
 /// written by a tab of the old version: that tab no longer runs the new code, so its lease
 /// is dropped and the write is sent again with its key (the server answers a replay).
 fn v1_to_v2(fields: &mut serde_json::Map<String, Value>) {
     fields.entry("summary").or_insert(Value::Null);
     fields.entry("revision").or_insert(Value::from(0));
+    // When its key was first sent was not kept: when the write was made is the safe guess
+    // (the key cannot have been sent earlier), so it is held for a person no later.
+    let sent = fields.get("lastAttemptAt").is_some_and(|v| !v.is_null());
+    let made = fields
+        .get("clientTimestamp")
+        .cloned()
+        .unwrap_or(Value::Null);
+    fields
+        .entry("keySentAt")
+        .or_insert(if sent { made } else { Value::Null });
     if fields.get("syncStatus").and_then(Value::as_str) == Some("in_flight") {
         fields.insert("syncStatus".into(), Value::from("pending"));
         fields.insert("leaseUntil".into(), Value::Null);
@@ -123,6 +134,11 @@ mod tests {
         assert_eq!(record.sync_status, SyncStatus::Pending);
         assert_eq!(record.lease_until, None);
         assert_eq!(record.last_attempt_at, Some(1_764_900_001_000));
+        assert_eq!(
+            record.key_sent_at,
+            Some(1_764_900_000_000),
+            "no later than made"
+        );
         assert!(!record.certainly_not_applied(), "it was sent once");
     }
 

@@ -2,8 +2,15 @@
 //! responses dropped, duplicated and delayed, 5xx, 429, expired sessions, and a crash
 //! between any two steps. Writes go one request each or, as the browser pass does when
 //! several are ready, in one `sync/push` (items skipped, failed or blocked inside it).
+//! The proxy in front of CARE is modelled too: CARE answering after the proxy gave up (the
+//! answer is stored for a retry), the proxy restarting while it waits (the key's outcome
+//! becomes unknown: the device holds the write and a person checks CARE), and a device
+//! offline for longer than the server remembers keys.
 //! Properties: no write lost, no server effect twice, parents before children,
-//! needs-sign-in never dropped.
+//! needs-sign-in never dropped, a write of unknown outcome never resent on its own.
+//!
+//! The test command runs 64 cases; the long job runs more with `SIM_CASES`:
+//! `SIM_CASES=10000 cargo test --release -p app --lib sim::`
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -17,19 +24,53 @@ use super::{
     record::{OutboxRecord, SyncStatus},
     registry,
 };
-use crate::api::ApiError;
+use crate::{api::ApiError, offline::query::options::DAY};
 
-/// A CARE-like server that honours `Idempotency-Key`.
+/// How long the server remembers a key (days), and so how long a device resends alone.
+const RETENTION_DAYS: i64 = 90;
+
+/// The proxy's record of a key whose answer it did not give the device.
+enum Proxied {
+    /// Still waiting for CARE in the background; its answer (None: the wait fails) is
+    /// known at `ready_at`.
+    Waiting {
+        ready_at: i64,
+        answer: Option<Value>,
+    },
+    /// The wait can no longer finish (the proxy restarted, or CARE reset the connection).
+    Unknown,
+}
+
+/// A CARE-like server that honours `Idempotency-Key`, behind our proxy.
 #[derive(Default)]
 struct Server {
     patients: HashMap<String, Value>,
     encounters: HashMap<String, Value>,
-    idempotency: HashMap<String, Value>,
+    /// key → (answer, when it was stored); forgotten after the retention.
+    idempotency: HashMap<String, (Value, i64)>,
     /// Every applied write, in order: (kind, id).
     effects: Vec<(String, String)>,
+    /// What CARE holds for each write (by write id): what a person finds when checking.
+    found: HashMap<String, Value>,
+    /// How many times each write was applied.
+    applied: HashMap<String, usize>,
+    proxy: HashMap<String, Proxied>,
     next_id: u64,
     /// Writes applied through `sync/push`.
     pushed: usize,
+    now: i64,
+}
+
+/// The write a key belongs to (`id` or `id.rN`).
+fn write_of(key: &str) -> &str {
+    key.split_once(".r").map_or(key, |(id, _)| id)
+}
+
+fn proxy_error(code: &str) -> ApiError {
+    ApiError::Http {
+        status: 409,
+        body: json!({"code": code, "source": "care-offline-proxy"}),
+    }
 }
 
 impl Server {
@@ -37,8 +78,50 @@ impl Server {
         self.write(&p.idempotency_key, &p.path, &p.body)
     }
 
+    /// One request through the proxy: a key it is still waiting on, or whose outcome it
+    /// lost, is never forwarded again.
+    fn through_proxy(&mut self, p: &engine::Prepared) -> Option<Result<Value, ApiError>> {
+        match self.proxy.get(&p.idempotency_key)? {
+            Proxied::Waiting { ready_at, .. } if *ready_at > self.now => {
+                Some(Err(proxy_error("idempotency_in_flight")))
+            }
+            Proxied::Waiting { answer, .. } => {
+                let answer = answer.clone();
+                match answer {
+                    // CARE's late answer was stored: the retry gets it.
+                    Some(v) => {
+                        self.proxy.remove(&p.idempotency_key);
+                        Some(Ok(v))
+                    }
+                    None => {
+                        self.proxy
+                            .insert(p.idempotency_key.clone(), Proxied::Unknown);
+                        Some(Err(proxy_error("idempotency_outcome_unknown")))
+                    }
+                }
+            }
+            Proxied::Unknown => Some(Err(proxy_error("idempotency_outcome_unknown"))),
+        }
+    }
+
+    /// The proxy restarts: every background wait is lost.
+    fn restart_proxy(&mut self) {
+        for state in self.proxy.values_mut() {
+            if matches!(state, Proxied::Waiting { ready_at, .. } if *ready_at > self.now) {
+                *state = Proxied::Unknown;
+            }
+        }
+    }
+
+    /// Keys older than the retention are forgotten (proxy records too).
+    fn prune(&mut self) {
+        let limit = RETENTION_DAYS * DAY;
+        let now = self.now;
+        self.idempotency.retain(|_, (_, at)| now - *at <= limit);
+    }
+
     fn write(&mut self, key: &str, path: &str, body: &Value) -> Result<Value, ApiError> {
-        if let Some(stored) = self.idempotency.get(key) {
+        if let Some((stored, _)) = self.idempotency.get(key) {
             return Ok(stored.clone());
         }
         self.next_id += 1;
@@ -66,7 +149,11 @@ impl Server {
                 body: json!({"detail": "Not found."}),
             });
         };
-        self.idempotency.insert(key.to_string(), response.clone());
+        self.idempotency
+            .insert(key.to_string(), (response.clone(), self.now));
+        self.found
+            .insert(write_of(key).to_string(), response.clone());
+        *self.applied.entry(write_of(key).to_string()).or_default() += 1;
         Ok(response)
     }
 
@@ -160,6 +247,13 @@ struct Faults {
     crash: f64,
     /// How often the pass uses `sync/push` when several writes are ready.
     push: f64,
+    /// CARE answers only after the proxy gave up (504); it committed, or (one in four)
+    /// its connection resets later and the outcome is lost.
+    late_answer: f64,
+    /// The proxy restarts while waiting for CARE (per step).
+    proxy_restart: f64,
+    /// The device is offline for longer than the server remembers keys (per step).
+    long_outage: f64,
 }
 
 /// Queues `patients` creates, each with `per_patient` encounter creates as children.
@@ -217,6 +311,15 @@ fn run(
         // After a while the network heals, so the run must converge.
         let healed = step > 2_000;
         let f = |p: f64| if healed { 0.0 } else { p };
+        server.now = now;
+        if rng.gen_bool(f(faults.proxy_restart)) {
+            server.restart_proxy();
+        }
+        if rng.gen_bool(f(faults.long_outage)) {
+            now += (RETENTION_DAYS + 1) * DAY;
+            server.now = now;
+            server.prune();
+        }
         // Sign-in comes back eventually; parked writes resume.
         if !signed_in && (healed || rng.gen_bool(0.05)) {
             signed_in = true;
@@ -228,6 +331,12 @@ fn run(
             if let Some(r) = records.iter_mut().find(|r| r.id == id) {
                 r.sync_status = SyncStatus::Blocked;
                 r.lease_until = None;
+            }
+        }
+        // The pass never resends alone a write the server may have forgotten.
+        for id in engine::past_retention(&records, now, RETENTION_DAYS) {
+            if let Some(r) = records.iter_mut().find(|r| r.id == id) {
+                engine::hold_past_retention(r, RETENTION_DAYS);
             }
         }
         let chosen: Vec<String> = push::batch(&records, now, push::MAX_BATCH)
@@ -254,6 +363,22 @@ fn run(
         let Some(next_id) = engine::next_ready(&records, now).map(|r| r.id.clone()) else {
             // Nothing ready: time passes (backoff), or a person retries failures once healed.
             let open = records.iter().any(|r| r.sync_status.is_open());
+            // "May have reached CARE": the person checks CARE, then "It is there" or
+            // "Send again" (a new key).
+            let mut decided = false;
+            for r in records
+                .iter_mut()
+                .filter(|r| r.sync_status == SyncStatus::Unknown)
+            {
+                match server.found.get(&r.id) {
+                    Some(record) => engine::confirm_applied(r, now, Some(record.clone())),
+                    None => engine::send_again(r),
+                }
+                decided = true;
+            }
+            if decided {
+                continue;
+            }
             if !open {
                 if records
                     .iter()
@@ -283,33 +408,48 @@ fn run(
             continue;
         }
         let prepared = engine::prepare(&records[idx], &ids).expect("prepared");
-        let result: Result<Value, ApiError> =
-            if !signed_in || rng.gen_bool(f(faults.session_expired)) {
-                signed_in = false;
-                Err(ApiError::AuthExpired)
-            } else if rng.gen_bool(f(faults.drop_request)) {
-                Err(ApiError::Network("request lost".into()))
-            } else if rng.gen_bool(f(faults.server_error)) {
-                Err(ApiError::Http {
-                    status: 503,
-                    body: Value::Null,
-                })
-            } else if rng.gen_bool(f(faults.rate_limited)) {
-                Err(ApiError::Http {
-                    status: 429,
-                    body: Value::Null,
-                })
+        let proxied = server.through_proxy(&prepared);
+        let result: Result<Value, ApiError> = if let Some(answer) = proxied {
+            answer
+        } else if !signed_in || rng.gen_bool(f(faults.session_expired)) {
+            signed_in = false;
+            Err(ApiError::AuthExpired)
+        } else if rng.gen_bool(f(faults.drop_request)) {
+            Err(ApiError::Network("request lost".into()))
+        } else if rng.gen_bool(f(faults.server_error)) {
+            Err(ApiError::Http {
+                status: 503,
+                body: Value::Null,
+            })
+        } else if rng.gen_bool(f(faults.rate_limited)) {
+            Err(ApiError::Http {
+                status: 429,
+                body: Value::Null,
+            })
+        } else if rng.gen_bool(f(faults.late_answer)) {
+            // The proxy gives up (504) and waits on in the background.
+            let answer = if rng.gen_bool(0.75) {
+                server.apply(&prepared).ok()
             } else {
-                let first = server.apply(&prepared);
-                if rng.gen_bool(f(faults.duplicate)) {
-                    let _ = server.apply(&prepared); // the network delivered it twice
-                }
-                if rng.gen_bool(f(faults.drop_response)) {
-                    Err(ApiError::Network("response lost".into()))
-                } else {
-                    first
-                }
+                None
             };
+            let ready_at = now + rng.gen_range(1_000..120_000);
+            server.proxy.insert(
+                prepared.idempotency_key.clone(),
+                Proxied::Waiting { ready_at, answer },
+            );
+            Err(ApiError::Unreachable { status: 504 })
+        } else {
+            let first = server.apply(&prepared);
+            if rng.gen_bool(f(faults.duplicate)) {
+                let _ = server.apply(&prepared); // the network delivered it twice
+            }
+            if rng.gen_bool(f(faults.drop_response)) {
+                Err(ApiError::Network("response lost".into()))
+            } else {
+                first
+            }
+        };
         if result.is_ok() {
             order_sent.push(next_id.clone());
         }
@@ -398,7 +538,9 @@ fn check(records: &[OutboxRecord], server: &Server, order: &[String]) {
     }
     // Exactly one server effect per queued write.
     assert_eq!(server.effects.len(), records.len());
-    assert_eq!(server.idempotency.len(), records.len());
+    for r in records {
+        assert_eq!(server.applied.get(&r.id), Some(&1), "{} applied once", r.id);
+    }
     // Every encounter points at a real patient: parents were created first, ids rewritten.
     for e in server.encounters.values() {
         assert!(server
@@ -431,6 +573,9 @@ fn clean_network_sends_everything_once_in_order() {
         session_expired: 0.0,
         crash: 0.0,
         push: 0.0,
+        late_answer: 0.0,
+        proxy_restart: 0.0,
+        long_outage: 0.0,
     };
     let (records, server, order) = run(1, 3, 2, none);
     check(&records, &server, &order);
@@ -445,8 +590,45 @@ fn clean_network_sends_everything_once_in_order() {
     );
 }
 
+/// 64 in the test command; the long job sets `SIM_CASES`.
+fn cases() -> u32 {
+    std::env::var("SIM_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+#[test]
+fn a_late_answer_is_replayed_and_a_lost_one_is_left_to_a_person() {
+    let none = Faults {
+        drop_request: 0.0,
+        drop_response: 0.0,
+        duplicate: 0.0,
+        server_error: 0.0,
+        rate_limited: 0.0,
+        session_expired: 0.0,
+        crash: 0.0,
+        push: 0.0,
+        late_answer: 0.0,
+        proxy_restart: 0.0,
+        long_outage: 0.0,
+    };
+    // Every first answer comes late, with proxy restarts and long outages in between:
+    // still one effect per write.
+    for seed in 0..50 {
+        let faults = Faults {
+            late_answer: 0.5,
+            proxy_restart: 0.05,
+            long_outage: 0.01,
+            ..none
+        };
+        let (records, server, order) = run(seed, 3, 2, faults);
+        check(&records, &server, &order);
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn faulty_network_loses_nothing_and_duplicates_nothing(
@@ -461,8 +643,14 @@ proptest! {
         session_expired in 0.0f64..0.1,
         crash in 0.0f64..0.2,
         push in 0.0f64..1.0,
+        late_answer in 0.0f64..0.3,
+        proxy_restart in 0.0f64..0.05,
+        long_outage in 0.0f64..0.01,
     ) {
-        let faults = Faults { drop_request, drop_response, duplicate, server_error, rate_limited, session_expired, crash, push };
+        let faults = Faults {
+            drop_request, drop_response, duplicate, server_error, rate_limited, session_expired,
+            crash, push, late_answer, proxy_restart, long_outage,
+        };
         let (records, server, order) = run(seed, patients, per_patient, faults);
         check(&records, &server, &order);
     }

@@ -229,6 +229,27 @@ impl IdbStore {
         Ok((read, unreadable))
     }
 
+    /// Adds writes (a restored backup) in ONE transaction: all are kept or none. A write
+    /// already in the store fails the whole add.
+    pub async fn outbox_add_all<R: serde::Serialize>(
+        &self,
+        records: &[R],
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(&[OUTBOX_STORE], TransactionMode::ReadWrite)
+            .map_err(write_err)?;
+        let store = tx.store(OUTBOX_STORE).map_err(write_err)?;
+        for record in records {
+            let value = to_js(record)?;
+            if let Err(e) = store.add(&value, None).await {
+                let _ = tx.abort().await;
+                return Err(write_err(e));
+            }
+        }
+        tx.done().await.map(|_| ()).map_err(write_err)
+    }
+
     pub async fn outbox_put<R: serde::Serialize>(&self, record: &R) -> Result<(), StoreError> {
         let tx = self
             .db

@@ -11,7 +11,9 @@ pub fn edit_href(record: &OutboxRecord, facility_id: &str) -> Option<String> {
     if !matches!(
         record.sync_status,
         SyncStatus::Pending | SyncStatus::Failed | SyncStatus::NeedsAuth | SyncStatus::Blocked
-    ) {
+    ) || !record.certainly_not_applied()
+    {
+        // Sent without an answer: CARE may have it, and a correction is a new request.
         return None;
     }
     let id = &record.id;
@@ -88,5 +90,9 @@ mod tests {
             assert_eq!(edit_href(&record("patient.create", status), "f"), None);
         }
         assert!(edit_href(&record("patient.create", SyncStatus::Pending), "f").is_some());
+        // Sent, no answer: CARE may have it; a correction would be a second request.
+        let mut sent = record("patient.create", SyncStatus::Pending);
+        sent.last_attempt_at = Some(1);
+        assert_eq!(edit_href(&sent, "f"), None);
     }
 }

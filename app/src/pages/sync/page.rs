@@ -4,7 +4,8 @@ use super::{retention_setting::RetentionSetting, write_row::WriteRow};
 use crate::{
     components::{
         offline_readiness::OfflineReadiness, query_notice::format_saved_at,
-        unreadable_writes::UnreadableWrites, waiting_writes::WaitingWrites,
+        queue_backup::QueueBackup, unreadable_writes::UnreadableWrites,
+        waiting_writes::WaitingWrites,
     },
     offline::{
         network::use_network,
@@ -73,6 +74,7 @@ pub fn SyncPage() -> impl IntoView {
             />
             <OfflineReadiness facility_id=facility_id/>
             <RetentionSetting/>
+            <QueueBackup/>
             <Show when=move || session.user().is_some_and(|u| u.is_sync_admin())>
                 <a class="button button--link" href=move || format!("/facility/{}/sync/health", facility_id.get())>"Sync health of all devices"</a>
             </Show>
