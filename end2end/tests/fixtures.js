@@ -61,15 +61,15 @@ async function swControls(page) {
 }
 
 /** An access token from the API (as another user, on another device, would get one). */
-async function apiToken(request, username = 'care-doctor', base = '') {
-  const resp = await request.post(`${base}/api/v1/auth/login/`, { data: { username, password: PASSWORD } });
+async function apiToken(request, username = 'care-doctor', origin = '') {
+  const resp = await request.post(`${origin}/api/v1/auth/login/`, { data: { username, password: PASSWORD } });
   base.expect(resp.status()).toBe(200);
   return (await resp.json()).access;
 }
 
-/** The server's patients called exactly `name` (`base`: a server other than the shared one). */
-async function patientsNamed(request, token, name, base = '') {
-  const resp = await request.get(`${base}/api/v1/patient/?name=${encodeURIComponent(name)}&limit=50`, {
+/** The server's patients called exactly `name` (`origin`: a server other than the shared one). */
+async function patientsNamed(request, token, name, origin = '') {
+  const resp = await request.get(`${origin}/api/v1/patient/?name=${encodeURIComponent(name)}&limit=50`, {
     headers: { Authorization: `Bearer ${token}` },
   });
   return (await resp.json()).results.filter((p) => p.name === name);

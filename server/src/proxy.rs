@@ -170,6 +170,36 @@ fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
     }
 }
 
+/// What of the device's request goes on to CARE: never a hop-by-hop header (nor one the
+/// `Connection` header names), never cookies (CARE's API authenticates by token; a cookie
+/// of this origin is not CARE's business), and never a client's own `Forwarded` /
+/// `X-Forwarded-*` / `X-Real-IP`, which CARE or a proxy in front of it could trust.
+fn upstream_request_headers(from: &HeaderMap) -> HeaderMap {
+    let named_by_connection: Vec<String> = from
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|n| n.trim().to_ascii_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut to = HeaderMap::new();
+    for (name, value) in from {
+        let n = name.as_str();
+        let dropped = is_hop_by_hop(name)
+            || n == "cookie"
+            || n == "forwarded"
+            || n == "x-real-ip"
+            || n == "proxy-connection"
+            || n.starts_with("x-forwarded-")
+            || named_by_connection.iter().any(|c| c == n);
+        if !dropped {
+            to.append(name.clone(), value.clone());
+        }
+    }
+    to
+}
+
 async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     // The router is nested under /api/v1, so rebuild the full path from the original URI.
     let path_and_query = req
@@ -341,8 +371,7 @@ async fn send_write(
     bytes: axum::body::Bytes,
     path_and_query: &str,
 ) -> Result<WriteAnswer, WriteFailure> {
-    let mut headers = HeaderMap::new();
-    copy_headers(&parts.headers, &mut headers);
+    let mut headers = upstream_request_headers(&parts.headers);
     // A stored answer must read the same to whoever gets it replayed: ask for it plain.
     headers.remove(header::ACCEPT_ENCODING);
     let resp = proxy
@@ -400,8 +429,7 @@ async fn send(
     body: reqwest::Body,
     path_and_query: &str,
 ) -> Response {
-    let mut headers = HeaderMap::new();
-    copy_headers(&parts.headers, &mut headers);
+    let headers = upstream_request_headers(&parts.headers);
     let upstream_req = proxy
         .client
         .request(parts.method.clone(), proxy.target(path_and_query))
@@ -479,6 +507,32 @@ mod tests {
             p.target("/api/v1/patient/?a=1"),
             "https://care.example.org/base/api/v1/patient/?a=1"
         );
+    }
+
+    #[test]
+    fn a_devices_forwarding_claims_cookies_and_connection_headers_stay_here() {
+        let mut from = HeaderMap::new();
+        from.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
+        from.insert("idempotency-key", HeaderValue::from_static("k1"));
+        from.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        from.insert(header::COOKIE, HeaderValue::from_static("session=abc"));
+        from.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
+        from.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        from.insert("forwarded", HeaderValue::from_static("for=10.0.0.1"));
+        from.insert("x-real-ip", HeaderValue::from_static("10.0.0.1"));
+        from.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, X-Secret"),
+        );
+        from.insert("x-secret", HeaderValue::from_static("s"));
+        from.insert(header::TE, HeaderValue::from_static("trailers"));
+        let to = upstream_request_headers(&from);
+        let mut kept: Vec<&str> = to.keys().map(|k| k.as_str()).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, ["authorization", "content-type", "idempotency-key"]);
     }
 
     #[test]

@@ -899,6 +899,29 @@ async fn pull_returns_changes_since_a_checkpoint() {
         )
         .await;
     assert_eq!(status, 403, "not a member of that facility");
+    // A Facility Admin administers their own facilities only: another one's records stay
+    // closed to them; CARE's Administrator (a superuser here) may pull any.
+    let (fac_admin, _) = s.login("care-fac-admin").await;
+    let other = uuid();
+    let (status, out) = s
+        .get(
+            &format!("/api/v1/sync/pull?facility={other}"),
+            Some(&fac_admin),
+        )
+        .await;
+    assert_eq!(status, 403, "{out}");
+    let (status, _) = s
+        .get(
+            &format!("/api/v1/sync/pull?facility={fid}"),
+            Some(&fac_admin),
+        )
+        .await;
+    assert_eq!(status, 200, "their own facility");
+    let (admin, _) = s.login("care-admin").await;
+    let (status, out) = s
+        .get(&format!("/api/v1/sync/pull?facility={other}"), Some(&admin))
+        .await;
+    assert_eq!(status, 200, "{out}");
 }
 
 #[tokio::test]

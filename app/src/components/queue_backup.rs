@@ -79,6 +79,7 @@ pub fn QueueBackup() -> impl IntoView {
 }
 
 /// What a restore did, in words.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn restored_message(added: usize, already_here: usize) -> String {
     let added = match added {
         0 => "No change needed restoring".to_string(),

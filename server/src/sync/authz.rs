@@ -32,6 +32,9 @@ pub struct Caller {
     pub id: String,
     pub username: String,
     pub is_admin: bool,
+    /// An administrator of every facility (a superuser or CARE's "Administrator" role); a
+    /// "Facility Admin" administers only the facilities they belong to.
+    pub global_admin: bool,
     /// Facility ids the user belongs to.
     pub facilities: Vec<String>,
     /// The `Authorization` header, passed on to the backend.
@@ -53,6 +56,16 @@ impl Caller {
             )))
         }
     }
+}
+
+/// Whether a `getcurrentuser` answer is an administrator of every facility.
+pub fn is_global_admin(me: &Value) -> bool {
+    let superuser = me["is_superuser"].as_bool().unwrap_or(false);
+    superuser
+        || me["organizations"].as_array().is_some_and(|orgs| {
+            orgs.iter()
+                .any(|o| o["org_type"] == "role" && o["name"] == "Administrator")
+        })
 }
 
 /// Whether a `getcurrentuser` answer is an administrator's.
@@ -142,6 +155,7 @@ impl Identities {
             id: id.to_string(),
             username: me["username"].as_str().unwrap_or_default().to_string(),
             is_admin: is_admin(&me),
+            global_admin: is_global_admin(&me),
             facilities: me["facilities"]
                 .as_array()
                 .map(|f| {
@@ -184,5 +198,19 @@ mod tests {
                               {"org_type": "govt", "name": "Administrator"}],
             "permissions": ["can_write_patient"]})));
         assert!(!is_admin(&json!(null)));
+    }
+
+    #[test]
+    fn a_facility_admin_administers_only_their_own_facilities() {
+        let fac_admin = json!({"is_superuser": false,
+            "organizations": [{"org_type": "role", "name": "Facility Admin"}],
+            "permissions": ["can_view_sync_health"]});
+        assert!(is_admin(&fac_admin));
+        assert!(!is_global_admin(&fac_admin));
+        assert!(is_global_admin(&json!({"is_superuser": true})));
+        assert!(is_global_admin(&json!({"organizations": [
+            {"org_type": "role", "name": "Administrator"}]})));
+        assert!(!is_global_admin(&json!({"organizations": [
+            {"org_type": "govt", "name": "Administrator"}]})));
     }
 }

@@ -167,7 +167,7 @@ pub async fn pull(
     };
     let from = Checkpoint::parse(q.since.as_deref())?;
     let caller = sync.caller(&headers).await?;
-    if !caller.facilities.contains(&facility) && !caller.is_admin {
+    if !caller.facilities.contains(&facility) && !caller.global_admin {
         return Err(SyncError::Forbidden(
             "You are not a member of this facility.".into(),
         ));

@@ -447,6 +447,11 @@ impl Outbox {
         }
     }
 
+    /// "Sync now" pressed: the person asked, so nothing waits out its backoff.
+    pub async fn sync_now_asked(&self) {
+        self.wake().await;
+    }
+
     /// Back online: writes waiting out an offline backoff are due now.
     async fn wake(&self) {
         if let Some((_, store)) = current_store() {

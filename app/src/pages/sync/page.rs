@@ -42,7 +42,7 @@ pub fn SyncPage() -> impl IntoView {
     });
     let sync_now = move |_| {
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move { outbox.sync_now().await });
+        leptos::task::spawn_local(async move { outbox.sync_now_asked().await });
     };
 
     view! {
