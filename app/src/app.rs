@@ -35,6 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
+                <meta http-equiv="Content-Security-Policy" content=page_policy()/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
@@ -45,6 +46,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// What the page may load and run: its own files, the wasm, and only the inline script
+/// that carries this render's nonce (Leptos's hydration script). Patient data goes only to
+/// this origin. (`frame-ancestors` cannot be said here: the server sends it as a header.)
+fn page_policy() -> String {
+    let nonce = leptos::nonce::use_nonce()
+        .map(|n| format!(" 'nonce-{n}'"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'"
+    )
 }
 
 #[component]

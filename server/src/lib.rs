@@ -10,6 +10,7 @@ pub mod logging;
 pub mod proxy;
 pub mod pwa;
 pub mod retention;
+pub mod security;
 pub mod ssr;
 pub mod state;
 pub mod sync;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pwa::router())
         .merge(ssr::router(&state))
         .layer(compression())
+        .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn(logging::log_request))
         .with_state(state)
 }

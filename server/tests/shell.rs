@@ -97,3 +97,62 @@ async fn large_answers_are_compressed_as_the_browser_accepts() {
         .expect("health");
     assert!(resp.headers().get("content-encoding").is_none());
 }
+
+#[tokio::test]
+async fn pages_cannot_be_framed_and_run_only_their_own_scripts() {
+    let s = common::start(&[]).await;
+    let resp = common::client()
+        .get(s.url("/login"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers().clone();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["x-frame-options"], "DENY");
+    let header_policy = h["content-security-policy"].to_str().expect("csp");
+    assert!(
+        header_policy.contains("frame-ancestors 'none'"),
+        "{header_policy}"
+    );
+    let html = resp.text().await.expect("html");
+    // The page's own policy names the nonce its inline hydration script carries.
+    let policy_at = html
+        .find("http-equiv=\"Content-Security-Policy\"")
+        .expect("a policy in the page");
+    let nonce = html
+        .split("nonce=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the inline script carries a nonce");
+    assert!(!nonce.is_empty());
+    assert!(
+        html.contains(&format!("'nonce-{nonce}'")),
+        "the policy allows that script only"
+    );
+    assert!(
+        policy_at < html.find("<script").expect("a script"),
+        "the policy comes before any script"
+    );
+    for directive in [
+        "default-src 'self'",
+        "'wasm-unsafe-eval'",
+        "connect-src 'self'",
+    ] {
+        assert!(html.contains(directive), "{directive}");
+    }
+    assert!(
+        !html.contains("'unsafe-inline' 'wasm"),
+        "no inline script without the nonce"
+    );
+
+    // API answers are never sniffed into another type either.
+    let resp = common::client()
+        .get(s.url("/health"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    assert!(resp.headers().get("content-security-policy").is_none());
+}

@@ -29,16 +29,20 @@ impl IdbStore {
             .add_object_store(ObjectStore::new(QUERIES_STORE).key_path("key"))
             .add_object_store(ObjectStore::new(OUTBOX_STORE).key_path("id"))
             .build()
-            .await
-            .map_err(|e| {
-                let message = e.to_string();
-                if super::version_watch::is_version_error(&message) {
+            .await;
+        let db = match db {
+            Ok(db) => db,
+            Err(e) => {
+                // A newer version of the app upgraded it (in another tab): this one must
+                // reload, not guess at a layout it does not know.
+                let stored = super::version_watch::stored_version(&database_name(user_id)).await;
+                if stored.is_some_and(|v| v > DB_VERSION) {
                     super::version_watch::announce_outdated();
-                    StoreError::Outdated
-                } else {
-                    StoreError::Unavailable(message)
+                    return Err(StoreError::Outdated);
                 }
-            })?;
+                return Err(StoreError::Unavailable(e.to_string()));
+            }
+        };
         let watch = super::version_watch::VersionWatch::start(&database_name(user_id));
         Ok(Self { db, _watch: watch })
     }

@@ -18,9 +18,52 @@ pub fn announce_outdated() {
     }
 }
 
-/// True when an open failed because the database is already at a newer version.
-pub fn is_version_error(message: &str) -> bool {
-    message.contains("VersionError")
+/// The version `name` is at on this device, without changing it (None when it cannot be
+/// opened or does not exist yet).
+pub async fn stored_version(name: &str) -> Option<u32> {
+    let factory = web_sys::window()?.indexed_db().ok()??;
+    let request: IdbOpenDbRequest = factory.open(name).ok()?;
+    let (tx, rx) = futures_channel::oneshot::channel::<Option<u32>>();
+    let tx = std::rc::Rc::new(std::cell::RefCell::new(Some(tx)));
+    let send = move |v: Option<u32>| {
+        if let Some(tx) = tx.borrow_mut().take() {
+            let _ = tx.send(v);
+        }
+    };
+    let on_upgrade = {
+        let send = send.clone();
+        Closure::once_into_js(move |event: web_sys::Event| {
+            // It does not exist: do not create it here.
+            if let Some(tx) = event
+                .target()
+                .and_then(|t| t.dyn_into::<IdbOpenDbRequest>().ok())
+                .and_then(|r| r.transaction())
+            {
+                let _ = tx.abort();
+            }
+            send(None);
+        })
+    };
+    let on_success = {
+        let send = send.clone();
+        Closure::once_into_js(move |event: web_sys::Event| {
+            let db = event
+                .target()
+                .and_then(|t| t.dyn_into::<IdbOpenDbRequest>().ok())
+                .and_then(|r| r.result().ok())
+                .and_then(|r| r.dyn_into::<IdbDatabase>().ok());
+            let version = db.as_ref().map(|d| d.version() as u32);
+            if let Some(db) = db {
+                db.close();
+            }
+            send(version);
+        })
+    };
+    let on_error = Closure::once_into_js(move |_: web_sys::Event| send(None));
+    request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
+    request.set_onsuccess(Some(on_success.unchecked_ref()));
+    request.set_onerror(Some(on_error.unchecked_ref()));
+    rx.await.ok().flatten()
 }
 
 /// A second connection to `name`, only to hear `versionchange`. It never creates the
