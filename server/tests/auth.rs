@@ -285,3 +285,46 @@ async fn sessions_ended_by_care_answer_as_care_does() {
         .await;
     assert_eq!((status, answer), (403, json!({"detail": "Invalid Token"})));
 }
+
+#[tokio::test]
+async fn guessing_passwords_is_slowed_down_and_unknown_users_look_like_known_ones() {
+    let s = common::start(&[]).await;
+    let attempt = |username: &'static str, password: &'static str| {
+        let url = s.url("/api/v1/auth/login/");
+        async move {
+            let resp = common::client()
+                .post(url)
+                .json(&json!({"username": username, "password": password}))
+                .send()
+                .await
+                .expect("post");
+            let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().expect("ascii").to_string());
+            let body: serde_json::Value = resp.json().await.expect("json");
+            (status, retry_after, body)
+        }
+    };
+    // The same answer whether or not the username exists.
+    let unknown = attempt("no-such-user", "Wrong@123").await;
+    let known = attempt("care-nurse", "Wrong@123").await;
+    assert_eq!((unknown.0, &unknown.2), (known.0, &known.2));
+    assert_eq!(known.0, 401);
+
+    // Five wrong passwords for one username; then even the right one waits.
+    for _ in 0..4 {
+        assert_eq!(attempt("care-nurse", "Wrong@123").await.0, 401);
+    }
+    let (status, retry_after, body) = attempt("care-nurse", "Ohcn@123").await;
+    assert_eq!(status, 429, "{body}");
+    let secs: u64 = retry_after.expect("Retry-After").parse().expect("seconds");
+    assert!((1..=30).contains(&secs), "{secs}");
+    assert_eq!(body["code"], "throttled");
+    assert!(body["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("Too many failed sign-ins")));
+    // Another person on the same clinic network is not held up.
+    assert_eq!(attempt("care-doctor", "Ohcn@123").await.0, 200);
+}

@@ -3,11 +3,13 @@
 
 use axum::{
     body::Bytes,
-    extract::{FromRequestParts, State},
+    extract::{ConnectInfo, FromRequestParts, State},
     http::{header, request::Parts},
     routing::post,
     Json, Router,
 };
+use std::time::Instant;
+
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
@@ -17,6 +19,7 @@ use super::{
     jwt::TokenType,
     password,
     permissions::Role,
+    throttle::Key,
     Care,
 };
 
@@ -135,13 +138,25 @@ fn token_pair(care: &Care, user_id: &str) -> Value {
     json!({ "refresh": refresh, "access": access })
 }
 
-async fn login(State(care): State<Care>, body: Bytes) -> Result<Json<Value>, CareError> {
+async fn login(
+    State(care): State<Care>,
+    extensions: axum::http::Extensions,
+    body: Bytes,
+) -> Result<Json<Value>, CareError> {
     let body = json_object(&body)?;
     let fields = required_strings(&body, &["username", "password"])?;
-    let (username, password) = (&fields[0], &fields[1]);
+    let (username, password) = (fields[0].clone(), fields[1].clone());
+    let user_key = Key::user(&username);
+    let mut keys = vec![user_key.clone()];
+    if let Some(ConnectInfo(addr)) = extensions.get::<ConnectInfo<std::net::SocketAddr>>() {
+        keys.push(Key::Address(addr.ip().to_string()));
+    }
+    if let Err(wait) = care.login_throttle.check(&keys, Instant::now()) {
+        return Err(CareError::TooManyAttempts(wait.as_secs().max(1)));
+    }
     let user: Option<(String, String)> = care
         .db
-        .with(|conn| {
+        .with(move |conn| {
             Ok(conn
                 .query_row(
                     "SELECT id, password_hash FROM user WHERE username = ?1 AND deleted = 0",
@@ -151,21 +166,35 @@ async fn login(State(care): State<Care>, body: Bytes) -> Result<Json<Value>, Car
                 .optional()?)
         })
         .await?;
-    // Hash even for an unknown user, so timing does not reveal which usernames exist.
-    let (id, hash) = user.unwrap_or_else(|| (String::new(), password::hash("timing")));
-    if !password::verify(password, &hash) || id.is_empty() {
+    // One hash check whether or not the user exists (against a fixed hash for an unknown
+    // one), so the time taken does not reveal which usernames exist; off the async threads.
+    let (id, hash) = user.unwrap_or_else(|| (String::new(), unknown_user_hash().to_string()));
+    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &hash))
+        .await
+        .map_err(|e| CareError::Internal(e.to_string()))?;
+    if !matches || id.is_empty() {
+        care.login_throttle.failed(&keys, Instant::now());
         return Err(CareError::LoginFailed);
     }
+    care.login_throttle.succeeded(&user_key);
+    let at = now_iso();
+    let uid = id.clone();
     care.db
-        .with(|conn| {
+        .with(move |conn| {
             conn.execute(
                 "UPDATE user SET last_login = ?1 WHERE id = ?2",
-                params![now_iso(), id],
+                params![at, uid],
             )?;
             Ok(())
         })
         .await?;
     Ok(Json(token_pair(&care, &id)))
+}
+
+/// A hash no password matches in practice, made once, with the same cost as a user's.
+fn unknown_user_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| password::hash(&uuid::Uuid::new_v4().to_string()))
 }
 
 async fn refresh(State(care): State<Care>, body: Bytes) -> Result<Json<Value>, CareError> {

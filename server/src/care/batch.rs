@@ -210,6 +210,7 @@ async fn batch(
     let scoped = Care {
         db: tx.db(),
         jwt: care.jwt.clone(),
+        login_throttle: care.login_throttle.clone(),
     };
     static ROUTES: LazyLock<Router<Care>> = LazyLock::new(|| {
         super::routes()

@@ -19,6 +19,10 @@ pub enum CareError {
     TokenRevoked,
     #[error("login failed")]
     LoginFailed,
+    /// Too many failed sign-ins for this username or address: try again after this many
+    /// seconds.
+    #[error("too many failed sign-ins")]
+    TooManyAttempts(u64),
     #[error("refresh token is not valid")]
     RefreshNotValid,
     /// A refresh token revoked by a logout: CARE answers 403 without a `code`.
@@ -79,6 +83,18 @@ impl IntoResponse for CareError {
                 StatusCode::BAD_REQUEST,
                 json!({"detail": "Missing access or refresh token"}),
             ),
+            CareError::TooManyAttempts(secs) => {
+                let body = json!({
+                    "detail": format!("Too many failed sign-ins. Try again in {secs} seconds."),
+                    "code": "throttled",
+                });
+                let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                    resp.headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, v);
+                }
+                return resp;
+            }
             CareError::LoginFailed => (
                 StatusCode::UNAUTHORIZED,
                 json!({"detail": "No active account found with the given credentials", "code": "no_active_account"}),

@@ -180,6 +180,7 @@ async fn apply_once(
     let scoped = Care {
         db: tx.db(),
         jwt: care.jwt.clone(),
+        login_throttle: care.login_throttle.clone(),
     };
     let resp = pass_through(scoped, Request::from_parts(parts, Body::from(bytes))).await;
     let status = resp.status().as_u16();

@@ -22,6 +22,7 @@ pub mod questionnaire;
 pub mod resource;
 pub mod role;
 pub mod seed;
+pub mod throttle;
 pub mod users;
 pub mod validate;
 pub mod valueset;
@@ -45,6 +46,8 @@ pub use error::CareError;
 pub struct Care {
     pub db: db::Db,
     pub jwt: jwt::Jwt,
+    /// Failed sign-ins, shared by every scope of this backend.
+    pub login_throttle: std::sync::Arc<throttle::LoginThrottle>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +87,7 @@ impl Care {
         Ok(Self {
             db,
             jwt: jwt::Jwt::new(secret.into_bytes()),
+            login_throttle: Default::default(),
         })
     }
 }
