@@ -152,7 +152,7 @@ mod tests {
             t.failed(&[user.clone(), addr.clone()], now);
         }
         t.succeeded(&user);
-        assert_eq!(t.check(&[user.clone()], now), Ok(()));
+        assert_eq!(t.check(std::slice::from_ref(&user), now), Ok(()));
         assert!(t.check(&[Key::user("anyone"), addr], now).is_err());
     }
 }
