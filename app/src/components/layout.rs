@@ -63,22 +63,29 @@ pub fn AuthedLayout() -> impl IntoView {
     let outbox = use_outbox();
     // Writes waiting on this device are kept for this user (and sent when they sign in
     // again), but the person should know before leaving.
+    // Unfinished forms are kept in plain device storage: they are discarded at sign-out,
+    // and the person is told first.
     let sign_out = move |_| {
         let open = outbox.open_count() + outbox.attention_count();
-        #[cfg(feature = "hydrate")]
-        if open > 0 {
-            let message = format!(
-                "{open} change(s) are saved only on this device. They stay here and are sent when you sign in again. Sign out?"
-            );
-            let ok = web_sys::window()
-                .and_then(|w| w.confirm_with_message(&message).ok())
-                .unwrap_or(false);
-            if !ok {
-                return;
+        let user_id = session.user().map(|u| u.user.id).unwrap_or_default();
+        let drafts = crate::pages::encounters::drafts::of_user(&user_id);
+        if let Some(message) = sign_out_warning(open, drafts.len()) {
+            #[cfg(feature = "hydrate")]
+            {
+                let ok = web_sys::window()
+                    .and_then(|w| w.confirm_with_message(&message).ok())
+                    .unwrap_or(false);
+                if !ok {
+                    return;
+                }
             }
+            let _ = message;
         }
-        let _ = open;
         leptos::task::spawn_local(async move {
+            outbox.before_sign_out().await;
+            for key in drafts {
+                crate::session::storage::remove(&key);
+            }
             session.sign_out().await;
         });
     };
@@ -103,5 +110,33 @@ pub fn AuthedLayout() -> impl IntoView {
                 <Outlet/>
             </main>
         </Show>
+    }
+}
+
+/// What the person is asked before signing out, if anything.
+fn sign_out_warning(queued: usize, drafts: usize) -> Option<String> {
+    let mut parts = Vec::new();
+    if queued > 0 {
+        parts.push(format!(
+            "{queued} change(s) are saved only on this device. They stay here and are sent when you sign in again."
+        ));
+    }
+    if drafts > 0 {
+        parts.push(format!("{drafts} unfinished form(s) will be discarded."));
+    }
+    (!parts.is_empty()).then(|| format!("{} Sign out?", parts.join(" ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sign_out_warning;
+
+    #[test]
+    fn the_person_is_told_what_stays_and_what_goes() {
+        assert_eq!(sign_out_warning(0, 0), None);
+        let both = sign_out_warning(2, 1).expect("asked");
+        assert!(both.starts_with("2 change(s) are saved only on this device."));
+        assert!(both.contains("1 unfinished form(s) will be discarded."));
+        assert!(both.ends_with("Sign out?"));
     }
 }

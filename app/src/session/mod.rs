@@ -39,6 +39,7 @@ pub fn provide_session() -> Session {
     #[cfg(feature = "hydrate")]
     {
         Effect::new(move |_| session.restore());
+        session.follow_other_tabs();
         // Check every 30 s; refresh once the access token is within two minutes of expiry.
         let _ = set_interval_with_handle(
             move || leptos::task::spawn_local(async move { session.refresh_if_due().await }),
@@ -88,6 +89,33 @@ impl Session {
         self.restored.set(true);
     }
 
+    /// Takes the session another tab left in storage: renewed tokens quietly; another user,
+    /// or none, in full (the cache follows the user).
+    #[cfg(feature = "hydrate")]
+    fn resync(&self) {
+        let tokens = match (
+            storage::get(storage::ACCESS_KEY),
+            storage::get(storage::REFRESH_KEY),
+        ) {
+            (Some(access), Some(refresh)) => Some(TokenPair { access, refresh }),
+            _ => None,
+        };
+        let stored_user = storage::get(storage::USER_KEY)
+            .and_then(|u| serde_json::from_str::<CurrentUser>(&u).ok())
+            .map(|u| u.user.id);
+        let same_user = stored_user
+            == self
+                .user
+                .with_untracked(|u| u.as_ref().map(|u| u.user.id.clone()));
+        if tokens.is_some() && same_user {
+            if self.tokens.with_untracked(|t| t != &tokens) {
+                self.tokens.set(tokens);
+            }
+        } else {
+            self.restore();
+        }
+    }
+
     fn store(&self, tokens: TokenPair) {
         storage::set(storage::ACCESS_KEY, &tokens.access);
         storage::set(storage::REFRESH_KEY, &tokens.refresh);
@@ -123,12 +151,42 @@ impl Session {
         Ok(user)
     }
 
-    /// Ends the session here and, when reachable, on the server (which revokes the tokens).
+    /// Ends the session here at once, then asks the server to revoke the tokens in the
+    /// background (a bad connection never keeps the session alive on this device). Other
+    /// tabs hear it through the storage event and follow.
     pub async fn sign_out(&self) {
-        if let Some(tokens) = self.tokens.get_untracked() {
-            let _ = api::auth::logout(&tokens).await;
-        }
+        let tokens = self.tokens.get_untracked();
         self.clear();
+        if let Some(tokens) = tokens {
+            // Bounded by the API's request deadline.
+            leptos::task::spawn_local(async move {
+                let _ = api::auth::logout(&tokens).await;
+            });
+        }
+    }
+
+    /// Another tab signed in, out, or renewed the tokens: this tab takes the same session
+    /// at once (a signed-out tab goes to the sign-in page and stops saving anything).
+    #[cfg(feature = "hydrate")]
+    fn follow_other_tabs(&self) {
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let session = *self;
+        let on_storage = Closure::<dyn FnMut(web_sys::StorageEvent)>::new(
+            move |event: web_sys::StorageEvent| {
+                let ours = event.key().is_none_or(|k| {
+                    [storage::ACCESS_KEY, storage::REFRESH_KEY, storage::USER_KEY]
+                        .contains(&k.as_str())
+                });
+                if ours {
+                    session.resync();
+                }
+            },
+        );
+        if let Some(window) = web_sys::window() {
+            let _ = window
+                .add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
+        }
+        on_storage.forget();
     }
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]

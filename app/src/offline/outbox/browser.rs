@@ -202,6 +202,19 @@ impl Outbox {
         broadcast();
     }
 
+    /// Before the session ends: the user's synced writes leave the device (`retention::
+    /// on_sign_out`); unsynced ones stay for them.
+    pub async fn purge_on_sign_out(&self) {
+        let Some((user_id, store)) = current_store() else {
+            return;
+        };
+        let records = self.load_for(&user_id, &store).await;
+        for id in retention::on_sign_out(&records, &user_id) {
+            let _ = store.outbox_delete(&id).await;
+        }
+        broadcast();
+    }
+
     /// Removes synced writes older than the kept period.
     pub async fn clean_synced(&self) {
         let Some((_, store)) = current_store() else {

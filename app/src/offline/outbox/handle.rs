@@ -223,6 +223,12 @@ impl Outbox {
         }
     }
 
+    /// Called just before sign-out: the user's synced writes leave this device.
+    pub async fn before_sign_out(&self) {
+        #[cfg(feature = "hydrate")]
+        self.purge_on_sign_out().await;
+    }
+
     /// The signed-in user's unsent changes as a backup file: its name, its content and how
     /// many unsent changes it holds (`backup::export`).
     pub fn backup_file(&self) -> Option<(String, String, usize)> {

@@ -34,15 +34,32 @@ pub fn is_expired(record: &OutboxRecord, now: Millis, days: i64) -> bool {
 /// The writes to clean up: expired ones, except a parent of a write not yet synced (which
 /// still needs it: its server id, and the proof it synced).
 pub fn expired(records: &[OutboxRecord], now: Millis, days: i64) -> Vec<String> {
-    let needed: std::collections::HashSet<&str> = records
-        .iter()
-        .filter(|r| r.sync_status != SyncStatus::Success)
-        .flat_map(|r| r.parent_mutation_ids.iter().map(String::as_str))
-        .collect();
+    let needed = needed_parents(records);
     records
         .iter()
         .filter(|r| is_expired(r, now, days) && !needed.contains(r.id.as_str()))
         .map(|r| r.id.clone())
+        .collect()
+}
+
+/// What signing out removes from the device: the user's synced writes (their payloads and
+/// CARE's answers hold patient data nobody needs here any more), except a parent that a
+/// write not yet synced still needs. Unsynced writes stay for their owner.
+pub fn on_sign_out(records: &[OutboxRecord], user_id: &str) -> Vec<String> {
+    let needed = needed_parents(records);
+    records
+        .iter()
+        .filter(|r| r.user_id == user_id && r.sync_status == SyncStatus::Success)
+        .filter(|r| !needed.contains(r.id.as_str()))
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+fn needed_parents(records: &[OutboxRecord]) -> std::collections::HashSet<&str> {
+    records
+        .iter()
+        .filter(|r| r.sync_status != SyncStatus::Success)
+        .flat_map(|r| r.parent_mutation_ids.iter().map(String::as_str))
         .collect()
 }
 
@@ -127,5 +144,22 @@ mod tests {
         ] {
             assert!(!is_expired(&record(status, Some(0)), now, 1), "{status:?}");
         }
+    }
+
+    #[test]
+    fn signing_out_removes_the_users_synced_writes_but_not_what_is_still_needed() {
+        let mut parent = record(SyncStatus::Success, Some(1));
+        parent.id = "parent".into();
+        let mut child = record(SyncStatus::Pending, None);
+        child.id = "child".into();
+        child.parent_mutation_ids = vec!["parent".into()];
+        let mut done = record(SyncStatus::Success, Some(1));
+        done.id = "done".into();
+        let mut theirs = done.clone();
+        theirs.id = "theirs".into();
+        theirs.user_id = "someone-else".into();
+        let owner = done.user_id.clone();
+        let records = [parent, child, done, theirs];
+        assert_eq!(on_sign_out(&records, &owner), ["done"]);
     }
 }

@@ -190,7 +190,7 @@ pub fn FillQuestionnaire() -> impl IntoView {
 /// Where the answers being typed are kept on this device (per user, encounter and form).
 fn draft_key(session: &crate::session::Session, encounter_id: &str, slug: &str) -> String {
     let user = session.user().map(|u| u.user.id).unwrap_or_default();
-    format!("care_offline_draft:{user}:{encounter_id}:{slug}")
+    super::drafts::key(&user, encounter_id, slug)
 }
 
 /// Queues the form as one batch write, with its entries on top of the encounter's cached

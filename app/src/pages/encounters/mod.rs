@@ -3,5 +3,6 @@
 
 pub mod create;
 pub mod detail;
+pub mod drafts;
 pub mod fill;
 pub mod list;
