@@ -1092,3 +1092,90 @@ async fn push_and_pull_work_through_the_proxy_to_a_real_care() {
     // CARE's own view of the sync store is untouched: the front keeps sync.sqlite3.
     assert!(front.data.path().join("sync.sqlite3").exists());
 }
+
+#[tokio::test]
+async fn a_facility_admin_sees_only_the_sync_records_of_their_facilities_users() {
+    let s = common::start(&[]).await;
+    let (doctor, _) = s.login("care-doctor").await;
+    let (nurse, _) = s.login("care-nurse").await;
+    let doctor_item = enqueue(
+        &s,
+        &doctor,
+        json!({"deviceId": "tab-doc", "operation": "DELETE", "resourceType": "patient",
+               "resourceId": uuid()}),
+    )
+    .await;
+    let nurse_item = enqueue(
+        &s,
+        &nurse,
+        json!({"deviceId": "tab-nurse", "operation": "DELETE", "resourceType": "patient",
+               "resourceId": uuid()}),
+    )
+    .await;
+    let (_, me) = s.get("/api/v1/users/getcurrentuser/", Some(&nurse)).await;
+    let nurse_id = me["id"].as_str().expect("id").to_string();
+    // The nurse moves to another facility: no longer a member of the demo one.
+    let care = rusqlite::Connection::open(s.data.path().join("care.sqlite3")).expect("open");
+    let moved = care
+        .execute(
+            "DELETE FROM facility_user WHERE user_id = ?1",
+            rusqlite::params![nurse_id],
+        )
+        .expect("delete");
+    assert_eq!(moved, 1);
+
+    let (fac_admin, _) = s.login("care-fac-admin").await;
+    let fid = s.facility_id(&doctor).await;
+    let (status, members) = s
+        .get(&format!("/api/v1/facility/{fid}/users/"), Some(&fac_admin))
+        .await;
+    assert_eq!(status, 200, "{members}");
+    assert!(members["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .all(|u| u["id"] != nurse_id.as_str()));
+
+    let (status, health) = s.get("/api/v1/sync/health", Some(&fac_admin)).await;
+    assert_eq!(status, 200, "{health}");
+    let devices: Vec<&str> = health["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .filter_map(|d| d["deviceId"].as_str())
+        .collect();
+    assert!(devices.contains(&"tab-doc"), "{devices:?}");
+    assert!(!devices.contains(&"tab-nurse"), "{devices:?}");
+    // Her items and statistics are closed to them; the doctor's stay open.
+    let (status, out) = s
+        .post(
+            &format!("/api/v1/sync/process/{nurse_item}"),
+            json!({}),
+            Some(&fac_admin),
+        )
+        .await;
+    assert_eq!(status, 404, "{out}");
+    let (status, out) = s
+        .post(
+            &format!("/api/v1/sync/process/{doctor_item}"),
+            json!({}),
+            Some(&fac_admin),
+        )
+        .await;
+    assert_ne!(status, 404, "{out}");
+    let (status, out) = s
+        .get(
+            &format!("/api/v1/sync/stats?userId={nurse_id}"),
+            Some(&fac_admin),
+        )
+        .await;
+    assert_eq!(status, 403, "{out}");
+    // CARE's Administrator still sees every device.
+    let (admin, _) = s.login("care-admin").await;
+    let (_, health) = s.get("/api/v1/sync/health", Some(&admin)).await;
+    assert!(health["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .any(|d| d["deviceId"] == "tab-nurse"));
+}

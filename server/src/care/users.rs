@@ -1,5 +1,5 @@
-//! Users: the embedded `UserSpec` shape, `GET /users/getcurrentuser/`, `GET /users/` and
-//! `GET /users/{username}/`.
+//! Users: the embedded `UserSpec` shape, `GET /users/getcurrentuser/`, `GET /users/`,
+//! `GET /users/{username}/` and a facility's members (`GET /facility/{id}/users/`).
 
 use axum::{
     extract::{Path, Query, State},
@@ -20,6 +20,53 @@ pub fn router() -> Router<Care> {
         .route("/users/", get(list))
         .route("/users/getcurrentuser/", get(current_user))
         .route("/users/{username}/", get(retrieve))
+        .route("/facility/{fid}/users/", get(facility_members))
+}
+
+#[derive(Debug, Deserialize)]
+struct MemberParams {
+    username: Option<String>,
+    #[serde(flatten)]
+    page: Page,
+}
+
+/// CARE's `FacilityUsersViewSet`: the facility's members (paginated UserSpec), optionally
+/// `username` (contains, case-insensitive). Any signed-in user may list them.
+async fn facility_members(
+    State(care): State<Care>,
+    _user: AuthUser,
+    Path(facility_id): Path<String>,
+    Query(p): Query<MemberParams>,
+) -> Result<Json<Value>, CareError> {
+    care.db
+        .with(move |conn| {
+            let like = format!(
+                "%{}%",
+                escape_like(&p.username.unwrap_or_default().to_lowercase())
+            );
+            let filter = "FROM user u JOIN facility_user fu ON fu.user_id = u.id
+                 WHERE fu.facility_id = ?1 AND u.deleted = 0
+                   AND lower(u.username) LIKE ?2 ESCAPE '\\'";
+            let count: i64 = conn.query_row(
+                &format!("SELECT COUNT(*) {filter}"),
+                params![facility_id, like],
+                |r| r.get(0),
+            )?;
+            let ids: Vec<String> = conn
+                .prepare(&format!(
+                    "SELECT u.id {filter} ORDER BY u.username LIMIT {} OFFSET {}",
+                    p.page.limit(),
+                    p.page.offset()
+                ))?
+                .query_map(params![facility_id, like], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let results = ids
+                .iter()
+                .map(|id| user_spec(conn, id, false))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Json(json!({ "count": count, "results": results })))
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -59,11 +59,14 @@ pub async fn health(
     headers: HeaderMap,
 ) -> Result<Json<Value>, SyncError> {
     let caller = sync.caller(&headers).await?;
-    caller.require_admin("see sync health")?;
+    let scope = sync.administered(&caller, "see sync health").await?;
     let now = now_ms();
     let mut devices: BTreeMap<(String, String), Device> = BTreeMap::new();
     let mut totals = Counts::default();
     for (user, username, device, outcome, n, first_at) in latest_outcomes(sync.audit.db(), None)? {
+        if !scope.includes(&user) {
+            continue;
+        }
         let d = devices.entry((user, device)).or_default();
         d.username = username;
         d.counts.add(&outcome, n);
@@ -100,6 +103,6 @@ pub async fn health(
         "retentionDays": sync.audit.retention_days(),
         "totals": rates(&totals),
         "devices": devices,
-        "review": review_items(&sync)?,
+        "review": review_items(&sync, &scope)?,
     })))
 }

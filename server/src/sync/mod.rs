@@ -23,6 +23,7 @@ pub mod idempotency;
 pub mod pull;
 pub mod push;
 pub mod queue;
+pub mod scope;
 pub mod store;
 
 use std::path::Path;

@@ -196,17 +196,34 @@ fn check_uuid(id: &str) -> Result<(), SyncError> {
         .map_err(|_| SyncError::bad("invalid_id", "The item id must be a UUID."))
 }
 
-/// An item the caller may see: their own, or anyone's for an administrator.
-fn visible(sync: &SyncApi, caller: &Caller, id: &str) -> Result<Item, SyncError> {
+/// An item the caller may see: their own, or one of a user they administer (anyone's for
+/// CARE's Administrator; a member of their facilities' for a Facility Admin).
+async fn visible(sync: &SyncApi, caller: &Caller, id: &str) -> Result<Item, SyncError> {
     check_uuid(id)?;
-    match load(sync, id)? {
-        Some(item) if caller.owns(&item.user_id) || caller.is_admin => Ok(item),
-        _ => Err(SyncError::NotFound("No such sync item.".into())),
+    let not_found = || SyncError::NotFound("No such sync item.".into());
+    let item = load(sync, id)?.ok_or_else(not_found)?;
+    if caller.owns(&item.user_id) {
+        return Ok(item);
+    }
+    if !caller.is_admin {
+        return Err(not_found());
+    }
+    let scope = sync.administered(caller, "see this item").await?;
+    if scope.includes(&item.user_id) {
+        Ok(item)
+    } else {
+        Err(not_found())
     }
 }
 
-/// The user a query is about: the caller, unless an administrator asks about someone else.
-fn subject(caller: &Caller, user_id: Option<&str>, what: &str) -> Result<String, SyncError> {
+/// The user a query is about: the caller, unless an administrator asks about a user they
+/// administer.
+async fn subject(
+    sync: &SyncApi,
+    caller: &Caller,
+    user_id: Option<&str>,
+    what: &str,
+) -> Result<String, SyncError> {
     match user_id.filter(|u| !u.is_empty()) {
         None => Ok(caller.id.clone()),
         Some(u) if caller.owns(u) => Ok(u.to_string()),
@@ -214,8 +231,13 @@ fn subject(caller: &Caller, user_id: Option<&str>, what: &str) -> Result<String,
             if !apply::valid_id(u) {
                 return Err(SyncError::bad("invalid_user", "userId is not a valid id."));
             }
-            caller.require_admin(what)?;
-            Ok(u.to_string())
+            if sync.administered(caller, what).await?.includes(u) {
+                Ok(u.to_string())
+            } else {
+                Err(SyncError::Forbidden(format!(
+                    "You can only {what} of users of your own facilities."
+                )))
+            }
         }
     }
 }
@@ -376,7 +398,7 @@ pub async fn pending(
     let q: OwnerQuery = query(&uri)?;
     let device = check_device(q.device_id.as_deref())?;
     let caller = sync.caller(&headers).await?;
-    let user = subject(&caller, q.user_id.as_deref(), "list another user's items")?;
+    let user = subject(&sync, &caller, q.user_id.as_deref(), "list the items").await?;
     let items = sync.audit.db().with(|c| {
         c.prepare(&format!(
             "SELECT {COLUMNS} FROM queue_item WHERE user_id = ?1
@@ -498,7 +520,7 @@ pub async fn process(
 ) -> Result<Response, SyncError> {
     check_uuid(&id)?;
     let caller = sync.caller(&headers).await?;
-    let item = visible(&sync, &caller, &id)?;
+    let item = visible(&sync, &caller, &id).await?;
     if !caller.owns(&item.user_id) {
         return Err(SyncError::Forbidden(
             "Only the user who queued an operation can send it.".into(),
@@ -553,7 +575,7 @@ pub async fn resolve(
         }
     };
     let caller = sync.caller(&headers).await?;
-    let item = visible(&sync, &caller, &id)?;
+    let item = visible(&sync, &caller, &id).await?;
     let state_ok = match resolution.as_str() {
         "MANUAL" => item.status == "CONFLICT",
         _ => matches!(item.status.as_str(), "CONFLICT" | "MANUAL"),
@@ -703,10 +725,12 @@ pub async fn stats(
     let q: StatsQuery = query(&uri)?;
     let caller = sync.caller(&headers).await?;
     let user = subject(
+        &sync,
         &caller,
         q.user_id.as_deref(),
-        "read another user's sync statistics",
-    )?;
+        "read the sync statistics",
+    )
+    .await?;
     let mut counts = Counts::default();
     for (_, _, _, outcome, n, _) in latest_outcomes(sync.audit.db(), Some(&user))? {
         counts.add(&outcome, n);
@@ -723,8 +747,8 @@ pub async fn stats(
     })))
 }
 
-/// Every item flagged MANUAL, oldest flag first.
-pub fn review_items(sync: &SyncApi) -> Result<Vec<Value>, SyncError> {
+/// Every item flagged MANUAL of the users in `scope`, oldest flag first.
+pub fn review_items(sync: &SyncApi, scope: &super::scope::Scope) -> Result<Vec<Value>, SyncError> {
     let items = sync.audit.db().with(|c| {
         c.prepare(&format!(
             "SELECT {COLUMNS} FROM queue_item WHERE status = 'MANUAL' ORDER BY flagged_at_ms, seq"
@@ -732,7 +756,11 @@ pub fn review_items(sync: &SyncApi) -> Result<Vec<Value>, SyncError> {
         .query_map([], read_row)?
         .collect::<Result<Vec<_>, _>>()
     })?;
-    Ok(items.iter().map(Item::review_json).collect())
+    Ok(items
+        .iter()
+        .filter(|i| scope.includes(&i.user_id))
+        .map(Item::review_json)
+        .collect())
 }
 
 pub async fn review(
@@ -740,6 +768,6 @@ pub async fn review(
     headers: HeaderMap,
 ) -> Result<Json<Value>, SyncError> {
     let caller = sync.caller(&headers).await?;
-    caller.require_admin("see the review list")?;
-    Ok(Json(json!({ "results": review_items(&sync)? })))
+    let scope = sync.administered(&caller, "see the review list").await?;
+    Ok(Json(json!({ "results": review_items(&sync, &scope)? })))
 }
