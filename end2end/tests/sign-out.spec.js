@@ -8,14 +8,20 @@ test('sign-out is immediate, reaches every tab, and leaves no synced patient dat
   await login(page);
   await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
   const home = new URL(page.url()).pathname;
-  // A patient registered and synced: the write (with CARE's answer) is kept on the device.
+  // A patient registered while CARE could not be reached, then synced: the write (with
+  // CARE's answer) is kept on the device.
+  const hold = (route) => (route.request().method() === 'POST' ? route.abort('connectionreset') : route.continue());
+  await page.route('**/api/v1/patient/', hold);
   await page.getByRole('link', { name: 'Patients' }).click();
   await page.getByRole('link', { name: 'Register patient' }).click();
   await fillRegistration(page, name, '+919812345631');
   await page.getByRole('button', { name: 'Register patient' }).click();
   await expect(page.getByTestId('patient-name')).toHaveText(name);
-  await expect(page.getByTestId('sync-badge')).toHaveText('All synced');
+  await expect(page.getByTestId('sync-badge')).toHaveText('1 to sync');
+  await page.unroute('**/api/v1/patient/', hold);
   await page.getByTestId('sync-badge').click();
+  await page.getByRole('button', { name: 'Sync now' }).click();
+  await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
   await expect(page.getByTestId('section-synced')).toContainText(name);
 
   // A second tab of the same person.
