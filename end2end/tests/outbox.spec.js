@@ -345,6 +345,54 @@ test.describe('lost responses', () => {
     expect(sent(notSaved)[2]).not.toBe(sent(notSaved)[0]);
   });
 
+  test('a new patient CARE saved without an answer is found in CARE and its record adopted', async ({ page, request }) => {
+    const name = `Found Later ${Date.now()}`;
+    let first = null;
+    // CARE saves the registration, but its answer is lost; the retry learns only that the
+    // outcome is unknown.
+    await page.route('**/api/v1/patient/', async (route) => {
+      const req = route.request();
+      if (req.method() !== 'POST' || req.postDataJSON().name !== name) return route.continue();
+      const key = req.headers()['idempotency-key'];
+      if (first === null) {
+        first = key;
+        await route.fetch();
+        return route.fulfill({
+          status: 502, headers: { 'x-care-offline-proxy': '1' },
+          json: { code: 'upstream_answer_lost', source: 'care-offline-proxy', detail: "CARE's answer was lost on the way." },
+        });
+      }
+      return route.fulfill({
+        status: 409,
+        json: { code: 'idempotency_outcome_unknown', source: 'care-offline-proxy', detail: 'Check CARE.' },
+      });
+    });
+    await login(page);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).click();
+    await page.getByRole('link', { name: 'Register patient' }).click();
+    await fillRegistration(page, name, '+919812345641');
+    await page.getByRole('button', { name: 'Register patient' }).click();
+    await expect(page.getByTestId('unsynced-badge')).toHaveText('May have reached CARE — see Sync status');
+    const tempUrl = page.url();
+    const token = await apiToken(request);
+    const [inCare] = await patientsNamed(request, token, name);
+    expect(inCare).toBeTruthy();
+
+    await page.getByTestId('sync-badge').click();
+    const row = page.getByTestId('section-may-have-reached-care').getByTestId('write-row').filter({ hasText: name });
+    await row.getByRole('button', { name: 'Find it in CARE' }).click();
+    await row.getByRole('button', { name: `This is ${name}` }).click();
+    await expect(page.getByTestId('sync-badge')).toHaveText('All synced');
+    const synced = page.getByTestId('section-synced').getByTestId('write-row').filter({ hasText: name });
+    await synced.getByRole('button', { name: 'Details' }).click();
+    await expect(synced).toContainText(inCare.id);
+    // Nothing was sent again, and the patient's page on this device now shows CARE's record.
+    expect(await patientsNamed(request, token, name)).toHaveLength(1);
+    await page.goto(tempUrl);
+    await expect(page.getByTestId('patient-name')).toHaveText(name);
+    await expect(page.getByTestId('unsynced-badge')).toHaveCount(0);
+  });
+
   test('an edit whose answer was lost after CARE saved it is not a conflict with itself', async ({ page, request }) => {
     await login(page);
     await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');

@@ -824,6 +824,19 @@ impl Outbox {
             .await;
     }
 
+    /// "This is it": the person found the record this create made in CARE. It is done,
+    /// with that record as its answer, so the device's copy and every write that depends
+    /// on it take CARE's id, as after a send.
+    pub async fn adopt_found(&self, id: &str, found: Value) {
+        let at = now();
+        self.update_record(id, |r| engine::confirm_applied(r, at, Some(found)))
+            .await;
+        let records = self.records.get_untracked();
+        if let Some(record) = records.iter().find(|r| r.id == id) {
+            self.apply_success(record, &engine::id_map(&records));
+        }
+    }
+
     /// "Send again" on a write that may have reached CARE: a new key.
     pub async fn send_again(&self, id: &str) {
         self.update_record(id, engine::send_again).await;

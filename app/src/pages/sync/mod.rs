@@ -1,6 +1,7 @@
 //! The sync status route: every write saved on this device and what became of it.
 
 pub mod edit_link;
+pub mod find_created;
 pub mod health;
 pub mod merge_dialog;
 pub mod page;

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::{edit_link::edit_href, merge_dialog::MergeDialog};
+use super::{edit_link::edit_href, find_created::FindCreated, merge_dialog::MergeDialog};
 use crate::{
     components::{batch_failure::BatchFailure, query_notice::format_saved_at},
     offline::outbox::{
@@ -161,6 +161,7 @@ pub fn WriteRow(
                         <button class="button" on:click=confirm.clone()>"It is there"</button>
                         <button class="button" on:click=again.clone()>"Send again"</button>
                     </div>
+                    {(record.sync_route_key == "patient.create").then(|| view! { <FindCreated record=record.clone()/> })}
                 </div>
             })}
             <div class="write__actions">
