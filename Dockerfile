@@ -25,7 +25,7 @@ WORKDIR /src
 COPY . .
 # Artifacts are copied out of target/ in the same step, so target/ may be a cache mount.
 RUN CARE_SETUP_SKIP_BROWSER=1 ./scripts/setup.sh \
- && cargo leptos build --release \
+ && cargo leptos build --release --precompress \
  && mkdir -p /out \
  && cp target/release/server /out/server \
  && cp -r target/site /out/site

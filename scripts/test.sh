@@ -31,7 +31,7 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER
   cargo test -p app --features hydrate --target wasm32-unknown-unknown --test idb_persister
 
 step "release build (server + wasm)"
-cargo leptos build --release
+cargo leptos build --release --precompress
 
 step "Playwright (Chromium)"
 (cd end2end && npx playwright test)

@@ -1,7 +1,7 @@
 //! `shell()` (the HTML document the server renders) and `App` (providers, routes).
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path,
@@ -38,6 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta http-equiv="Content-Security-Policy" content=page_policy()/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -100,7 +101,6 @@ pub fn App() -> impl IntoView {
     let _ = (session, client, outbox, update);
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/care-offline.css"/>
         <Title text="CARE Offline"/>
         <Link rel="manifest" href="/manifest.webmanifest"/>
         <Link rel="icon" href="/favicon.ico"/>

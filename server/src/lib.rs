@@ -3,6 +3,7 @@
 // Leptos view types nest deeply (the registration form).
 #![recursion_limit = "512"]
 
+pub mod assets;
 pub mod care;
 pub mod config;
 pub mod health;
@@ -49,6 +50,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(health::router())
         .merge(pwa::router())
+        .merge(assets::router(
+            std::path::Path::new(state.leptos_options.site_root.as_ref()),
+            &state.leptos_options.site_pkg_dir,
+        ))
         .merge(ssr::router(&state))
         .layer(compression())
         .layer(axum::middleware::from_fn(security::headers))

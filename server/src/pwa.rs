@@ -6,7 +6,7 @@ use std::path::Path;
 
 use axum::{
     extract::State,
-    http::{header, HeaderValue},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Router,
@@ -28,14 +28,13 @@ impl ServiceWorker {
     /// Hashes the built `pkg/` files so the version changes exactly when the app does.
     /// `routes` are the app's route patterns (`/facility/:facility_id/patients`): the worker
     /// precaches one shell per pattern, so every page works offline from the first visit.
-    pub fn for_site(site_root: &Path, pkg_dir: &str, output_name: &str, routes: &[String]) -> Self {
-        let pkg = format!("/{pkg_dir}/{output_name}");
+    pub fn for_site(site_root: &Path, bundle: &crate::assets::Bundle, routes: &[String]) -> Self {
         // All or nothing: without these the app does not open offline.
         let critical = vec![
             "/".to_string(),
-            format!("{pkg}.js"),
-            format!("{pkg}.wasm"),
-            format!("{pkg}.css"),
+            bundle.js.clone(),
+            bundle.wasm.clone(),
+            bundle.css.clone(),
         ];
         let optional = vec![
             "/manifest.webmanifest".to_string(),
@@ -67,7 +66,8 @@ impl ServiceWorker {
             .replace("__VERSION__", &version)
             .replace("__CRITICAL__", &json(&critical))
             .replace("__OPTIONAL__", &json(&optional))
-            .replace("__ROUTES__", &json(routes));
+            .replace("__ROUTES__", &json(routes))
+            .replace("__CSS__", &bundle.css);
         Self { version, script }
     }
 }
@@ -76,15 +76,28 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/sw.js", get(service_worker))
 }
 
-async fn service_worker(State(state): State<AppState>) -> Response {
-    let mut resp = state.service_worker.script.clone().into_response();
-    let headers = resp.headers_mut();
-    headers.insert(
+async fn service_worker(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let sw = &state.service_worker;
+    let etag = format!("\"{}\"", sw.version);
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut resp = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        sw.script.clone().into_response()
+    };
+    let h = resp.headers_mut();
+    h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/javascript; charset=utf-8"),
     );
-    // The browser must always see a new build's worker.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // The browser must always see a new build's worker; it revalidates with the ETag.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
     resp
 }
 
@@ -98,13 +111,20 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("pkg")).expect("mkdir");
         std::fs::write(dir.path().join("pkg/app.wasm"), b"one").expect("write");
         let routes = vec!["/facility/:facility_id".to_string()];
-        let a = ServiceWorker::for_site(dir.path(), "pkg", "app", &routes);
+        let bundle = crate::assets::Bundle::for_site(dir.path(), "pkg", "app");
+        let a = ServiceWorker::for_site(dir.path(), &bundle, &routes);
         std::fs::write(dir.path().join("pkg/app.wasm"), b"two").expect("write");
-        let b = ServiceWorker::for_site(dir.path(), "pkg", "app", &routes);
+        let b = ServiceWorker::for_site(dir.path(), &bundle, &routes);
         assert_ne!(a.version, b.version);
         assert!(b.script.contains(&b.version));
         assert!(b.script.contains("\"/pkg/app.wasm\""));
-        for placeholder in ["__CRITICAL__", "__OPTIONAL__", "__ROUTES__", "__VERSION__"] {
+        for placeholder in [
+            "__CRITICAL__",
+            "__OPTIONAL__",
+            "__ROUTES__",
+            "__VERSION__",
+            "__CSS__",
+        ] {
             assert!(!b.script.contains(placeholder), "{placeholder}");
         }
         let critical = b.script.lines().find(|l| l.starts_with("const CRITICAL"));

@@ -38,6 +38,10 @@ pub async fn headers(req: Request, next: Next) -> Response {
             HeaderValue::from_static(PAGE_POLICY),
         );
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        // Pages name this build's hashed files: never kept by an HTTP cache unchecked.
+        if !h.contains_key(header::CACHE_CONTROL) {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        }
     }
     resp
 }

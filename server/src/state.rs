@@ -48,22 +48,22 @@ impl AppState {
         crate::retention::set_days(config.idempotency_retention_days);
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StateError::DataDir(config.data_dir.display().to_string(), e))?;
+        let bundle = crate::assets::Bundle::for_site(&config.site_root, "pkg", "care-offline");
         let leptos_options = LeptosOptions::builder()
             .output_name("care-offline")
             .site_root(config.site_root.to_string_lossy().to_string())
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
+            .hash_files(bundle.hashed)
+            .hash_file(std::sync::Arc::<str>::from(
+                crate::assets::Bundle::hash_file(&config.site_root).to_string_lossy(),
+            ))
             .build();
         let routes: Vec<String> = leptos_axum::generate_route_list(app::App)
             .iter()
             .map(|r| r.path().to_string())
             .collect();
-        let service_worker = Arc::new(ServiceWorker::for_site(
-            &config.site_root,
-            "pkg",
-            "care-offline",
-            &routes,
-        ));
+        let service_worker = Arc::new(ServiceWorker::for_site(&config.site_root, &bundle, &routes));
         let (care, proxy) = match &config.upstream {
             Some(url) => {
                 let store =

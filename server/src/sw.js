@@ -12,6 +12,8 @@ const OPTIONAL = __OPTIONAL__;
 const ROUTES = __ROUTES__;
 const PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000";
 const CACHE = `care-offline-shell-${VERSION}`;
+// `name.<hash>.ext`, as the build names the app's files.
+const HASHED = /\.[A-Za-z0-9_-]{16,}\.(js|wasm|css)$/;
 
 async function fetchOk(url) {
   const response = await fetch(new Request(url, { cache: "reload", credentials: "same-origin" }));
@@ -96,7 +98,7 @@ function markFromCache(response) {
 
 const OFFLINE_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Offline · CARE Offline</title>
-<link rel="stylesheet" href="/pkg/care-offline.css"></head><body><main class="offline-page">
+<link rel="stylesheet" href="__CSS__"></head><body><main class="offline-page">
 <h1>This page is not available offline</h1>
 <p>It was not opened on this device while online. Pages you have visited work without a network.</p>
 <p><a href="/">Go to the home page</a></p></main></body></html>`;
@@ -159,7 +161,22 @@ self.addEventListener("fetch", (event) => {
     return;
   }
 
-  // Static assets: network first so an unhashed file is never stale, cache when offline.
+  // A content-hashed file never changes under its name: from the cache when there.
+  if (url.pathname.startsWith("/pkg/") && HASHED.test(url.pathname)) {
+    event.respondWith(
+      (async () => {
+        const cache = await caches.open(CACHE);
+        const cached = await cache.match(pageKey(url));
+        if (cached) return markFromCache(cached);
+        const response = await fetch(request);
+        if (response.ok) await cache.put(pageKey(url), response.clone());
+        return response;
+      })(),
+    );
+    return;
+  }
+
+  // Other static files: network first so an unhashed file is never stale, cache when offline.
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);
