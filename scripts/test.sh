@@ -30,8 +30,11 @@ step "wasm tests in headless Chromium (IndexedDB persister)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver \
   cargo test -p app --features hydrate --target wasm32-unknown-unknown --test idb_persister
 
-step "release build (server + wasm)"
+step "release build (server + wasm, hashed and precompressed)"
 cargo leptos build --release --precompress
+
+step "size budgets (brotli)"
+node end2end/sizes.js
 
 step "Playwright (Chromium)"
 (cd end2end && npx playwright test)

@@ -54,8 +54,16 @@ async function deploy(change) {
   server = await startServer({ dataDir, siteRoot: site, port: server.port });
 }
 
+/** The built file of this kind (`css`, `wasm`), hashed name included. */
+function builtFile(ext) {
+  const line = fs.readFileSync(path.join(site, 'hash.txt'), 'utf8').split('\n')
+    .find((l) => l.startsWith(`${ext}:`));
+  const name = line ? `care-offline.${line.split(':')[1].trim()}.${ext}` : `care-offline.${ext}`;
+  return path.join(site, 'pkg', name);
+}
+
 function cssFile() {
-  return path.join(site, 'pkg', 'care-offline.css');
+  return builtFile('css');
 }
 
 test('a new version waits for the reload the person asks for, and a queued write is kept and sent once', async ({ browser, request }) => {
@@ -123,7 +131,7 @@ test('a deploy missing the app never replaces the version that works', async ({ 
   // Half a deploy: new files, but the wasm never arrived.
   await deploy(() => {
     fs.appendFileSync(cssFile(), '\n/* version 2 */\n');
-    fs.rmSync(path.join(site, 'pkg', 'care-offline.wasm'));
+    for (const variant of ['', '.br', '.gz']) fs.rmSync(`${builtFile('wasm')}${variant}`, { force: true });
   });
   expect(await workerVersion(request, server.url)).not.toBe(before);
   expect(await checkForUpdate(page)).toBe('redundant');

@@ -156,3 +156,99 @@ async fn pages_cannot_be_framed_and_run_only_their_own_scripts() {
     assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
     assert!(resp.headers().get("content-security-policy").is_none());
 }
+
+/// A site as the release build leaves it: hashed names, precompressed variants, hash.txt.
+fn built_site() -> tempfile::TempDir {
+    let site = tempfile::tempdir().expect("tmp");
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).expect("mkdir");
+    let hash = "Qx3_kQ9-AbCdEfGhIjKlMn";
+    for ext in ["js", "wasm", "css"] {
+        let name = format!("care-offline.{hash}.{ext}");
+        std::fs::write(pkg.join(&name), format!("plain {ext}")).expect("write");
+        std::fs::write(pkg.join(format!("{name}.br")), format!("brotli {ext}")).expect("write");
+        std::fs::write(pkg.join(format!("{name}.gz")), format!("gzip {ext}")).expect("write");
+    }
+    std::fs::write(
+        site.path().join("hash.txt"),
+        format!("js: {hash}\nwasm: {hash}\ncss: {hash}\n"),
+    )
+    .expect("write");
+    site
+}
+
+#[tokio::test]
+async fn hashed_files_are_served_precompressed_and_cached_for_good() {
+    let site = built_site();
+    let root = site.path().to_string_lossy().to_string();
+    let s = common::start(&["--site-root", &root]).await;
+    let wasm = s.url("/pkg/care-offline.Qx3_kQ9-AbCdEfGhIjKlMn.wasm");
+    let resp = common::client()
+        .get(&wasm)
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-encoding"], "br");
+    assert_eq!(
+        resp.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(resp.bytes().await.expect("body").as_ref(), b"brotli wasm");
+    let resp = common::client()
+        .get(&wasm)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+
+    // The page names the hashed files; it and the worker are never cached unchecked.
+    let resp = common::client()
+        .get(s.url("/login"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.headers()["cache-control"], "no-cache");
+    assert_eq!(
+        resp.headers()["content-encoding"],
+        "br",
+        "the page itself is compressed"
+    );
+    let plain_page = common::client()
+        .get(s.url("/login"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("html");
+    for ext in ["js", "wasm", "css"] {
+        assert!(
+            plain_page.contains(&format!("/pkg/care-offline.Qx3_kQ9-AbCdEfGhIjKlMn.{ext}")),
+            "the page loads the hashed {ext}"
+        );
+    }
+    let resp = common::client()
+        .get(s.url("/sw.js"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.headers()["cache-control"], "no-cache");
+    let etag = resp.headers()["etag"].to_str().expect("etag").to_string();
+    let script = resp.text().await.expect("text");
+    assert!(script.contains("/pkg/care-offline.Qx3_kQ9-AbCdEfGhIjKlMn.wasm"));
+    let again = common::client()
+        .get(s.url("/sw.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        again.status(),
+        304,
+        "unchanged worker: revalidated, not resent"
+    );
+}
