@@ -633,12 +633,14 @@ impl Outbox {
         to_invalidate: &mut Vec<QueryKey>,
     ) -> PushEnd {
         let at = now();
-        // Leased first, so another tab leaves them alone.
+        // Leased first (in one transaction), so another tab leaves them alone.
+        let mut leased = Vec::with_capacity(chosen.len());
         for r in records.iter_mut().filter(|r| chosen.contains(&r.id)) {
             engine::begin_attempt(r, at);
-            if store.outbox_put(r).await.is_err() {
-                return self.release(store, records, chosen).await;
-            }
+            leased.push(r.clone());
+        }
+        if store.outbox_put_all(&leased).await.is_err() {
+            return self.release(store, records, chosen).await;
         }
         let ids = engine::id_map(records);
         let body = push::request_for(chosen, records, &ids, &device_id());
@@ -669,26 +671,48 @@ impl Outbox {
             // An answer about none of them: send one by one instead.
             return self.release(store, records, chosen).await;
         }
+        // Every outcome settled in memory, then stored in one transaction; the cache
+        // follows once per write, with the id map kept up to date as creates land.
         let (mut sent, mut stop) = (0, false);
+        let mut settled = Vec::with_capacity(chosen.len());
+        let mut ids = engine::id_map(records);
+        let settled_at = now();
         for id in chosen {
             let Some(pos) = records.iter().position(|r| &r.id == id) else {
                 continue;
             };
-            let mut record = records[pos].clone();
-            let result = outcomes.get(&record.idempotency_key()).cloned();
-            stop |= push::settle(&mut record, result, now(), js_sys::Math::random());
-            if let Err(e) = store.outbox_put(&record).await {
-                self.notice.set(Some(e.to_string()));
-            }
-            records[pos] = record.clone();
+            let result = outcomes.get(&records[pos].idempotency_key()).cloned();
+            let record = &mut records[pos];
+            stop |= push::settle(record, result, settled_at, js_sys::Math::random());
+            settled.push(record.clone());
             if record.sync_status == SyncStatus::Success {
-                sent += 1;
-                self.last_synced_at.set(Some(now()));
-                self.apply_success(&record, &engine::id_map(records));
-                if let Some(route) = route(&record.sync_route_key) {
-                    to_invalidate.extend(route.invalidation_keys());
+                if let (Some(temp), Some(real)) = (
+                    record.temp_id.clone(),
+                    record
+                        .response
+                        .as_ref()
+                        .and_then(|r| r.get("id"))
+                        .and_then(Value::as_str),
+                ) {
+                    ids.insert(temp, real.to_string());
                 }
             }
+        }
+        if let Err(e) = store.outbox_put_all(&settled).await {
+            self.notice.set(Some(e.to_string()));
+        }
+        for record in settled
+            .iter()
+            .filter(|r| r.sync_status == SyncStatus::Success)
+        {
+            sent += 1;
+            self.apply_success(record, &ids);
+            if let Some(route) = route(&record.sync_route_key) {
+                to_invalidate.extend(route.invalidation_keys());
+            }
+        }
+        if sent > 0 {
+            self.last_synced_at.set(Some(settled_at));
         }
         PushEnd::Done { sent, stop }
     }

@@ -254,6 +254,29 @@ impl IdbStore {
         tx.done().await.map(|_| ()).map_err(write_err)
     }
 
+    /// Replaces several writes in ONE transaction (a push's leases, or its outcomes).
+    pub async fn outbox_put_all<R: serde::Serialize>(
+        &self,
+        records: &[R],
+    ) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .db
+            .transaction(&[OUTBOX_STORE], TransactionMode::ReadWrite)
+            .map_err(write_err)?;
+        let store = tx.store(OUTBOX_STORE).map_err(write_err)?;
+        for record in records {
+            let value = to_js(record)?;
+            if let Err(e) = store.put(&value, None).await {
+                let _ = tx.abort().await;
+                return Err(write_err(e));
+            }
+        }
+        tx.done().await.map(|_| ()).map_err(write_err)
+    }
+
     pub async fn outbox_put<R: serde::Serialize>(&self, record: &R) -> Result<(), StoreError> {
         let tx = self
             .db
