@@ -15,20 +15,28 @@ async function workerVersion(request, base) {
   return script.match(/const VERSION = "([0-9a-f]+)"/)[1];
 }
 
-/** Asks the browser to look for a new worker; resolves with how its install ended. */
+/**
+ * Asks the browser to look for a new worker; resolves with how its install ended. The app
+ * itself may have looked already (it does when the server comes back): an install under
+ * way, or a worker already waiting, is that answer.
+ */
 async function checkForUpdate(page) {
   return page.evaluate(async () => {
     const reg = await navigator.serviceWorker.getRegistration();
-    const ended = new Promise((resolve) => {
-      reg.addEventListener('updatefound', () => {
-        const worker = reg.installing;
-        worker.addEventListener('statechange', () => {
-          if (worker.state === 'installed' || worker.state === 'redundant') resolve(worker.state);
-        });
-      }, { once: true });
+    const ended = (worker) => new Promise((resolve) => {
+      const done = () => {
+        if (worker.state === 'installed' || worker.state === 'redundant') resolve(worker.state);
+      };
+      worker.addEventListener('statechange', done);
+      done();
+    });
+    if (reg.installing) return ended(reg.installing);
+    if (reg.waiting) return 'installed';
+    const found = new Promise((resolve) => {
+      reg.addEventListener('updatefound', () => resolve(ended(reg.installing)), { once: true });
     });
     await reg.update();
-    return ended;
+    return found;
   });
 }
 

@@ -701,16 +701,17 @@ impl Outbox {
         if let Err(e) = store.outbox_put_all(&settled).await {
             self.notice.set(Some(e.to_string()));
         }
-        for record in settled
-            .iter()
+        let synced: Vec<OutboxRecord> = settled
+            .into_iter()
             .filter(|r| r.sync_status == SyncStatus::Success)
-        {
+            .collect();
+        for record in &synced {
             sent += 1;
-            self.apply_success(record, &ids);
             if let Some(route) = route(&record.sync_route_key) {
                 to_invalidate.extend(route.invalidation_keys());
             }
         }
+        self.apply_successes(&synced, &ids);
         if sent > 0 {
             self.last_synced_at.set(Some(settled_at));
         }
@@ -773,25 +774,41 @@ impl Outbox {
         record: &OutboxRecord,
         ids: &std::collections::HashMap<String, String>,
     ) {
-        let Some(route) = route(&record.sync_route_key) else {
-            return;
-        };
-        let Some(response) = record.response.clone() else {
-            return;
-        };
-        // A create without a temporary id (assigning a user …) made no record of its own
-        // on this device: the pass refetches its queries instead.
-        if route.op == super::Op::Create && record.temp_id.is_none() {
-            return;
-        }
-        let resource = route.resource_type;
-        let old_id = record.temp_id.clone().or_else(|| {
-            route
-                .record_param()
-                .and_then(|p| record.path_params.get(p))
-                .map(|v| ids.get(v).cloned().unwrap_or_else(|| v.clone()))
-        });
-        if let Some(real) = response.get("id").and_then(Value::as_str) {
+        self.apply_successes(std::slice::from_ref(record), ids);
+    }
+
+    /// The cache after writes reached the server: each record's answer at its detail key
+    /// (and at its temporary one), and every cached list of its resource rewritten once
+    /// for all of them (a long drain rewrites each list once, not once per write).
+    fn apply_successes(
+        &self,
+        records: &[OutboxRecord],
+        ids: &std::collections::HashMap<String, String>,
+    ) {
+        // resource → (old id, answer) pairs, in order.
+        let mut replaced: Vec<(&'static str, String, Value)> = Vec::new();
+        for record in records {
+            let Some(route) = route(&record.sync_route_key) else {
+                continue;
+            };
+            let Some(response) = record.response.clone() else {
+                continue;
+            };
+            // A create without a temporary id (assigning a user …) made no record of its
+            // own on this device: the pass refetches its queries instead.
+            if route.op == super::Op::Create && record.temp_id.is_none() {
+                continue;
+            }
+            let resource = route.resource_type;
+            let old_id = record.temp_id.clone().or_else(|| {
+                route
+                    .record_param()
+                    .and_then(|p| record.path_params.get(p))
+                    .map(|v| ids.get(v).cloned().unwrap_or_else(|| v.clone()))
+            });
+            let Some(real) = response.get("id").and_then(Value::as_str) else {
+                continue;
+            };
             if let Some(old) = &old_id {
                 if old != real {
                     // The temporary address keeps working: it now shows the server's record.
@@ -799,20 +816,28 @@ impl Outbox {
                     self.client
                         .set_query_data(&temp_key, response.clone(), true);
                 }
-                for key in self
-                    .client
-                    .keys_with_prefix(&QueryKey::new([resource, "list"]))
-                {
-                    self.client.update_query(&key, |list| {
-                        effects::replace(list, old, &response);
-                    });
-                }
+                replaced.push((resource, old.clone(), response.clone()));
             }
             self.client.set_query_data(
                 &QueryKey::new([resource, "detail", real]),
                 response.clone(),
                 true,
             );
+        }
+        let mut resources: Vec<&'static str> = replaced.iter().map(|(r, _, _)| *r).collect();
+        resources.sort_unstable();
+        resources.dedup();
+        for resource in resources {
+            for key in self
+                .client
+                .keys_with_prefix(&QueryKey::new([resource, "list"]))
+            {
+                self.client.update_query(&key, |list| {
+                    for (_, old, response) in replaced.iter().filter(|(r, _, _)| *r == resource) {
+                        effects::replace(list, old, response);
+                    }
+                });
+            }
         }
     }
 
