@@ -6,17 +6,19 @@ const {
   test, expect, login, swControls, apiToken, patientsNamed, fillRegistration,
 } = require('./fixtures');
 
-const holdCreates = (route) => (route.request().method() === 'POST' ? route.abort('connectionreset') : route.continue());
-
-test('unsent changes are backed up to a file and restored on another device, each applied once', async ({ page, browser, request }, testInfo) => {
+test('unsent changes are backed up to a file and restored on another device, each applied once', async ({ page, context, browser, request }, testInfo) => {
   const name = `Backup Reg ${Date.now()}`;
   await login(page);
   await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
   await swControls(page);
-  // This device cannot reach CARE's patient endpoint: the registration stays queued.
-  await page.route('**/api/v1/patient/', holdCreates);
+  // The registration is made offline: it stays queued on this device.
   await page.getByRole('link', { name: 'Patients' }).click();
   await page.getByRole('link', { name: 'Register patient' }).click();
+  await page.getByLabel('State').selectOption({ label: 'Kerala' });
+  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
+  await expect(page.getByLabel('Local body')).toBeVisible();
+  await context.setOffline(true);
+  await expect(page.getByTestId('connectivity')).toHaveText('Offline');
   await fillRegistration(page, name, '+919812345621');
   await page.getByRole('button', { name: 'Register patient' }).click();
   await expect(page.getByTestId('patient-name')).toHaveText(name);
@@ -64,7 +66,8 @@ test('unsent changes are backed up to a file and restored on another device, eac
     .toHaveText('No change needed restoring. 1 was already on this device.');
 
   // The first device reaches CARE again and sends its own copy: the same key, one patient.
-  await page.unroute('**/api/v1/patient/', holdCreates);
+  await context.setOffline(false);
+  await expect(page.getByTestId('connectivity')).toHaveText('Online');
   await page.getByRole('button', { name: 'Sync now' }).click();
   await expect(page.getByTestId('sync-badge')).toHaveText('All synced', { timeout: 30_000 });
   expect(await patientsNamed(request, token, name)).toHaveLength(1);
