@@ -3,7 +3,7 @@
 // key, is a replay, not a second patient.
 const fs = require('node:fs');
 const {
-  test, expect, login, swControls, apiToken, patientsNamed, fillRegistration,
+  test, expect, login, swControls, apiToken, patientsNamed, fillRegistration, loadAreaLists,
 } = require('./fixtures');
 
 test('unsent changes are backed up to a file and restored on another device, each applied once', async ({ page, context, browser, request }, testInfo) => {
@@ -14,9 +14,7 @@ test('unsent changes are backed up to a file and restored on another device, eac
   // The registration is made offline: it stays queued on this device.
   await page.getByRole('link', { name: 'Patients' }).click();
   await page.getByRole('link', { name: 'Register patient' }).click();
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await expect(page.getByLabel('Local body')).toBeVisible();
+  await loadAreaLists(page);
   await context.setOffline(true);
   await expect(page.getByTestId('connectivity')).toHaveText('Offline');
   await fillRegistration(page, name, '+919812345621');

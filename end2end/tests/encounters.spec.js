@@ -1,7 +1,9 @@
 // Encounters and questionnaires, online and offline, against the built-in CARE backend.
 // Every test makes its own patient (CARE allows 5 active encounters per patient), so no
 // test depends on data another one changes.
-const { test, expect, login, swControls, apiToken, savedOnDevice, fillRegistration } = require('./fixtures');
+const {
+  test, expect, login, swControls, apiToken, savedOnDevice, fillRegistration, loadAreaLists,
+} = require('./fixtures');
 
 const auth = (token) => ({ Authorization: `Bearer ${token}` });
 
@@ -151,9 +153,7 @@ test('a patient registered offline gets an encounter offline; both sync in order
   await expect(page.getByLabel('General Medicine')).toBeVisible();
   await page.getByRole('link', { name: 'Patients' }).click();
   await page.getByRole('link', { name: 'Register patient' }).click();
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await expect(page.getByLabel('Local body')).toBeVisible();
+  await loadAreaLists(page);
 
   await context.setOffline(true);
   await expect(page.getByTestId('connectivity')).toHaveText('Offline');

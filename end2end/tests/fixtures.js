@@ -75,6 +75,16 @@ async function patientsNamed(request, token, name, origin = '') {
   return (await resp.json()).results.filter((p) => p.name === name);
 }
 
+/**
+ * On the registration form: picks a state and district, so the area lists down to the
+ * local bodies are fetched (and saved on the device for offline registrations).
+ */
+async function loadAreaLists(page) {
+  await page.getByLabel('State').selectOption({ label: 'Kerala' });
+  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
+  await base.expect(page.getByLabel('Local body')).toBeVisible();
+}
+
 /** Fills the patient registration form (the page shows it). */
 async function fillRegistration(page, name, phone) {
   await page.getByLabel('Name').fill(name);
@@ -88,5 +98,5 @@ async function fillRegistration(page, name, phone) {
 }
 
 module.exports = {
-  test, expect: base.expect, login, swControls, apiToken, savedOnDevice, patientsNamed, fillRegistration, PASSWORD,
+  test, expect: base.expect, login, swControls, apiToken, savedOnDevice, patientsNamed, fillRegistration, loadAreaLists, PASSWORD,
 };

@@ -1,7 +1,7 @@
 // Patient identifiers the facility asks for (the instance's ABHA number, the demo hospital's
 // own hospital number): checked on the form, shown on the profile, and — when CARE finds one
 // already taken at sync time — put back on the right field to correct, then sent once.
-const { test, expect, login, swControls, apiToken } = require('./fixtures');
+const { test, expect, login, swControls, apiToken, loadAreaLists } = require('./fixtures');
 
 const MRN = '5d2a9e47-8b1c-4f3a-b6d0-7c4e1a9f2b35';
 
@@ -10,9 +10,7 @@ async function openRegistration(page) {
   await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
   await page.getByRole('link', { name: 'Patients' }).click();
   await page.getByRole('link', { name: 'Register patient' }).click();
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await expect(page.getByLabel('Local body')).toBeVisible();
+  await loadAreaLists(page);
 }
 
 async function fillPatient(page, name, phone) {

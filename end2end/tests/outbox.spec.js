@@ -1,4 +1,6 @@
-const { test, expect, login, swControls, apiToken, PASSWORD, patientsNamed, fillRegistration } = require('./fixtures');
+const {
+  test, expect, login, swControls, apiToken, PASSWORD, patientsNamed, fillRegistration, loadAreaLists,
+} = require('./fixtures');
 
 test('registering online creates the patient once and opens it', async ({ page, request }) => {
   const name = `Online Reg ${Date.now()}`;
@@ -46,9 +48,7 @@ test('a patient registered offline shows at once, then syncs exactly once', asyn
   await page.getByRole('link', { name: 'Patients' }).click();
   await expect(page.getByTestId('patient-list').locator('li')).toHaveCount(14);
   await page.getByRole('link', { name: 'Register patient' }).click();
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await expect(page.getByLabel('Local body')).toBeVisible();
+  await loadAreaLists(page);
   await page.reload();
 
   await context.setOffline(true);
@@ -148,9 +148,7 @@ test('a write whose session ended waits for sign-in, then is sent once', async (
   await swControls(page);
   await page.getByRole('link', { name: 'Patients' }).click();
   await page.getByRole('link', { name: 'Register patient' }).click();
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await expect(page.getByLabel('Local body')).toBeVisible();
+  await loadAreaLists(page);
   await context.setOffline(true);
   await page.reload();
   await fillRegistration(page, name, '+919812345603');
@@ -182,9 +180,7 @@ test('two open tabs send each queued write once', async ({ page, context, reques
   await swControls(page);
   await page.getByRole('link', { name: 'Patients' }).click();
   await page.getByRole('link', { name: 'Register patient' }).click();
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await expect(page.getByLabel('Local body')).toBeVisible();
+  await loadAreaLists(page);
   const second = await context.newPage();
   await second.goto(page.url().replace(/\/patients\/new$/, '/sync'));
   await expect(second.getByTestId('last-sync')).toBeVisible();
@@ -225,9 +221,7 @@ test('CARE ends the session while a registration waits: the sign-in page says so
   await page.getByRole('link', { name: 'Patients' }).click();
   await expect(page.getByTestId('patient-list').locator('li')).toHaveCount(14);
   await page.getByRole('link', { name: 'Register patient' }).click();
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await expect(page.getByLabel('Local body')).toBeVisible();
+  await loadAreaLists(page);
   await page.reload();
   await context.setOffline(true);
   await page.reload();

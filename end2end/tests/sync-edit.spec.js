@@ -1,6 +1,8 @@
 // "Edit" on the sync page reopens the form with the queued payload; saving corrects that
 // write (never a second one), and it is sent once.
-const { test, expect, login, swControls, apiToken, patientsNamed } = require('./fixtures');
+const {
+  test, expect, login, swControls, apiToken, patientsNamed, loadAreaLists,
+} = require('./fixtures');
 
 test('a registration CARE refused is corrected from the sync page and sent once', async ({ page, request }) => {
   const name = `Refused Reg ${Date.now()}`;
@@ -24,9 +26,7 @@ test('a registration CARE refused is corrected from the sync page and sent once'
     }
   });
   // Offline first, so the registration is queued (then refused when it is sent).
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await expect(page.getByLabel('Local body')).toBeVisible();
+  await loadAreaLists(page);
   await page.context().setOffline(true);
   await page.getByLabel('Name').fill(name);
   await page.getByLabel('Phone number').fill('+919812345699');

@@ -1,7 +1,9 @@
 // Several queued writes go to the server in one sync/push round trip (seed 003), in order,
 // with a new patient's temporary id replaced for the edit that follows it; without the
 // endpoint (a bare CARE), the same writes go one request each.
-const { test, expect, login, swControls, apiToken, patientsNamed } = require('./fixtures');
+const {
+  test, expect, login, swControls, apiToken, patientsNamed, loadAreaLists,
+} = require('./fixtures');
 
 async function registerOffline(page, name, phone) {
   await page.getByRole('link', { name: 'Register patient' }).click();
@@ -22,9 +24,7 @@ async function queueThree(page, context, stamp) {
   await swControls(page);
   await page.getByRole('link', { name: 'Patients' }).click();
   await page.getByRole('link', { name: 'Register patient' }).click();
-  await page.getByLabel('State').selectOption({ label: 'Kerala' });
-  await page.getByLabel('District').selectOption({ label: 'Ernakulam' });
-  await expect(page.getByLabel('Local body')).toBeVisible();
+  await loadAreaLists(page);
   await page.getByRole('link', { name: 'Patients' }).click();
   await context.setOffline(true);
   await expect(page.getByTestId('connectivity')).toHaveText('Offline');

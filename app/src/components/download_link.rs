@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::api::keys::encode_query_value;
+
 #[component]
 pub fn DownloadLink(
     /// The file's name as saved.
@@ -17,7 +19,7 @@ pub fn DownloadLink(
     let href = move || {
         format!(
             "data:application/json;charset=utf-8,{}",
-            percent_encode(&content.get())
+            encode_query_value(&content.get())
         )
     };
     view! {
@@ -27,18 +29,6 @@ pub fn DownloadLink(
     }
 }
 
-/// Percent-encodes for a `data:` URL (everything but unreserved characters).
-pub fn percent_encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,9 +36,9 @@ mod tests {
     #[test]
     fn everything_but_unreserved_characters_is_escaped() {
         assert_eq!(
-            percent_encode(r#"{"a":"ä b"}"#),
+            encode_query_value(r#"{"a":"ä b"}"#),
             "%7B%22a%22%3A%22%C3%A4%20b%22%7D"
         );
-        assert_eq!(percent_encode("A-z_0.~"), "A-z_0.~");
+        assert_eq!(encode_query_value("A-z_0.~"), "A-z_0.~");
     }
 }

@@ -49,6 +49,17 @@ pub fn provide_session() -> Session {
     session
 }
 
+/// The tokens kept on this device, when both are there.
+fn stored_tokens() -> Option<TokenPair> {
+    match (
+        storage::get(storage::ACCESS_KEY),
+        storage::get(storage::REFRESH_KEY),
+    ) {
+        (Some(access), Some(refresh)) => Some(TokenPair { access, refresh }),
+        _ => None,
+    }
+}
+
 pub fn use_session() -> Session {
     expect_context::<Session>()
 }
@@ -76,13 +87,7 @@ impl Session {
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn restore(&self) {
-        let tokens = match (
-            storage::get(storage::ACCESS_KEY),
-            storage::get(storage::REFRESH_KEY),
-        ) {
-            (Some(access), Some(refresh)) => Some(TokenPair { access, refresh }),
-            _ => None,
-        };
+        let tokens = stored_tokens();
         let user = storage::get(storage::USER_KEY).and_then(|u| serde_json::from_str(&u).ok());
         self.tokens.set(tokens);
         self.user.set(user);
@@ -93,13 +98,7 @@ impl Session {
     /// or none, in full (the cache follows the user).
     #[cfg(feature = "hydrate")]
     fn resync(&self) {
-        let tokens = match (
-            storage::get(storage::ACCESS_KEY),
-            storage::get(storage::REFRESH_KEY),
-        ) {
-            (Some(access), Some(refresh)) => Some(TokenPair { access, refresh }),
-            _ => None,
-        };
+        let tokens = stored_tokens();
         let stored_user = storage::get(storage::USER_KEY)
             .and_then(|u| serde_json::from_str::<CurrentUser>(&u).ok())
             .map(|u| u.user.id);

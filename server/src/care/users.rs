@@ -44,27 +44,10 @@ async fn facility_members(
                 "%{}%",
                 escape_like(&p.username.unwrap_or_default().to_lowercase())
             );
-            let filter = "FROM user u JOIN facility_user fu ON fu.user_id = u.id
+            let from = "FROM user u JOIN facility_user fu ON fu.user_id = u.id
                  WHERE fu.facility_id = ?1 AND u.deleted = 0
                    AND lower(u.username) LIKE ?2 ESCAPE '\\'";
-            let count: i64 = conn.query_row(
-                &format!("SELECT COUNT(*) {filter}"),
-                params![facility_id, like],
-                |r| r.get(0),
-            )?;
-            let ids: Vec<String> = conn
-                .prepare(&format!(
-                    "SELECT u.id {filter} ORDER BY u.username LIMIT {} OFFSET {}",
-                    p.page.limit(),
-                    p.page.offset()
-                ))?
-                .query_map(params![facility_id, like], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            let results = ids
-                .iter()
-                .map(|id| user_spec(conn, id, false))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Json(json!({ "count": count, "results": results })))
+            users_page(conn, from, &[facility_id, like], &p.page).map(Json)
         })
         .await
 }
@@ -107,25 +90,36 @@ async fn list(
                 filter += &format!(" AND lower({column}) = ?{}", args.len());
             }
         }
-        let count: i64 = conn.query_row(
-            &format!("SELECT COUNT(*) FROM user{filter}"),
-            rusqlite::params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?;
-        let ids: Vec<String> = conn
-            .prepare(&format!(
-                "SELECT id FROM user{filter} ORDER BY username LIMIT {} OFFSET {}",
-                p.page.limit(),
-                p.page.offset()
-            ))?
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let results = ids
-            .iter()
-            .map(|id| user_spec(conn, id, false))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Json(json!({ "count": count, "results": results })))
+        users_page(conn, &format!("FROM user u{filter}"), &args, &p.page).map(Json)
     }).await
+}
+
+/// One page of the users `from` (`FROM user u … WHERE …`, with `args` for its `?N`)
+/// selects, by username: `{count, results: [UserSpec]}`.
+fn users_page(
+    conn: &Connection,
+    from: &str,
+    args: &[String],
+    page: &Page,
+) -> Result<Value, CareError> {
+    let count: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) {from}"),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let ids: Vec<String> = conn
+        .prepare(&format!(
+            "SELECT u.id {from} ORDER BY u.username LIMIT {} OFFSET {}",
+            page.limit(),
+            page.offset()
+        ))?
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let results = ids
+        .iter()
+        .map(|id| user_spec(conn, id, false))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(json!({ "count": count, "results": results }))
 }
 
 /// `UserRetrieve`: UserSpec + geo_organization, created_by, email, flags.

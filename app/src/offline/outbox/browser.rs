@@ -209,9 +209,9 @@ impl Outbox {
             return;
         };
         let records = self.load_for(&user_id, &store).await;
-        for id in retention::on_sign_out(&records, &user_id) {
-            let _ = store.outbox_delete(&id).await;
-        }
+        let _ = store
+            .outbox_delete_all(&retention::on_sign_out(&records, &user_id))
+            .await;
         broadcast();
     }
 
@@ -221,9 +221,8 @@ impl Outbox {
             return;
         };
         let days = self.keep_synced_days();
-        for id in retention::expired(&self.records.get_untracked(), now(), days) {
-            let _ = store.outbox_delete(&id).await;
-        }
+        let expired = retention::expired(&self.records.get_untracked(), now(), days);
+        let _ = store.outbox_delete_all(&expired).await;
         self.reload().await;
     }
 
@@ -276,8 +275,6 @@ impl Outbox {
         plan: impl FnOnce(&[OutboxRecord]) -> Undo + 'static,
     ) -> Result<Option<OutboxRecord>, StoreError> {
         let this = *self;
-        let queued = std::rc::Rc::new(std::cell::RefCell::new(None));
-        let slot = queued.clone();
         let done = after_sync_pass(async move {
             let Some((user_id, store)) = current_store() else {
                 return Err(StoreError::Unavailable(
@@ -299,6 +296,7 @@ impl Outbox {
                     }
                     this.reload().await;
                     broadcast();
+                    Ok(None)
                 }
                 Undo::Send { parents } => {
                     let mut spec = spec;
@@ -307,15 +305,14 @@ impl Outbox {
                             spec.parents.push(p);
                         }
                     }
-                    *slot.borrow_mut() = Some(this.enqueue(spec).await?);
+                    this.enqueue(spec).await.map(Some)
                 }
             }
-            Ok(())
         })
         .await;
         // A pass asked for while this held the lock was skipped: run one now.
         self.sync_soon();
-        done.map(|()| queued.borrow_mut().take())
+        done
     }
 
     /// Gives a queued write a new payload (its form was reopened) and its optimistic
@@ -392,8 +389,6 @@ impl Outbox {
     /// this device yet is added (in one transaction) with its own key, and sent.
     pub async fn restore_backup(&self, text: String) -> Result<super::backup::ImportPlan, String> {
         let this = *self;
-        let planned = std::rc::Rc::new(std::cell::RefCell::new(None));
-        let slot = planned.clone();
         let done = after_sync_pass(async move {
             let Some((user_id, store)) = current_store() else {
                 return Err(StoreError::Unavailable(
@@ -406,31 +401,27 @@ impl Outbox {
                 .into_iter()
                 .map(|r| r.id)
                 .collect();
-            let plan = match super::backup::plan_import(&text, &user_id, &on_device) {
-                Ok(plan) => plan,
-                Err(e) => {
-                    *slot.borrow_mut() = Some(Err(e.to_string()));
-                    return Ok(());
+            // A refused file is an answer for the person, not a storage error.
+            match super::backup::plan_import(&text, &user_id, &on_device) {
+                Ok(plan) => {
+                    store.outbox_add_all(&plan.add).await?;
+                    Ok(Ok(plan))
                 }
-            };
-            store.outbox_add_all(&plan.add).await?;
-            *slot.borrow_mut() = Some(Ok(plan));
-            Ok(())
+                Err(e) => Ok(Err(e.to_string())),
+            }
         })
         .await;
         self.reload().await;
         broadcast();
         self.sync_soon();
-        done.map_err(|e| e.to_string())?;
-        let result = planned.borrow_mut().take();
-        result.unwrap_or_else(|| Err("the restore did not run; try again".into()))
+        done.map_err(|e| e.to_string())?
     }
 
     /// Runs `f` once no sync pass runs in any tab (a reload into a new version).
     pub async fn between_passes(&self, f: impl std::future::Future<Output = ()> + 'static) {
         let _ = after_sync_pass(async move {
             f.await;
-            Ok(())
+            Ok::<(), StoreError>(())
         })
         .await;
     }
@@ -968,9 +959,9 @@ where
 
 /// Runs `f` once no sync pass runs, in this tab or another: a pass writes back its own
 /// copies of the queue, so a correction or a discard made meanwhile could be undone.
-async fn after_sync_pass(
-    f: impl std::future::Future<Output = Result<(), StoreError>> + 'static,
-) -> Result<(), StoreError> {
+async fn after_sync_pass<T: 'static>(
+    f: impl std::future::Future<Output = Result<T, StoreError>> + 'static,
+) -> Result<T, StoreError> {
     if web_locks().is_none() {
         // No Web Locks: only this tab's own pass can be waited for.
         while RUNNING.with(|r| r.get()) {

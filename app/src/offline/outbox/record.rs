@@ -129,18 +129,7 @@ impl OutboxRecord {
     /// pending again, never sent yet. A write being sent, synced, or sent without an
     /// answer cannot change: CARE may have it, and a new key would apply it twice.
     pub fn amend(&mut self, payload: Value) -> Result<(), &'static str> {
-        match self.sync_status {
-            SyncStatus::InFlight => {
-                return Err("This change is being sent right now; try again in a moment.")
-            }
-            SyncStatus::Success => return Err("This change has already reached the server."),
-            // The person checked CARE and did not find it.
-            SyncStatus::Unknown => {}
-            _ if !self.certainly_not_applied() => {
-                return Err("This change was sent and its answer never came back, so CARE may                             already have it. It cannot be changed until it has synced; edit                             the record then.")
-            }
-            _ => {}
-        }
+        self.can_amend()?;
         self.payload = payload;
         self.revision += 1;
         self.sync_status = SyncStatus::Pending;
@@ -151,6 +140,23 @@ impl OutboxRecord {
         self.last_attempt_at = None;
         self.key_sent_at = None;
         Ok(())
+    }
+
+    /// Whether `amend` may give this write a new payload (and so a new key), and why not.
+    pub fn can_amend(&self) -> Result<(), &'static str> {
+        match self.sync_status {
+            SyncStatus::InFlight => {
+                Err("This change is being sent right now; try again in a moment.")
+            }
+            SyncStatus::Success => Err("This change has already reached the server."),
+            // The person checked CARE and did not find it.
+            SyncStatus::Unknown => Ok(()),
+            _ if !self.certainly_not_applied() => Err(
+                "This change was sent and its answer never came back, so CARE may already have \
+                 it. It cannot be changed until it has synced; edit the record then.",
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// True when the server has certainly not applied this write: it was never sent, or

@@ -256,6 +256,22 @@ struct Faults {
     long_outage: f64,
 }
 
+impl Faults {
+    const NONE: Faults = Faults {
+        drop_request: 0.0,
+        drop_response: 0.0,
+        duplicate: 0.0,
+        server_error: 0.0,
+        rate_limited: 0.0,
+        session_expired: 0.0,
+        crash: 0.0,
+        push: 0.0,
+        late_answer: 0.0,
+        proxy_restart: 0.0,
+        long_outage: 0.0,
+    };
+}
+
 /// Queues `patients` creates, each with `per_patient` encounter creates as children.
 fn queue(patients: usize, per_patient: usize) -> Vec<OutboxRecord> {
     let mut out = Vec::new();
@@ -564,19 +580,7 @@ fn check(records: &[OutboxRecord], server: &Server, order: &[String]) {
 
 #[test]
 fn clean_network_sends_everything_once_in_order() {
-    let none = Faults {
-        drop_request: 0.0,
-        drop_response: 0.0,
-        duplicate: 0.0,
-        server_error: 0.0,
-        rate_limited: 0.0,
-        session_expired: 0.0,
-        crash: 0.0,
-        push: 0.0,
-        late_answer: 0.0,
-        proxy_restart: 0.0,
-        long_outage: 0.0,
-    };
+    let none = Faults::NONE;
     let (records, server, order) = run(1, 3, 2, none);
     check(&records, &server, &order);
     assert_eq!(order.len(), 9);
@@ -600,19 +604,7 @@ fn cases() -> u32 {
 
 #[test]
 fn a_late_answer_is_replayed_and_a_lost_one_is_left_to_a_person() {
-    let none = Faults {
-        drop_request: 0.0,
-        drop_response: 0.0,
-        duplicate: 0.0,
-        server_error: 0.0,
-        rate_limited: 0.0,
-        session_expired: 0.0,
-        crash: 0.0,
-        push: 0.0,
-        late_answer: 0.0,
-        proxy_restart: 0.0,
-        long_outage: 0.0,
-    };
+    let none = Faults::NONE;
     // Every first answer comes late, with proxy restarts and long outages in between:
     // still one effect per write.
     for seed in 0..50 {

@@ -108,93 +108,44 @@ impl IdbStore {
     }
 }
 
-/// The outbox side of the user's database.
+/// One change to the outbox store (records already encoded).
+enum OutboxChange {
+    /// New writes; one already stored fails the whole change.
+    Add(Vec<JsValue>),
+    /// Writes replaced (or added).
+    Put(Vec<JsValue>),
+    /// Writes removed, by id.
+    Delete(Vec<String>),
+}
+
+/// The outbox side of the user's database. Every change is ONE transaction, together with
+/// the cache records that go with it: if any part fails, none is kept.
 impl IdbStore {
-    /// The queued write and its optimistic cache records, in ONE transaction: if any part
-    /// fails, none is kept.
+    /// The queued write and its optimistic cache records.
     pub async fn enqueue<R: serde::Serialize>(
         &self,
         record: &R,
         queries: &[PersistedQuery],
     ) -> Result<(), StoreError> {
-        self.write_with_queries(record, queries, false).await
+        self.change_outbox(OutboxChange::Add(vec![to_js(record)?]), queries)
+            .await
     }
 
-    /// Replaces a queued write and its optimistic records, in one transaction.
+    /// Replaces a queued write and its optimistic records.
     pub async fn amend<R: serde::Serialize>(
         &self,
         record: &R,
         queries: &[PersistedQuery],
     ) -> Result<(), StoreError> {
-        self.write_with_queries(record, queries, true).await
-    }
-
-    async fn write_with_queries<R: serde::Serialize>(
-        &self,
-        record: &R,
-        queries: &[PersistedQuery],
-        replace: bool,
-    ) -> Result<(), StoreError> {
-        let tx = self
-            .db
-            .transaction(&[OUTBOX_STORE, QUERIES_STORE], TransactionMode::ReadWrite)
-            .map_err(write_err)?;
-        let outbox = tx.store(OUTBOX_STORE).map_err(write_err)?;
-        let cache = tx.store(QUERIES_STORE).map_err(write_err)?;
-        let value = to_js(record)?;
-        let written = if replace {
-            outbox.put(&value, None).await
-        } else {
-            outbox.add(&value, None).await
-        };
-        let mut result = written.map(|_| ()).map_err(write_err);
-        if result.is_ok() {
-            for q in queries {
-                let v = to_js(q)?;
-                if let Err(e) = cache.put(&v, None).await {
-                    result = Err(write_err(e));
-                    break;
-                }
-            }
-        }
-        match result {
-            Ok(()) => tx.done().await.map(|_| ()).map_err(write_err),
-            Err(e) => {
-                let _ = tx.abort().await;
-                Err(e)
-            }
-        }
+        self.change_outbox(OutboxChange::Put(vec![to_js(record)?]), queries)
+            .await
     }
 
     /// Drops a queued write that never left the device and puts the cache records that no
-    /// longer show it, in ONE transaction: a failure keeps both as they were.
+    /// longer show it.
     pub async fn withdraw(&self, id: &str, queries: &[PersistedQuery]) -> Result<(), StoreError> {
-        let tx = self
-            .db
-            .transaction(&[OUTBOX_STORE, QUERIES_STORE], TransactionMode::ReadWrite)
-            .map_err(write_err)?;
-        let outbox = tx.store(OUTBOX_STORE).map_err(write_err)?;
-        let cache = tx.store(QUERIES_STORE).map_err(write_err)?;
-        let mut result = outbox
-            .delete(JsValue::from_str(id))
+        self.change_outbox(OutboxChange::Delete(vec![id.to_string()]), queries)
             .await
-            .map_err(write_err);
-        if result.is_ok() {
-            for q in queries {
-                let v = to_js(q)?;
-                if let Err(e) = cache.put(&v, None).await {
-                    result = Err(write_err(e));
-                    break;
-                }
-            }
-        }
-        match result {
-            Ok(()) => tx.done().await.map(|_| ()).map_err(write_err),
-            Err(e) => {
-                let _ = tx.abort().await;
-                Err(e)
-            }
-        }
     }
 
     /// Every outbox record: those `decode` reads, and the raw JSON and error of those it
@@ -233,74 +184,101 @@ impl IdbStore {
         Ok((read, unreadable))
     }
 
-    /// Adds writes (a restored backup) in ONE transaction: all are kept or none. A write
-    /// already in the store fails the whole add.
+    /// Adds writes (a restored backup): all are kept or none; a write already in the store
+    /// fails the whole add.
     pub async fn outbox_add_all<R: serde::Serialize>(
         &self,
         records: &[R],
     ) -> Result<(), StoreError> {
-        let tx = self
-            .db
-            .transaction(&[OUTBOX_STORE], TransactionMode::ReadWrite)
-            .map_err(write_err)?;
-        let store = tx.store(OUTBOX_STORE).map_err(write_err)?;
-        for record in records {
-            let value = to_js(record)?;
-            if let Err(e) = store.add(&value, None).await {
-                let _ = tx.abort().await;
-                return Err(write_err(e));
-            }
-        }
-        tx.done().await.map(|_| ()).map_err(write_err)
+        let values = records.iter().map(to_js).collect::<Result<_, _>>()?;
+        self.change_outbox(OutboxChange::Add(values), &[]).await
     }
 
-    /// Replaces several writes in ONE transaction (a push's leases, or its outcomes).
+    /// Replaces several writes (a push's leases, or its outcomes).
     pub async fn outbox_put_all<R: serde::Serialize>(
         &self,
         records: &[R],
     ) -> Result<(), StoreError> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let tx = self
-            .db
-            .transaction(&[OUTBOX_STORE], TransactionMode::ReadWrite)
-            .map_err(write_err)?;
-        let store = tx.store(OUTBOX_STORE).map_err(write_err)?;
-        for record in records {
-            let value = to_js(record)?;
-            if let Err(e) = store.put(&value, None).await {
-                let _ = tx.abort().await;
-                return Err(write_err(e));
-            }
-        }
-        tx.done().await.map(|_| ()).map_err(write_err)
+        let values = records.iter().map(to_js).collect::<Result<_, _>>()?;
+        self.change_outbox(OutboxChange::Put(values), &[]).await
     }
 
     pub async fn outbox_put<R: serde::Serialize>(&self, record: &R) -> Result<(), StoreError> {
-        let tx = self
-            .db
-            .transaction(&[OUTBOX_STORE], TransactionMode::ReadWrite)
-            .map_err(write_err)?;
-        tx.store(OUTBOX_STORE)
-            .map_err(write_err)?
-            .put(&to_js(record)?, None)
+        self.change_outbox(OutboxChange::Put(vec![to_js(record)?]), &[])
             .await
-            .map_err(write_err)?;
-        tx.done().await.map(|_| ()).map_err(write_err)
     }
 
     pub async fn outbox_delete(&self, id: &str) -> Result<(), StoreError> {
+        self.outbox_delete_all(&[id.to_string()]).await
+    }
+
+    pub async fn outbox_delete_all(&self, ids: &[String]) -> Result<(), StoreError> {
+        self.change_outbox(OutboxChange::Delete(ids.to_vec()), &[])
+            .await
+    }
+
+    async fn change_outbox(
+        &self,
+        change: OutboxChange,
+        queries: &[PersistedQuery],
+    ) -> Result<(), StoreError> {
+        let empty = match &change {
+            OutboxChange::Add(v) | OutboxChange::Put(v) => v.is_empty(),
+            OutboxChange::Delete(ids) => ids.is_empty(),
+        };
+        if empty && queries.is_empty() {
+            return Ok(());
+        }
+        // Everything is encoded before the transaction opens, so an encoding error never
+        // leaves half a change committed.
+        let cached = queries.iter().map(to_js).collect::<Result<Vec<_>, _>>()?;
+        let stores: &[&str] = if cached.is_empty() {
+            &[OUTBOX_STORE]
+        } else {
+            &[OUTBOX_STORE, QUERIES_STORE]
+        };
         let tx = self
             .db
-            .transaction(&[OUTBOX_STORE], TransactionMode::ReadWrite)
+            .transaction(stores, TransactionMode::ReadWrite)
             .map_err(write_err)?;
-        tx.store(OUTBOX_STORE)
-            .map_err(write_err)?
-            .delete(JsValue::from_str(id))
-            .await
-            .map_err(write_err)?;
-        tx.done().await.map(|_| ()).map_err(write_err)
+        let result = async {
+            let outbox = tx.store(OUTBOX_STORE).map_err(write_err)?;
+            match &change {
+                OutboxChange::Add(values) => {
+                    for v in values {
+                        outbox.add(v, None).await.map_err(write_err)?;
+                    }
+                }
+                OutboxChange::Put(values) => {
+                    for v in values {
+                        outbox.put(v, None).await.map_err(write_err)?;
+                    }
+                }
+                OutboxChange::Delete(ids) => {
+                    for id in ids {
+                        outbox
+                            .delete(JsValue::from_str(id))
+                            .await
+                            .map_err(write_err)?;
+                    }
+                }
+            }
+            if !cached.is_empty() {
+                let cache = tx.store(QUERIES_STORE).map_err(write_err)?;
+                for v in &cached {
+                    cache.put(v, None).await.map_err(write_err)?;
+                }
+            }
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        match result {
+            Ok(()) => tx.done().await.map(|_| ()).map_err(write_err),
+            Err(e) => {
+                let _ = tx.abort().await;
+                Err(e)
+            }
+        }
     }
 }
 

@@ -8,12 +8,13 @@ use crate::offline::outbox::{OutboxRecord, SyncStatus};
 /// The form's address for a write that can still change; None when it is being sent, has
 /// synced, is a conflict (the merge dialog handles those) or has no form.
 pub fn edit_href(record: &OutboxRecord, facility_id: &str) -> Option<String> {
+    // Unknown writes are decided by "Send again"; the others reopen only when a correction
+    // may be made (`OutboxRecord::can_amend`: never sent, or refused).
     if !matches!(
         record.sync_status,
         SyncStatus::Pending | SyncStatus::Failed | SyncStatus::NeedsAuth | SyncStatus::Blocked
-    ) || !record.certainly_not_applied()
+    ) || record.can_amend().is_err()
     {
-        // Sent without an answer: CARE may have it, and a correction is a new request.
         return None;
     }
     let id = &record.id;
