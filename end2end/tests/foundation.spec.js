@@ -25,6 +25,22 @@ test('a wrong password shows CARE\'s error and keeps the username', async ({ pag
   await expect(page).toHaveURL(/\/login$/);
 });
 
+test('guessing a password is slowed down, said plainly, and the username is kept', async ({ page }) => {
+  const username = `nobody-${Date.now()}`; // its own username: no one else is slowed down
+  await page.goto('/login');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  for (let i = 0; i < 5; i += 1) {
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(`guess-${i}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert')).toHaveText('No active account found with the given credentials');
+  }
+  await page.getByLabel('Password').fill('guess-5');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText(/^Too many failed sign-ins\. Try again in \d+ seconds\.$/);
+  await expect(page.getByLabel('Username')).toHaveValue(username);
+});
+
 test('an unreachable server is reported plainly at login', async ({ page, context }) => {
   await page.goto('/login');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
