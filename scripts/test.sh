@@ -21,14 +21,14 @@ step "clippy (app tests, pure logic)"
 cargo clippy -p app --all-targets -- -D warnings
 
 step "clippy (hydrate wasm tests)"
-cargo clippy -p app --features hydrate --target wasm32-unknown-unknown --test idb_persister -- -D warnings
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown --test idb_persister --test vault -- -D warnings
 
 step "unit and server integration tests"
 cargo test -p app -p server
 
-step "wasm tests in headless Chromium (IndexedDB persister)"
+step "wasm tests in headless Chromium (IndexedDB persister, the vault)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver \
-  cargo test -p app --features hydrate --target wasm32-unknown-unknown --test idb_persister
+  cargo test -p app --features hydrate --target wasm32-unknown-unknown --test idb_persister --test vault
 
 step "release build (server + wasm, hashed and precompressed)"
 cargo leptos build --release --precompress

@@ -8,7 +8,10 @@ use leptos_router::{
 };
 
 use crate::{
-    components::{layout::AuthedLayout, not_found::NotFound, update_banner::UpdateBanner},
+    components::{
+        layout::AuthedLayout, lock_screen::LockScreen, not_found::NotFound,
+        update_banner::UpdateBanner,
+    },
     offline::{network::provide_network, outbox::provide_outbox, query::provide_query_client},
     pages::{
         appointments::{book::BookAppointment, detail::AppointmentDetail, list::AppointmentList},
@@ -72,21 +75,37 @@ pub fn App() -> impl IntoView {
     let outbox = provide_outbox(session, client, network);
     crate::offline::readiness::provide_readiness(session, client, outbox);
     let update = crate::offline::update::provide_app_update();
+    let vault = crate::offline::vault::provide_vault();
     #[cfg(feature = "hydrate")]
     {
         Effect::new(move |_| crate::components::browser::on_hydrated());
-        // The cache follows the signed-in user: their own database is restored before
-        // pages fetch; signing out (or an ended session) wipes what was cached.
+        // The cache follows the signed-in user, and only while their vault is open: their
+        // own database is restored before pages fetch; locked, nothing of theirs is in
+        // memory; signing out (or an ended session) wipes what was cached.
         Effect::new(move |_| {
             if !session.restored() {
                 return;
             }
             let user_id = session.user().map(|u| u.user.id);
+            let open = vault.open_user();
             leptos::task::spawn_local(async move {
                 let signed_in = user_id.is_some();
+                if signed_in && open != user_id {
+                    client.switch_user(None, false, false).await;
+                    outbox.reload().await;
+                    vault.follow_session(user_id).await;
+                    return;
+                }
+                if !signed_in {
+                    vault.follow_session(None).await;
+                }
                 // Hold readers until the outbox says which records exist only here.
-                client.switch_user(user_id, !signed_in, signed_in).await;
-                if signed_in {
+                client
+                    .switch_user(user_id.clone(), !signed_in, signed_in)
+                    .await;
+                if let Some(user_id) = user_id.as_deref() {
+                    let legacy = crate::pages::encounters::drafts::legacy_prefixes(user_id);
+                    crate::offline::store::local::adopt_legacy(user_id, &legacy).await;
                     outbox.on_signed_in().await;
                     client.release_restore();
                 } else {
@@ -94,6 +113,7 @@ pub fn App() -> impl IntoView {
                 }
             });
         });
+        vault.start();
         outbox.start();
         update.start(network);
     }
@@ -108,6 +128,7 @@ pub fn App() -> impl IntoView {
         <Meta name="theme-color" content="#0d766e"/>
         <Meta name="description" content="CARE for clinics with unreliable internet"/>
         <UpdateBanner/>
+        <Show when=move || !vault.locked() fallback=|| view! { <LockScreen/> }>
         <Router>
             <RememberPages/>
             <Routes fallback=|| view! { <NotFound/> }>
@@ -135,6 +156,7 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+        </Show>
     }
 }
 

@@ -6,6 +6,7 @@
 use app::offline::{
     query::{QueryClient, QueryKey},
     store::{idb::IdbStore, PersistedQuery, PlainJson, RestoreDecision, OUTBOX_STORE},
+    vault::crypto::DataKeys,
 };
 use leptos::prelude::*;
 use rexie::{ObjectStore, Rexie, TransactionMode};
@@ -21,6 +22,11 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4())
 }
 
+/// The same keys for a user every time (a reopened database reads what was written).
+async fn keys_of(user: &str) -> DataKeys {
+    DataKeys::from_secret(user.as_bytes()).await.expect("keys")
+}
+
 fn now() -> i64 {
     js_sys::Date::now() as i64
 }
@@ -28,14 +34,18 @@ fn now() -> i64 {
 #[wasm_bindgen_test]
 async fn write_then_restore() {
     let user = unique("writer");
-    let store = IdbStore::open(&user).await.expect("open");
+    let store = IdbStore::open(&user, keys_of(&user).await)
+        .await
+        .expect("open");
     let key = QueryKey::new(["patient", "detail", "p1"]);
     let rec =
         PersistedQuery::encode(&PlainJson, &key, &json!({"name": "Asha"}), now()).expect("encode");
     store.write(&[rec], &[]).await.expect("write");
     store.close();
     // A new connection (as after a reload) sees it.
-    let store = IdbStore::open(&user).await.expect("reopen");
+    let store = IdbStore::open(&user, keys_of(&user).await)
+        .await
+        .expect("reopen");
     let all = store.load_all().await.expect("load");
     assert_eq!(all.len(), 1);
     match all[0].decide(&PlainJson, now(), DAY) {
@@ -49,7 +59,9 @@ async fn write_then_restore() {
 #[wasm_bindgen_test]
 async fn expired_records_are_dropped_on_restore() {
     let user = unique("expire");
-    let store = IdbStore::open(&user).await.expect("open");
+    let store = IdbStore::open(&user, keys_of(&user).await)
+        .await
+        .expect("open");
     let key = QueryKey::new(["facility", "f"]);
     let old = PersistedQuery::encode(&PlainJson, &key, &json!(1), now() - 8 * DAY).expect("encode");
     store.write(&[old], &[]).await.expect("write");
@@ -63,12 +75,12 @@ async fn expired_records_are_dropped_on_restore() {
 #[wasm_bindgen_test]
 async fn users_do_not_share_a_database_and_clearing_spares_the_outbox() {
     let (a, b) = (unique("user-a"), unique("user-b"));
-    let store_a = IdbStore::open(&a).await.expect("open a");
+    let store_a = IdbStore::open(&a, keys_of(&a).await).await.expect("open a");
     let key = QueryKey::new(["patient", "list"]);
     let rec =
         PersistedQuery::encode(&PlainJson, &key, &json!({"count": 3}), now()).expect("encode");
     store_a.write(&[rec], &[]).await.expect("write");
-    let store_b = IdbStore::open(&b).await.expect("open b");
+    let store_b = IdbStore::open(&b, keys_of(&b).await).await.expect("open b");
     assert!(
         store_b.load_all().await.expect("load b").is_empty(),
         "b sees nothing of a"
@@ -91,7 +103,9 @@ async fn users_do_not_share_a_database_and_clearing_spares_the_outbox() {
         .expect("put");
     tx.done().await.expect("done");
     raw.close();
-    let store_a = IdbStore::open(&a).await.expect("reopen a");
+    let store_a = IdbStore::open(&a, keys_of(&a).await)
+        .await
+        .expect("reopen a");
     store_a.clear_queries().await.expect("clear");
     assert!(store_a.load_all().await.expect("load").is_empty());
     store_a.close();
@@ -114,7 +128,7 @@ async fn users_do_not_share_a_database_and_clearing_spares_the_outbox() {
 #[wasm_bindgen_test]
 async fn a_database_that_cannot_open_falls_back_to_memory_with_a_notice() {
     let user = unique("blocked");
-    // A newer version on disk makes our version-1 open fail (VersionError).
+    // A newer version on disk makes our open fail (VersionError).
     let newer = Rexie::builder(&app::offline::store::database_name(&user))
         .version(9)
         .add_object_store(ObjectStore::new("other"))
@@ -122,7 +136,7 @@ async fn a_database_that_cannot_open_falls_back_to_memory_with_a_notice() {
         .await
         .expect("newer");
     newer.close();
-    assert!(IdbStore::open(&user).await.is_err());
+    assert!(IdbStore::open(&user, keys_of(&user).await).await.is_err());
 
     let owner = Owner::new();
     owner.set();

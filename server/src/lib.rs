@@ -15,6 +15,7 @@ pub mod security;
 pub mod ssr;
 pub mod state;
 pub mod sync;
+pub mod vault_escrow;
 
 use axum::Router;
 use state::AppState;
@@ -46,6 +47,10 @@ pub fn router(state: AppState) -> Router {
             .nest("/sync", sync::router().with_state(sync.clone()))
             .merge(api);
     }
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        state.escrow.clone(),
+        vault_escrow::attach,
+    ));
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())

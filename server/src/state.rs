@@ -23,6 +23,8 @@ pub struct AppState {
     /// The sync API (`/api/v1/sync/*`), in front of whichever backend serves.
     pub sync: Option<SyncApi>,
     pub service_worker: Arc<ServiceWorker>,
+    /// Hands each user's vault escrow key out with a successful sign-in.
+    pub escrow: crate::vault_escrow::EscrowKey,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -41,6 +43,8 @@ pub enum StateError {
     Proxy(#[from] ProxyError),
     #[error(transparent)]
     Sync(#[from] StoreError),
+    #[error(transparent)]
+    Escrow(#[from] crate::vault_escrow::EscrowError),
 }
 
 impl AppState {
@@ -88,12 +92,14 @@ impl AppState {
                 config.audit_retention_days,
             )?),
         };
+        let escrow = crate::vault_escrow::EscrowKey::open(&config.data_dir)?;
         Ok(Self {
             leptos_options,
             care,
             proxy,
             sync,
             service_worker,
+            escrow,
         })
     }
 }

@@ -5,7 +5,18 @@ use serde_json::json;
 use super::{request, ApiError, Method};
 use crate::model::{CurrentUser, Facility, TokenPair};
 
-pub async fn login(username: &str, password: &str) -> Result<TokenPair, ApiError> {
+/// CARE's login answer; a CARE Offline server in front adds the user's vault escrow key
+/// (`care_offline_vault`, base64url), which lets this device re-wrap its saved data after
+/// a password change made in CARE.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct LoginAnswer {
+    pub access: String,
+    pub refresh: String,
+    #[serde(default)]
+    pub care_offline_vault: Option<String>,
+}
+
+pub async fn login(username: &str, password: &str) -> Result<LoginAnswer, ApiError> {
     let body = json!({ "username": username, "password": password });
     request(Method::Post, "/auth/login/", Some(&body), None).await
 }

@@ -13,6 +13,7 @@ use crate::{
         outbox::use_outbox,
         query::{client::now_ms, use_query_client},
         readiness::{due, use_readiness},
+        vault::use_vault,
     },
     session::use_session,
 };
@@ -61,34 +62,37 @@ pub fn AuthedLayout() -> impl IntoView {
     });
 
     let outbox = use_outbox();
-    // Writes waiting on this device are kept for this user (and sent when they sign in
-    // again), but the person should know before leaving.
-    // Unfinished forms are kept in plain device storage: they are discarded at sign-out,
-    // and the person is told first.
+    let vault = use_vault();
+    // Writes waiting on this device are kept for this user (sealed, and sent when they sign
+    // in again), but the person should know before leaving. Unfinished forms are discarded
+    // at sign-out, and the person is told first.
     let sign_out = move |_| {
-        let open = outbox.open_count() + outbox.attention_count();
-        let user_id = session.user().map(|u| u.user.id).unwrap_or_default();
-        let drafts = crate::pages::encounters::drafts::of_user(&user_id);
-        if let Some(message) = sign_out_warning(open, drafts.len()) {
-            #[cfg(feature = "hydrate")]
-            {
-                let ok = web_sys::window()
-                    .and_then(|w| w.confirm_with_message(&message).ok())
-                    .unwrap_or(false);
-                if !ok {
-                    return;
-                }
-            }
-            let _ = message;
-        }
         leptos::task::spawn_local(async move {
-            outbox.before_sign_out().await;
-            for key in drafts {
-                crate::session::storage::remove(&key);
+            let open = outbox.open_count() + outbox.attention_count();
+            let user_id = session
+                .user_untracked()
+                .map(|u| u.user.id)
+                .unwrap_or_default();
+            let drafts = crate::pages::encounters::drafts::of_user(&user_id).await;
+            if let Some(message) = sign_out_warning(open, drafts.len()) {
+                #[cfg(feature = "hydrate")]
+                {
+                    let ok = web_sys::window()
+                        .and_then(|w| w.confirm_with_message(&message).ok())
+                        .unwrap_or(false);
+                    if !ok {
+                        return;
+                    }
+                }
+                let _ = message;
             }
+            outbox.before_sign_out().await;
+            crate::offline::store::local::remove_all(&drafts).await;
+            vault.forget().await;
             session.sign_out().await;
         });
     };
+    let lock = move |_| vault.lock();
 
     view! {
         <Show
@@ -103,6 +107,7 @@ pub fn AuthedLayout() -> impl IntoView {
                 <span class="topbar__user" data-testid="signed-in-user">
                     {move || session.user().map(|u| u.user.full_name()).unwrap_or_default()}
                 </span>
+                <button class="button button--ghost" on:click=lock data-testid="lock">"Lock"</button>
                 <button class="button button--ghost" on:click=sign_out>"Sign out"</button>
             </header>
             <Nav facility_id=facility_id()/>

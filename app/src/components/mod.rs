@@ -14,6 +14,7 @@ pub mod field_error;
 pub mod geo_select;
 pub mod get_ready_hint;
 pub mod layout;
+pub mod lock_screen;
 pub mod nav;
 pub mod not_found;
 pub mod offline_readiness;

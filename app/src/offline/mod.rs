@@ -8,3 +8,4 @@ pub mod query;
 pub mod readiness;
 pub mod store;
 pub mod update;
+pub mod vault;

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_navigate;
 use crate::{
     api::ApiError,
     components::{error_message::ErrorMessage, waiting_writes::WaitingWrites},
+    offline::vault::use_vault,
     session::use_session,
 };
 
@@ -11,6 +12,7 @@ use crate::{
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = use_session();
+    let vault = use_vault();
     let navigate = use_navigate();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -33,18 +35,32 @@ pub fn LoginPage() -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match session.sign_in(user.trim(), &pass).await {
-                Ok(me) => match me.facilities.first() {
-                    Some(f) => navigate(&format!("/facility/{}", f.id), Default::default()),
-                    None => notice.set(Some(
-                        "Your account is not linked to any facility. Ask your administrator."
-                            .into(),
-                    )),
-                },
+            let signed = match session.authenticate(user.trim(), &pass).await {
+                Ok(signed) => signed,
                 Err(e) => {
                     password.set(String::new());
                     error.set(Some(e));
+                    busy.set(false);
+                    return;
                 }
+            };
+            // The user's data on this device opens (or is created) with the password
+            // before the session starts, so nothing is ever written in clear.
+            if let Err(e) = vault
+                .sign_in(&signed.user.user.id, &pass, signed.escrow.as_deref())
+                .await
+            {
+                password.set(String::new());
+                notice.set(Some(e.to_string()));
+                busy.set(false);
+                return;
+            }
+            let me = session.establish(signed);
+            match me.facilities.first() {
+                Some(f) => navigate(&format!("/facility/{}", f.id), Default::default()),
+                None => notice.set(Some(
+                    "Your account is not linked to any facility. Ask your administrator.".into(),
+                )),
             }
             busy.set(false);
         });

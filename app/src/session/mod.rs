@@ -60,6 +60,15 @@ fn stored_tokens() -> Option<TokenPair> {
     }
 }
 
+/// A sign-in CARE accepted, before the device keeps it.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub tokens: TokenPair,
+    pub user: CurrentUser,
+    /// The server's escrow key for this user's vault, when a CARE Offline server sent one.
+    pub escrow: Option<String>,
+}
+
 pub fn use_session() -> Session {
     expect_context::<Session>()
 }
@@ -83,6 +92,10 @@ impl Session {
 
     pub fn user(&self) -> Option<CurrentUser> {
         self.user.get()
+    }
+
+    pub fn user_untracked(&self) -> Option<CurrentUser> {
+        self.user.get_untracked()
     }
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -137,17 +150,30 @@ impl Session {
         self.user.set(None);
     }
 
-    pub async fn sign_in(&self, username: &str, password: &str) -> Result<CurrentUser, ApiError> {
-        let tokens = api::auth::login(username, password).await?;
-        let user = api::auth::current_user(&tokens.access).await?;
+    /// Asks CARE: the tokens and the user, not yet kept (the vault opens first).
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<SignIn, ApiError> {
+        let answer = api::auth::login(username, password).await?;
+        let user = api::auth::current_user(&answer.access).await?;
+        Ok(SignIn {
+            tokens: TokenPair {
+                access: answer.access,
+                refresh: answer.refresh,
+            },
+            user,
+            escrow: answer.care_offline_vault,
+        })
+    }
+
+    /// Keeps a sign-in on this device: the session starts.
+    pub fn establish(&self, signed: SignIn) -> CurrentUser {
         self.expired.set(false);
-        self.store(tokens);
-        self.store_user(user.clone());
+        self.store(signed.tokens);
+        self.store_user(signed.user.clone());
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async {
             let _ = crate::offline::store::request_persistent_storage().await;
         });
-        Ok(user)
+        signed.user
     }
 
     /// Ends the session here at once, then asks the server to revoke the tokens in the

@@ -5,9 +5,12 @@ use serde_json::json;
 use crate::{
     api::keys,
     model::Coding,
-    offline::query::{use_query, QueryOptions},
+    offline::{
+        query::{use_query, QueryOptions},
+        store::local,
+    },
     questionnaire::codes::CodePrefs,
-    session::{storage, use_session},
+    session::use_session,
 };
 
 /// `POST /valueset/{slug}/expand/`.
@@ -34,12 +37,20 @@ pub fn CodePicker(
     let user_id = move || session.user().map(|u| u.user.id).unwrap_or_default();
     let prefs_key = move || CodePrefs::storage_key(&user_id(), valueset);
     let prefs = RwSignal::new(CodePrefs::default());
-    Effect::new(move |_| prefs.set(CodePrefs::parse(storage::get(&prefs_key()).as_deref())));
-    let save = move |p: &CodePrefs| {
-        if let Ok(text) = serde_json::to_string(p) {
-            storage::set(&prefs_key(), &text);
-        }
+    // Kept sealed in the user's vault; read again whenever the picker is focused (another
+    // picker of the same value set may have saved since).
+    let client = crate::offline::query::use_query_client();
+    let reload = move || {
+        let key = prefs_key();
+        leptos::task::spawn_local(async move {
+            prefs.set(CodePrefs::parse(local::get(&key).await.as_deref()));
+        });
     };
+    Effect::new(move |_| {
+        if client.restored() {
+            reload();
+        }
+    });
     let search = RwSignal::new(String::new());
     let results = use_query::<Expansion, _, _, _>(
         move || {
@@ -51,12 +62,13 @@ pub fn CodePicker(
         move |key| keys::post_read_only::<Expansion>(session, key),
         QueryOptions::persisted(),
     );
-    // Read, change, write: other pickers of the same value set (symptoms and diagnoses
-    // share one) may have saved since this one loaded.
+    // Change what this picker shows (read again on focus) and save it.
     let change = move |f: &dyn Fn(&mut CodePrefs)| {
-        let mut p = CodePrefs::parse(storage::get(&prefs_key()).as_deref());
+        let mut p = prefs.get_untracked();
         f(&mut p);
-        save(&p);
+        if let Ok(text) = serde_json::to_string(&p) {
+            local::set(&prefs_key(), &text);
+        }
         prefs.set(p);
     };
     let pick = move |c: Coding| {
@@ -109,7 +121,7 @@ pub fn CodePicker(
             </label>
             <input id=input_id class="field__input" type="search" placeholder="Search codes…"
                 prop:value=search on:input=move |ev| search.set(event_target_value(&ev))
-                on:focus=move |_| prefs.set(CodePrefs::parse(storage::get(&prefs_key()).as_deref()))/>
+                on:focus=move |_| reload()/>
             {move || {
                 if search.get().trim().is_empty() {
                     return None;

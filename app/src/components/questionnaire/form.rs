@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use super::{question::QuestionView, FormState};
 use crate::{
     model::Questionnaire,
+    offline::store::local,
     questionnaire::{enable::enabled_ids, validate::validate, Answers},
-    session::storage,
 };
 
 /// Renders a questionnaire and validates it on submit; `on_submit` gets the answers of a
@@ -31,22 +31,34 @@ pub fn QuestionnaireForm(
     let definition = StoredValue::new(questionnaire.clone());
     let answers = RwSignal::new(Answers::initial(&questionnaire.questions));
     if let Some(key) = draft_key.clone() {
-        // Restored after hydration (the draft lives in the browser).
-        Effect::new(move |restored: Option<bool>| {
-            if restored.is_none() {
-                if let Some(draft) =
-                    storage::get(&key).and_then(|t| serde_json::from_str::<Answers>(&t).ok())
+        // Restored once the user's vault is open (the draft lives sealed on the device);
+        // from then on every change is saved.
+        let client = crate::offline::query::use_query_client();
+        let restored = RwSignal::new(false);
+        let key = StoredValue::new(key);
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) || !client.restored() {
+                return done.unwrap_or(false);
+            }
+            leptos::task::spawn_local(async move {
+                if let Some(draft) = local::get(&key.get_value())
+                    .await
+                    .and_then(|t| serde_json::from_str::<Answers>(&t).ok())
                 {
                     answers.set(draft);
                 }
-                // From now on every change is saved.
-                answers.track();
-                return true;
-            }
-            if let Ok(text) = serde_json::to_string(&answers.get()) {
-                storage::set(&key, &text);
-            }
+                restored.set(true);
+            });
             true
+        });
+        Effect::new(move |_| {
+            let current = answers.get();
+            if !restored.get() {
+                return;
+            }
+            if let Ok(text) = serde_json::to_string(&current) {
+                local::set(&key.get_value(), &text);
+            }
         });
     }
     let enabled =

@@ -560,7 +560,20 @@ mod persistence {
                 self.restored.set(true);
                 return;
             };
-            match IdbStore::open(&user_id).await {
+            // Only the open vault's keys open the database: without them nothing of the
+            // user is read or written on this device (the session works from memory).
+            let Some(keys) = crate::offline::vault::Vault::keys_for(&user_id) else {
+                self.storage_notice.set(Some(
+                    "this device is not saving data for offline use: the browser cannot \
+                     protect it"
+                        .into(),
+                ));
+                if !hold {
+                    self.restored.set(true);
+                }
+                return;
+            };
+            match IdbStore::open(&user_id, keys).await {
                 Ok(store) => {
                     let records = store.load_all().await.unwrap_or_else(|e| {
                         self.storage_notice.set(Some(e.to_string()));

@@ -1,9 +1,11 @@
 //! Persistence of queries in the signed-in user's own IndexedDB database.
 //!
 //! One database per user (`care-offline-<user id>`), one record per query. The database
-//! also holds the `outbox` store (pending writes, a later issue's concern); clearing the
-//! cache clears only `queries`, never `outbox`.
+//! also holds the `outbox` store (queued writes) and `local` (drafts, favourites); clearing
+//! the cache clears only `queries`. Every record is sealed by the user's vault
+//! (`offline::vault`).
 
+pub mod local;
 pub mod record;
 
 #[cfg(feature = "hydrate")]
@@ -20,6 +22,8 @@ pub fn database_name(user_id: &str) -> String {
 
 pub const QUERIES_STORE: &str = "queries";
 pub const OUTBOX_STORE: &str = "outbox";
+/// Drafts and code favourites (sealed key → value).
+pub const LOCAL_STORE: &str = "local";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {

@@ -1,5 +1,6 @@
-//! Questionnaire drafts: the answers being typed, kept in the browser's storage per user,
-//! encounter and form until the form is submitted (or the user signs out).
+//! Questionnaire drafts: the answers being typed, kept sealed in the user's vault
+//! (`offline::store::local`) per encounter and form until the form is submitted (or the
+//! user signs out).
 
 const PREFIX: &str = "care_offline_draft";
 
@@ -14,23 +15,20 @@ pub fn is_users(stored_key: &str, user_id: &str) -> bool {
 }
 
 /// Every draft key of this user on this device.
-pub fn of_user(user_id: &str) -> Vec<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
-            return Vec::new();
-        };
-        let count = storage.length().unwrap_or(0);
-        (0..count)
-            .filter_map(|i| storage.key(i).ok().flatten())
-            .filter(|k| is_users(k, user_id))
-            .collect()
+pub async fn of_user(user_id: &str) -> Vec<String> {
+    if user_id.is_empty() {
+        return Vec::new();
     }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = user_id;
-        Vec::new()
-    }
+    crate::offline::store::local::keys_with_prefix(&format!("{PREFIX}:{user_id}:")).await
+}
+
+/// What earlier versions kept in localStorage for this user (drafts and code favourites),
+/// moved into the vault at the first unlock.
+pub fn legacy_prefixes(user_id: &str) -> Vec<String> {
+    vec![
+        format!("{PREFIX}:{user_id}:"),
+        format!("care_offline_codes:{user_id}:"),
+    ]
 }
 
 #[cfg(test)]

@@ -16,13 +16,13 @@ use crate::{
         network::use_network,
         outbox::{effects, now_iso, use_follow, use_outbox, Followed, Outbox, WriteSpec},
         query::{use_query, use_query_client, QueryClient, QueryOptions},
-        store::StoreError,
+        store::{local, StoreError},
     },
     questionnaire::{
         batch::{self, map_errors, Subject},
         Answers,
     },
-    session::{storage, use_session},
+    session::use_session,
 };
 
 /// Fill a questionnaire in an encounter. The submission is one `batch_requests` write:
@@ -111,7 +111,7 @@ pub fn FillQuestionnaire() -> impl IntoView {
                 (questionnaire.data.get_untracked(), submitted.get_value())
             {
                 if let Ok(text) = serde_json::to_string(&answers) {
-                    storage::set(
+                    local::set(
                         &draft_key(&session, &opened_id.get_untracked(), &q.slug),
                         &text,
                     );
@@ -143,7 +143,7 @@ pub fn FillQuestionnaire() -> impl IntoView {
             match queue_submission(outbox, client, &q, &e, &answers, user).await {
                 Ok(id) => {
                     // Queued with the write: the draft is no longer needed.
-                    storage::remove(&draft_key(&session, &opened_id.get_untracked(), &q.slug));
+                    local::remove(&draft_key(&session, &opened_id.get_untracked(), &q.slug));
                     follow.start(id);
                 }
                 Err(err) => {

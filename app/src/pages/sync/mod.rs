@@ -3,6 +3,7 @@
 pub mod edit_link;
 pub mod find_created;
 pub mod health;
+pub mod idle_lock_setting;
 pub mod merge_dialog;
 pub mod page;
 pub mod retention_setting;

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 
-use super::{retention_setting::RetentionSetting, write_row::WriteRow};
+use super::{
+    idle_lock_setting::IdleLockSetting, retention_setting::RetentionSetting, write_row::WriteRow,
+};
 use crate::{
     components::{
         offline_readiness::OfflineReadiness, query_notice::format_saved_at,
@@ -74,6 +76,7 @@ pub fn SyncPage() -> impl IntoView {
             />
             <OfflineReadiness facility_id=facility_id/>
             <RetentionSetting/>
+            <IdleLockSetting/>
             <QueueBackup/>
             <Show when=move || session.user().is_some_and(|u| u.is_sync_admin())>
                 <a class="button button--link" href=move || format!("/facility/{}/sync/health", facility_id.get())>"Sync health of all devices"</a>
