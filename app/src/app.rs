@@ -82,17 +82,24 @@ pub fn App() -> impl IntoView {
         // The cache follows the signed-in user, and only while their vault is open: their
         // own database is restored before pages fetch; locked, nothing of theirs is in
         // memory; signing out (or an ended session) wipes what was cached.
+        // Only a change of user or of whose vault is open moves the cache (memos: a signal
+        // set to the same value must not start it again).
+        let user_id = Memo::new(move |_| session.user().map(|u| u.user.id));
+        let open_user = Memo::new(move |_| vault.open_user());
         Effect::new(move |_| {
             if !session.restored() {
                 return;
             }
-            let user_id = session.user().map(|u| u.user.id);
-            let open = vault.open_user();
+            let (user_id, open) = (user_id.get(), open_user.get());
             leptos::task::spawn_local(async move {
                 let signed_in = user_id.is_some();
                 if signed_in && open != user_id {
-                    client.switch_user(None, false, false).await;
-                    outbox.reload().await;
+                    // Locked (or not yet looked at): the user's data leaves memory; pages
+                    // are not shown, and readers wait until it opens.
+                    if crate::offline::query::client::current_store().is_some() {
+                        client.switch_user(None, false, false).await;
+                        outbox.reload().await;
+                    }
                     vault.follow_session(user_id).await;
                     return;
                 }

@@ -6,13 +6,13 @@ test('a newer version opening the saved data in another tab never waits for this
   await login(page);
   await expect(page.getByTestId('facility-name')).toHaveText('CARE Demo Hospital');
   const name = await page.evaluate(async () => (await indexedDB.databases())
-    .map((d) => d.name).find((n) => n.startsWith('care-offline-')));
+    .map((d) => d.name).find((n) => n.startsWith('care-offline-') && n !== 'care-offline-vault'));
   expect(name).toBeTruthy();
 
   const newer = await context.newPage();
   await newer.goto('/manifest.webmanifest');
   const opened = await newer.evaluate((db) => new Promise((resolve, reject) => {
-    const request = indexedDB.open(db, 2);
+    const request = indexedDB.open(db, 3);
     request.onblocked = () => resolve('blocked');
     request.onsuccess = () => {
       const { version } = request.result;
@@ -21,7 +21,7 @@ test('a newer version opening the saved data in another tab never waits for this
     };
     request.onerror = () => reject(request.error);
   }), name);
-  expect(opened).toBe(2);
+  expect(opened).toBe(3);
 
   const banner = page.getByTestId('update-banner');
   await expect(banner).toContainText('A newer version of CARE Offline was opened in another tab');

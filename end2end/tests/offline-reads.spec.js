@@ -5,7 +5,8 @@ async function readAllDatabases(page) {
   return page.evaluate(async () => {
     const out = {};
     for (const { name } of await indexedDB.databases()) {
-      if (!name.startsWith('care-offline-')) continue;
+      // The user databases (the vault's own holds only wrapped keys).
+      if (!name.startsWith('care-offline-') || name === 'care-offline-vault') continue;
       const db = await new Promise((res, rej) => {
         const r = indexedDB.open(name);
         r.onsuccess = () => res(r.result);

@@ -11,6 +11,7 @@ pub mod logging;
 pub mod proxy;
 pub mod pwa;
 pub mod retention;
+pub mod secret;
 pub mod security;
 pub mod ssr;
 pub mod state;

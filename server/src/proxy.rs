@@ -500,7 +500,11 @@ mod tests {
     #[test]
     fn target_keeps_base_path() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = IdempotencyStore::open(&dir.path().join("i.sqlite3")).expect("store");
+        let store = IdempotencyStore::open(
+            &dir.path().join("i.sqlite3"),
+            crate::sync::at_rest::AtRest::new([9; 32]),
+        )
+        .expect("store");
         let url = "https://care.example.org/base/".parse().expect("url");
         let p = Proxy::new(url, Duration::from_secs(1), store).expect("proxy");
         assert_eq!(

@@ -44,7 +44,7 @@ pub enum StateError {
     #[error(transparent)]
     Sync(#[from] StoreError),
     #[error(transparent)]
-    Escrow(#[from] crate::vault_escrow::EscrowError),
+    Secret(#[from] crate::secret::SecretError),
 }
 
 impl AppState {
@@ -68,11 +68,14 @@ impl AppState {
             .map(|r| r.path().to_string())
             .collect();
         let service_worker = Arc::new(ServiceWorker::for_site(&config.site_root, &bundle, &routes));
+        let secret = crate::secret::ServerSecret::open(&config.data_dir)?;
         let (care, proxy) = match &config.upstream {
             Some(url) => {
-                let store =
-                    IdempotencyStore::open(&config.data_dir.join("proxy-idempotency.sqlite3"))
-                        .map_err(ProxyError::from)?;
+                let store = IdempotencyStore::open(
+                    &config.data_dir.join("proxy-idempotency.sqlite3"),
+                    crate::sync::at_rest::AtRest::from_secret(&secret),
+                )
+                .map_err(ProxyError::from)?;
                 (
                     None,
                     Some(Proxy::new(url.clone(), config.upstream_timeout, store)?),
@@ -92,7 +95,7 @@ impl AppState {
                 config.audit_retention_days,
             )?),
         };
-        let escrow = crate::vault_escrow::EscrowKey::open(&config.data_dir)?;
+        let escrow = crate::vault_escrow::EscrowKey::new(&secret);
         Ok(Self {
             leptos_options,
             care,

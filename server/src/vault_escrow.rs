@@ -3,11 +3,9 @@
 //! a successful sign-in (the login answer gains `care_offline_vault`). So when a password
 //! is changed in CARE, the device re-wraps its data at the next online sign-in instead of
 //! losing the writes it holds. The key per user is HMAC-SHA-256 of the username under a
-//! random secret kept in the data directory (`vault-escrow.key`, created on first start,
-//! readable by the server's user only); deleting the file rotates every escrow (devices
-//! re-wrap at their next sign-in).
+//! key derived from the server's secret (`secret.rs`).
 
-use std::{path::Path, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     body::Body,
@@ -17,68 +15,29 @@ use axum::{
     response::Response,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use hmac::{Hmac, Mac};
 use serde_json::Value;
 
-const FILE: &str = "vault-escrow.key";
-const SECRET_LEN: usize = 32;
 /// A login body is small; anything larger is passed on untouched.
 const MAX_LOGIN_BODY: usize = 64 * 1024;
 /// The field added to a successful login answer.
 pub const FIELD: &str = "care_offline_vault";
 
 #[derive(Clone)]
-pub struct EscrowKey(Arc<[u8; SECRET_LEN]>);
-
-#[derive(Debug, thiserror::Error)]
-pub enum EscrowError {
-    #[error("cannot read or create the vault escrow key {0}: {1}")]
-    Io(String, std::io::Error),
-    #[error("the vault escrow key {0} is damaged (expected {SECRET_LEN} bytes)")]
-    Damaged(String),
-}
+pub struct EscrowKey(Arc<[u8; crate::secret::LEN]>);
 
 impl EscrowKey {
-    /// Reads the key from the data directory, creating it on first start.
-    pub fn open(data_dir: &Path) -> Result<Self, EscrowError> {
-        let path = data_dir.join(FILE);
-        let shown = path.display().to_string();
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let secret: [u8; SECRET_LEN] = bytes
-                    .try_into()
-                    .map_err(|_| EscrowError::Damaged(shown.clone()))?;
-                Ok(Self(Arc::new(secret)))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut secret = [0u8; SECRET_LEN];
-                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-                write_private(&path, &secret).map_err(|e| EscrowError::Io(shown, e))?;
-                Ok(Self(Arc::new(secret)))
-            }
-            Err(e) => Err(EscrowError::Io(shown, e)),
-        }
+    pub fn new(secret: &crate::secret::ServerSecret) -> Self {
+        Self(Arc::new(secret.derive("vault-escrow v1")))
     }
 
     /// The escrow key of `username` (base64url, 32 bytes).
     pub fn for_user(&self, username: &str) -> String {
-        let mut mac = <Hmac<sha2::Sha256>>::new_from_slice(self.0.as_slice())
-            .expect("HMAC takes a key of any length");
-        mac.update(b"care-offline-vault-escrow:v1:");
-        mac.update(username.trim().to_lowercase().as_bytes());
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        let name = username.trim().to_lowercase();
+        URL_SAFE_NO_PAD.encode(crate::secret::keyed_hash(
+            self.0.as_slice(),
+            &[b"care-offline-vault-escrow:v1:", name.as_bytes()],
+        ))
     }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 /// Middleware on `/api/v1`: a successful `POST …/auth/login/` (built-in backend or CARE
@@ -143,9 +102,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_key_per_user_kept_across_starts() {
+    fn one_key_per_user_and_server() {
         let dir = tempfile::tempdir().expect("dir");
-        let key = EscrowKey::open(dir.path()).expect("create");
+        let key = EscrowKey::new(&crate::secret::ServerSecret::open(dir.path()).expect("secret"));
         let a = key.for_user("care-nurse");
         assert_eq!(URL_SAFE_NO_PAD.decode(&a).expect("b64").len(), 32);
         assert_eq!(
@@ -154,34 +113,13 @@ mod tests {
             "one escrow however the name is typed"
         );
         assert_ne!(a, key.for_user("care-doctor"));
-        let again = EscrowKey::open(dir.path()).expect("reopen");
-        assert_eq!(again.for_user("care-nurse"), a, "kept in the data dir");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(FILE))
-                .expect("meta")
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o077, 0, "readable by the server's user only");
-        }
         let other = tempfile::tempdir().expect("dir");
+        let elsewhere =
+            EscrowKey::new(&crate::secret::ServerSecret::open(other.path()).expect("secret"));
         assert_ne!(
-            EscrowKey::open(other.path())
-                .expect("other")
-                .for_user("care-nurse"),
+            elsewhere.for_user("care-nurse"),
             a,
             "another server, another escrow"
         );
-    }
-
-    #[test]
-    fn a_damaged_key_file_is_an_error_not_a_new_key() {
-        let dir = tempfile::tempdir().expect("dir");
-        std::fs::write(dir.path().join(FILE), b"short").expect("write");
-        assert!(matches!(
-            EscrowKey::open(dir.path()),
-            Err(EscrowError::Damaged(_))
-        ));
     }
 }

@@ -88,8 +88,10 @@ pub fn AuthedLayout() -> impl IntoView {
             }
             outbox.before_sign_out().await;
             crate::offline::store::local::remove_all(&drafts).await;
-            vault.forget().await;
+            // The session ends first (the cache of this user is wiped as it ends), then no
+            // open copy of the vault stays.
             session.sign_out().await;
+            vault.forget().await;
         });
     };
     let lock = move |_| vault.lock();

@@ -53,8 +53,8 @@ pub fn LockScreen() -> impl IntoView {
     let someone_else = move |_| {
         leptos::task::spawn_local(async move {
             // Their sealed data and queued writes stay on the device for them.
-            vault.forget().await;
             session.sign_out().await;
+            vault.forget().await;
             #[cfg(feature = "hydrate")]
             if let Some(w) = web_sys::window() {
                 let _ = w.location().assign("/login");

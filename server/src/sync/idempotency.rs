@@ -21,8 +21,18 @@ use std::{
 use axum::http::Method;
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// fingerprint, status (None while in flight), content type, body, outcome unknown.
-type Row = (String, Option<u16>, Option<String>, Option<Vec<u8>>, bool);
+use super::at_rest::answer_aad;
+
+/// fingerprint, status (None while in flight), content type, body, outcome unknown, body
+/// sealed.
+type Row = (
+    String,
+    Option<u16>,
+    Option<String>,
+    Option<Vec<u8>>,
+    bool,
+    bool,
+);
 
 /// A stored answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +65,8 @@ pub enum IdempotencyError {
 #[derive(Clone)]
 pub struct IdempotencyStore {
     conn: Arc<Mutex<Connection>>,
+    /// CARE's answers are stored sealed (they hold patient data).
+    at_rest: super::at_rest::AtRest,
 }
 
 fn now() -> i64 {
@@ -62,7 +74,7 @@ fn now() -> i64 {
 }
 
 impl IdempotencyStore {
-    pub fn open(path: &Path) -> Result<Self, IdempotencyError> {
+    pub fn open(path: &Path, at_rest: super::at_rest::AtRest) -> Result<Self, IdempotencyError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -88,6 +100,17 @@ impl IdempotencyStore {
                 "ALTER TABLE proxy_idempotency ADD COLUMN unknown INTEGER NOT NULL DEFAULT 0",
             )?;
         }
+        let has_sealed: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('proxy_idempotency') WHERE name = 'sealed'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_sealed {
+            // Answers stored before sealing existed stay readable (`sealed` = 0).
+            conn.execute_batch(
+                "ALTER TABLE proxy_idempotency ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0",
+            )?;
+        }
         // Nothing is forwarding for this store yet: a write still "in flight" was cut off
         // by a restart while CARE had it, and its outcome can no longer be learnt.
         let cut_off = conn.execute(
@@ -99,6 +122,7 @@ impl IdempotencyStore {
         }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            at_rest,
         })
     }
 
@@ -124,10 +148,19 @@ impl IdempotencyStore {
             )?;
             let row: Option<Row> = c
                 .query_row(
-                    "SELECT fingerprint, status, content_type, body, unknown FROM proxy_idempotency
-                     WHERE user_key = ?1 AND idem_key = ?2",
+                    "SELECT fingerprint, status, content_type, body, unknown, sealed
+                     FROM proxy_idempotency WHERE user_key = ?1 AND idem_key = ?2",
                     params![user, key],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ))
+                    },
                 )
                 .optional()?;
             Ok(match row {
@@ -139,14 +172,27 @@ impl IdempotencyStore {
                     )?;
                     Begin::Started
                 }
-                Some((fp, _, _, _, _)) if fp != fingerprint => Begin::Mismatch,
-                Some((_, None, _, _, true)) => Begin::Unknown,
-                Some((_, None, _, _, false)) => Begin::InFlight,
-                Some((_, Some(status), content_type, body, _)) => Begin::Replay(Stored {
-                    status,
-                    content_type,
-                    body: body.unwrap_or_default(),
-                }),
+                Some((fp, ..)) if fp != fingerprint => Begin::Mismatch,
+                Some((_, None, _, _, true, _)) => Begin::Unknown,
+                Some((_, None, _, _, false, _)) => Begin::InFlight,
+                Some((_, Some(status), content_type, body, _, sealed)) => {
+                    let body = body.unwrap_or_default();
+                    let body = if sealed {
+                        match self.at_rest.open(&answer_aad(user, key), &body) {
+                            Some(plain) => plain,
+                            // Sealed under another server secret: the answer is lost, and
+                            // CARE may have the write, so it is never forwarded again.
+                            None => return Ok(Begin::Unknown),
+                        }
+                    } else {
+                        body
+                    };
+                    Begin::Replay(Stored {
+                        status,
+                        content_type,
+                        body,
+                    })
+                }
             })
         })
     }
@@ -156,11 +202,16 @@ impl IdempotencyStore {
         if !storable(answer.status) {
             return self.abandon(user, key);
         }
+        let Some(sealed) = self.at_rest.seal(&answer_aad(user, key), &answer.body) else {
+            // Without a nonce nothing is stored in clear: the write counts as sent, its
+            // answer unknown.
+            return self.mark_unknown(user, key);
+        };
         self.with(|c| {
             c.execute(
-                "UPDATE proxy_idempotency SET status = ?3, content_type = ?4, body = ?5
+                "UPDATE proxy_idempotency SET status = ?3, content_type = ?4, body = ?5, sealed = 1
                  WHERE user_key = ?1 AND idem_key = ?2",
-                params![user, key, answer.status, answer.content_type, answer.body],
+                params![user, key, answer.status, answer.content_type, sealed],
             )
             .map(|_| ())
         })
@@ -205,10 +256,73 @@ pub fn is_write(method: &Method) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::at_rest::AtRest;
+
+    fn test_key() -> AtRest {
+        AtRest::new([5; 32])
+    }
+
+    #[test]
+    fn answers_are_sealed_at_rest_and_another_secret_makes_them_unknown() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("i.sqlite3");
+        let s = IdempotencyStore::open(&path, test_key()).expect("open");
+        s.begin("u", "k", "fp").expect("begin");
+        let body = br#"{"name":"Asha Kumari","phone_number":"+919800000001"}"#.to_vec();
+        let answer = Stored {
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: body.clone(),
+        };
+        s.finish("u", "k", &answer).expect("finish");
+        let raw: Vec<u8> = Connection::open(&path)
+            .expect("raw")
+            .query_row("SELECT body FROM proxy_idempotency", [], |r| r.get(0))
+            .expect("row");
+        assert!(
+            !raw.windows(5).any(|w| w == b"Kumar"),
+            "no name in the file"
+        );
+        assert!(
+            !raw.windows(6).any(|w| w == b"980000"),
+            "no phone in the file"
+        );
+        assert_eq!(
+            s.begin("u", "k", "fp").expect("replay"),
+            Begin::Replay(answer)
+        );
+        drop(s);
+        // The server's secret was replaced: the answer cannot be read, and the write may
+        // be in CARE, so it is never forwarded again.
+        let rotated = IdempotencyStore::open(&path, AtRest::new([6; 32])).expect("reopen");
+        assert_eq!(
+            rotated.begin("u", "k", "fp").expect("begin"),
+            Begin::Unknown
+        );
+    }
+
+    #[test]
+    fn answers_stored_before_sealing_still_replay() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("i.sqlite3");
+        let s = IdempotencyStore::open(&path, test_key()).expect("open");
+        s.begin("u", "old", "fp").expect("begin");
+        Connection::open(&path)
+            .expect("raw")
+            .execute(
+                "UPDATE proxy_idempotency SET status = 201, body = X'7B7D', sealed = 0",
+                [],
+            )
+            .expect("as an older version stored it");
+        match s.begin("u", "old", "fp").expect("replay") {
+            Begin::Replay(stored) => assert_eq!(stored.body, b"{}"),
+            other => panic!("replay expected, got {other:?}"),
+        }
+    }
 
     fn store() -> (tempfile::TempDir, IdempotencyStore) {
         let dir = tempfile::tempdir().expect("tmp");
-        let s = IdempotencyStore::open(&dir.path().join("i.sqlite3")).expect("open");
+        let s = IdempotencyStore::open(&dir.path().join("i.sqlite3"), test_key()).expect("open");
         (dir, s)
     }
 
@@ -239,14 +353,14 @@ mod tests {
     fn a_write_cut_off_by_a_restart_or_a_lost_wait_is_unknown_never_forwarded_again() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("i.sqlite3");
-        let s = IdempotencyStore::open(&path).expect("open");
+        let s = IdempotencyStore::open(&path, test_key()).expect("open");
         assert_eq!(s.begin("u", "cut", "fp").expect("begin"), Begin::Started);
         assert_eq!(s.begin("u", "lost", "fp").expect("begin"), Begin::Started);
         s.mark_unknown("u", "lost").expect("unknown");
         assert_eq!(s.begin("u", "lost", "fp").expect("begin"), Begin::Unknown);
         assert_eq!(s.begin("u", "cut", "fp").expect("begin"), Begin::InFlight);
         drop(s);
-        let s = IdempotencyStore::open(&path).expect("reopen");
+        let s = IdempotencyStore::open(&path, test_key()).expect("reopen");
         assert_eq!(s.begin("u", "cut", "fp").expect("begin"), Begin::Unknown);
         assert_eq!(
             s.begin("u", "cut", "other").expect("begin"),

@@ -14,6 +14,7 @@
 //! [`audit`] trail.
 
 pub mod apply;
+pub mod at_rest;
 pub mod audit;
 pub mod authz;
 pub mod backend;

@@ -50,6 +50,15 @@ impl Vault {
         }
     }
 
+    /// Changes the state only when it differs (a set always notifies, and the app's
+    /// effects follow the state).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn set_state(&self, next: VaultState) {
+        if self.state.with_untracked(|s| *s != next) {
+            self.state.set(next);
+        }
+    }
+
     pub fn locked(&self) -> bool {
         matches!(self.state.get(), VaultState::Locked(_))
     }
@@ -92,11 +101,13 @@ mod browser {
         js_sys::Date::now() as i64
     }
 
-    /// Someone used the app: remembered here, and for other tabs every few seconds.
+    /// Someone used the app: remembered here, and (while a vault is open) for other tabs
+    /// every few seconds.
     fn touch() {
         let at = now();
         LAST_ACTIVE.with(|c| c.set(at));
-        if at - LAST_WRITTEN.with(Cell::get) >= idle::ACTIVE_WRITE_EVERY_MS {
+        let open = KEYS.with(|k| k.borrow().is_some());
+        if open && at - LAST_WRITTEN.with(Cell::get) >= idle::ACTIVE_WRITE_EVERY_MS {
             LAST_WRITTEN.with(|c| c.set(at));
             storage::set(idle::ACTIVE_KEY, &at.to_string());
         }
@@ -133,8 +144,9 @@ mod browser {
         fn open_with(&self, user: &str, keys: Option<DataKeys>) {
             KEYS.with(|k| *k.borrow_mut() = keys.map(|keys| (user.to_string(), keys)));
             LAST_WRITTEN.with(|c| c.set(0));
+            LAST_ACTIVE.with(|c| c.set(now()));
             touch();
-            self.state.set(VaultState::Open(user.to_string()));
+            self.set_state(VaultState::Open(user.to_string()));
         }
 
         async fn opened(
@@ -187,11 +199,13 @@ mod browser {
         /// holds their open vault and it has not sat idle, else locked.
         pub async fn follow_session(&self, user: Option<String>) {
             let Some(user) = user else {
-                drop_keys();
-                self.state.set(VaultState::Closed);
+                self.forget().await;
                 return;
             };
-            if self.state.get_untracked() == VaultState::Open(user.clone()) {
+            // Open stays open; locked stays locked until the password (or another tab's
+            // unlock) opens it.
+            if matches!(self.state.get_untracked(), VaultState::Open(ref u) | VaultState::Locked(ref u) if *u == user)
+            {
                 return;
             }
             drop_keys();
@@ -204,7 +218,7 @@ mod browser {
             } else {
                 let _ = keystore::forget_unlocked(Some(&user)).await;
             }
-            self.state.set(VaultState::Locked(user));
+            self.set_state(VaultState::Locked(user));
         }
 
         /// Locks at once (the Lock button, the idle timer, another tab): the keys leave
@@ -214,23 +228,35 @@ mod browser {
                 return;
             };
             drop_keys();
-            self.state.set(VaultState::Locked(user.clone()));
-            announce("lock", &user);
+            let vault = *self;
+            // The open copy goes first, so no tab (this one included) can resume from it.
             leptos::task::spawn_local(async move {
-                let _ = keystore::forget_unlocked(Some(&user)).await;
+                if let Err(e) = keystore::forget_unlocked(Some(&user)).await {
+                    leptos::logging::warn!("the open vault could not be removed: {e}");
+                }
+                vault.set_state(VaultState::Locked(user.clone()));
+                announce("lock", &user);
             });
         }
 
-        /// Sign-out: the user's open copy leaves the device; their sealed data stays.
+        /// Another tab unlocked this user's vault: open it from the device's open copy.
+        async fn resume(&self, user: String) {
+            if let Ok(Some(keys)) = keystore::unlocked(&user).await {
+                if self.state.get_untracked() == VaultState::Locked(user.clone()) {
+                    self.open_with(&user, Some(keys));
+                }
+            }
+        }
+
+        /// Nobody is signed in (sign-out here or in another tab): no open copy of any
+        /// vault stays on the device; the sealed data stays for its owners.
         pub async fn forget(&self) {
-            let user = match self.state.get_untracked() {
-                VaultState::Open(u) | VaultState::Locked(u) => Some(u),
-                _ => None,
-            };
             drop_keys();
-            self.state.set(VaultState::Closed);
-            if let Some(user) = user {
-                let _ = keystore::forget_unlocked(Some(&user)).await;
+            self.set_state(VaultState::Closed);
+            storage::remove(idle::ACTIVE_KEY);
+            storage::remove(idle::EVENT_KEY);
+            if let Err(e) = keystore::forget_unlocked(None).await {
+                leptos::logging::warn!("the open vault could not be removed: {e}");
             }
         }
 
@@ -275,14 +301,12 @@ mod browser {
                         match (what, user, state) {
                             (Some("lock"), Some(u), VaultState::Open(open)) if u == open => {
                                 drop_keys();
-                                vault.state.set(VaultState::Locked(u));
+                                vault.set_state(VaultState::Locked(u));
                             }
                             (Some("unlock"), Some(u), VaultState::Locked(locked))
                                 if u == locked =>
                             {
-                                leptos::task::spawn_local(async move {
-                                    vault.follow_session(Some(u)).await;
-                                });
+                                leptos::task::spawn_local(async move { vault.resume(u).await });
                             }
                             _ => {}
                         }
