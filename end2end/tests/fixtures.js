@@ -2,8 +2,9 @@
 const base = require('@playwright/test');
 
 /**
- * Resolves once everything the app fetched is written to IndexedDB (`body[data-cache-saved]`
- * is set by the query cache; it is "false" while a write waits or runs). Pages that are not
+ * Resolves once everything the app fetched or kept is written to IndexedDB
+ * (`body[data-cache-saved]` is set by the query cache, `body[data-local-saved]` by drafts and
+ * favourites; each is "false" while a write waits or runs). Pages that are not
  * the hydrated app (about:blank, a browser error page) have nothing to wait for.
  */
 async function savedOnDevice(page, timeout = 10_000) {
@@ -11,8 +12,11 @@ async function savedOnDevice(page, timeout = 10_000) {
   for (;;) {
     let state;
     try {
-      state = await page.evaluate(() => (document.body && document.body.dataset.hydrated === 'true'
-        ? document.body.dataset.cacheSaved || 'none' : 'none'));
+      state = await page.evaluate(() => {
+        if (!document.body || document.body.dataset.hydrated !== 'true') return 'none';
+        const { cacheSaved, localSaved } = document.body.dataset;
+        return cacheSaved === 'false' || localSaved === 'false' ? 'false' : 'none';
+      });
     } catch (_) {
       return; // the page is navigating: nothing of it is ours to wait for
     }

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::{
+    components::password_field::PasswordField,
     offline::{
         network::use_network,
         vault::{use_vault, Vault, VaultError},
@@ -69,18 +70,7 @@ pub fn LockScreen() -> impl IntoView {
                 <p class="login__lead">
                     {move || format!("{}'s data on this device is locked. Enter your password to go on.", name())}
                 </p>
-                <label class="field">
-                    <span class="field__label">"Password"</span>
-                    <input
-                        class="field__input"
-                        name="password"
-                        type="password"
-                        autocomplete="current-password"
-                        required
-                        prop:value=password
-                        on:input=move |ev| password.set(event_target_value(&ev))
-                    />
-                </label>
+                <PasswordField value=password/>
                 {move || error.get().map(|e| view! { <p class="alert alert--error" role="alert">{e}</p> })}
                 <button class="button button--primary" type="submit" disabled=busy>
                     {move || if busy.get() { "Unlocking…" } else { "Unlock" }}

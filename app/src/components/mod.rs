@@ -19,6 +19,7 @@ pub mod nav;
 pub mod not_found;
 pub mod offline_readiness;
 pub mod pager;
+pub mod password_field;
 pub mod patient_encounters;
 pub mod patient_fields;
 pub mod profile;

@@ -3,7 +3,9 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::ApiError,
-    components::{error_message::ErrorMessage, waiting_writes::WaitingWrites},
+    components::{
+        error_message::ErrorMessage, password_field::PasswordField, waiting_writes::WaitingWrites,
+    },
     offline::vault::use_vault,
     session::use_session,
 };
@@ -87,18 +89,7 @@ pub fn LoginPage() -> impl IntoView {
                         on:input=move |ev| username.set(event_target_value(&ev))
                     />
                 </label>
-                <label class="field">
-                    <span class="field__label">"Password"</span>
-                    <input
-                        class="field__input"
-                        name="password"
-                        type="password"
-                        autocomplete="current-password"
-                        required
-                        prop:value=password
-                        on:input=move |ev| password.set(event_target_value(&ev))
-                    />
-                </label>
+                <PasswordField value=password/>
                 {move || notice.get().map(|n| view! { <p class="alert alert--error" role="alert">{n}</p> })}
                 <ErrorMessage error=error/>
                 <button class="button button--primary" type="submit" disabled=busy>

@@ -90,27 +90,9 @@ impl IdempotencyStore {
                 PRIMARY KEY (user_key, idem_key)
             )",
         )?;
-        let has_unknown: bool = conn.query_row(
-            "SELECT COUNT(*) > 0 FROM pragma_table_info('proxy_idempotency') WHERE name = 'unknown'",
-            [],
-            |r| r.get(0),
-        )?;
-        if !has_unknown {
-            conn.execute_batch(
-                "ALTER TABLE proxy_idempotency ADD COLUMN unknown INTEGER NOT NULL DEFAULT 0",
-            )?;
-        }
-        let has_sealed: bool = conn.query_row(
-            "SELECT COUNT(*) > 0 FROM pragma_table_info('proxy_idempotency') WHERE name = 'sealed'",
-            [],
-            |r| r.get(0),
-        )?;
-        if !has_sealed {
-            // Answers stored before sealing existed stay readable (`sealed` = 0).
-            conn.execute_batch(
-                "ALTER TABLE proxy_idempotency ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0",
-            )?;
-        }
+        add_column_if_missing(&conn, "unknown INTEGER NOT NULL DEFAULT 0")?;
+        // Answers stored before sealing existed stay readable (`sealed` = 0).
+        add_column_if_missing(&conn, "sealed INTEGER NOT NULL DEFAULT 0")?;
         // Nothing is forwarding for this store yet: a write still "in flight" was cut off
         // by a restart while CARE had it, and its outcome can no longer be learnt.
         let cut_off = conn.execute(
@@ -239,6 +221,22 @@ impl IdempotencyStore {
             .map(|_| ())
         })
     }
+}
+
+/// Adds a column an older store lacks (`definition` starts with its name).
+fn add_column_if_missing(conn: &Connection, definition: &str) -> Result<(), rusqlite::Error> {
+    let name = definition.split_whitespace().next().unwrap_or_default();
+    let present: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('proxy_idempotency') WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )?;
+    if !present {
+        conn.execute_batch(&format!(
+            "ALTER TABLE proxy_idempotency ADD COLUMN {definition}"
+        ))?;
+    }
+    Ok(())
 }
 
 /// 2xx and 4xx answers are final for a request; 5xx, 401 and 403 are not.

@@ -27,11 +27,24 @@ mod browser {
         store.local_get(key).await.ok().flatten()
     }
 
+    /// Says on the document whether every change is written (`<body data-local-saved>`),
+    /// as the cache does with `data-cache-saved`: tests wait on it before a full load.
+    fn mark_saved() {
+        let saved = RUNNING.with(|r| r.borrow().is_empty());
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.set_attribute("data-local-saved", if saved { "true" } else { "false" });
+        }
+    }
+
     fn change(key: &str, value: Option<String>) {
         PENDING.with(|p| p.borrow_mut().insert(key.to_string(), value));
         if !RUNNING.with(|r| r.borrow_mut().insert(key.to_string())) {
             return;
         }
+        mark_saved();
         let key = key.to_string();
         leptos::task::spawn_local(async move {
             while let Some(next) = PENDING.with(|p| p.borrow_mut().remove(&key)) {
@@ -47,6 +60,7 @@ mod browser {
                 }
             }
             RUNNING.with(|r| r.borrow_mut().remove(&key));
+            mark_saved();
         });
     }
 
