@@ -101,6 +101,7 @@ test('a new version waits for the reload the person asks for, and a queued write
 
   const banner = page.getByTestId('update-banner');
   await expect(banner).toContainText('A new version of CARE Offline is ready');
+  await expect(page.getByTestId('sync-badge')).toHaveText('1 to sync');
   await expect(banner).toContainText('The 1 change waiting to be sent stays on this device');
   // Nothing reloads by itself, and the old version still serves this page.
   await page.waitForTimeout(1_000);
