@@ -34,6 +34,14 @@ pub fn QueueBackup() -> impl IntoView {
                     .await
                     .ok()
                     .and_then(|t| t.as_string());
+                // Right after a page load the user's data may still be opening (the vault,
+                // then the database): wait for it rather than refuse the file.
+                for _ in 0..250 {
+                    if outbox.loaded_untracked() {
+                        break;
+                    }
+                    gloo_timers::future::TimeoutFuture::new(20).await;
+                }
                 let outcome = match text {
                     None => Err("The file could not be read.".to_string()),
                     Some(text) => outbox.restore_backup(text).await.map(|plan| {

@@ -65,6 +65,10 @@ impl Outbox {
         self.loaded.get()
     }
 
+    pub fn loaded_untracked(&self) -> bool {
+        self.loaded.get_untracked()
+    }
+
     /// Writes still to be sent (pending, sending, waiting for sign-in).
     pub fn open_count(&self) -> usize {
         self.records

@@ -191,8 +191,9 @@ mod browser {
             let VaultState::Locked(user) = self.state.get_untracked() else {
                 return Ok(());
             };
-            let keys = unlock::with_password(&user, password).await;
-            self.opened(&user, keys).await
+            // Strict: whatever keeps the password from being checked keeps the lock.
+            let keys = unlock::with_password(&user, password).await?;
+            self.opened(&user, Ok(keys)).await
         }
 
         /// Follows the session: nobody → closed; the signed-in user → open if this device
