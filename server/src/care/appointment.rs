@@ -1275,13 +1275,13 @@ async fn list_appointments(
 
 async fn patient_appointments(
     State(care): State<Care>,
-    _user: AuthUser,
+    user: AuthUser,
     Path(id): Path<String>,
     Query(mut p): Query<BookingParams>,
 ) -> Result<Json<Value>, CareError> {
     care.db
         .with(|conn| {
-            patient::load(conn, &id)?;
+            super::patient_scope::load_visible(conn, &user, &id)?;
             p.patient = None;
             Ok(Json(booking_page(conn, None, Some(&id), &p)?))
         })

@@ -21,6 +21,7 @@ use super::{
     db::now_iso,
     error::CareError,
     pagination::Page,
+    patient_scope,
     patient,
     users::user_spec,
     validate::Checker,
@@ -828,14 +829,15 @@ fn ensure_can_write(user: &AuthUser) -> Result<(), CareError> {
     }
 }
 
-fn ensure_can_read(user: &AuthUser) -> Result<(), CareError> {
-    if user.can("can_view_clinical_data") {
-        Ok(())
-    } else {
-        Err(CareError::Forbidden(
-            "You do not have permission to view this patient's clinical data".into(),
-        ))
+/// The user may read this patient's clinical data: the permission, and the patient in scope.
+fn ensure_can_read(conn: &Connection, user: &AuthUser, pid: &str) -> Result<(), CareError> {
+    let denied = || {
+        CareError::Forbidden("You do not have permission to view this patient's clinical data".into())
+    };
+    if !user.can("can_view_clinical_data") {
+        return Err(denied());
     }
+    patient_scope::ensure_sees(conn, user, pid, denied)
 }
 
 #[derive(Debug, Deserialize)]
@@ -860,7 +862,7 @@ async fn list(
     care.db
         .with(|conn| {
             patient::load(conn, &pid)?;
-            ensure_can_read(&user)?;
+            ensure_can_read(conn, &user, &pid)?;
             let mut filter = format!(
                 " WHERE patient_id = ?1 AND deleted = 0 AND {}",
                 kind.filter()
@@ -924,7 +926,7 @@ async fn retrieve(
     care.db
         .with(|conn| {
             patient::load(conn, &pid)?;
-            ensure_can_read(&user)?;
+            ensure_can_read(conn, &user, &pid)?;
             Ok(Json(read_json(conn, kind, &load(conn, kind, &pid, &id)?)?))
         })
         .await

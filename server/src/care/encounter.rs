@@ -490,6 +490,9 @@ async fn list(
             let mut args: Vec<String> = Vec::new();
             if let Some(pid) = &patient_filter {
                 patient::load(conn, pid)?;
+                super::patient_scope::ensure_sees(conn, &user, pid, || {
+                    CareError::Forbidden("Cannot access encounters".into())
+                })?;
                 args.push(pid.clone());
                 filter += &format!(" AND e.patient_id = ?{}", args.len());
             } else if let Some(fid) = &facility_filter {

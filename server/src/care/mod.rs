@@ -17,6 +17,7 @@ pub mod organization;
 pub mod pagination;
 pub mod password;
 pub mod patient;
+pub mod patient_scope;
 pub mod permissions;
 pub mod questionnaire;
 pub mod resource;

@@ -18,6 +18,7 @@ use super::{
     identifier::{self, NAME_CONFIG_ID, PHONE_CONFIG_ID},
     organization::org_json,
     pagination::Page,
+    patient_scope::{geo_under, load_visible, Scope},
     permissions::patient_permissions,
     users::user_spec,
     validate::{Checker, Field},
@@ -439,7 +440,7 @@ async fn retrieve(
 ) -> Result<Json<Value>, CareError> {
     care.db
         .with(|conn| {
-            let row = load(conn, &id)?;
+            let row = load_visible(conn, &user, &id)?;
             Ok(Json(retrieve_json_for(
                 conn,
                 &row,
@@ -479,7 +480,7 @@ async fn update(
     let body = json_object(&body)?;
     care.db
         .with(|conn| {
-            load(conn, &id)?;
+            load_visible(conn, &user, &id)?;
             let input = parse_input(conn, &body, Some(&id))?;
             if !user.can("can_write_patient") {
                 // Sic: CARE's message for a denied update.
@@ -587,7 +588,7 @@ struct ListParams {
 
 async fn list(
     State(care): State<Care>,
-    _user: AuthUser,
+    user: AuthUser,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, CareError> {
     care.db.with(|conn| {
@@ -605,11 +606,10 @@ async fn list(
         if let Some(org) = p.organization.as_deref().filter(|n| !n.is_empty()) {
             // The geo organization or any of its descendants.
             args.push(Box::new(org.to_string()));
-            filter += &format!(
-                " AND geo_organization_id IN (WITH RECURSIVE sub(id) AS (SELECT ?{n} UNION ALL
-                   SELECT o.id FROM organization o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub)",
-                n = args.len()
-            );
+            filter += &format!(" AND {}", geo_under(args.len()));
+        }
+        if let Some(scope) = Scope::of(conn, &user)?.list_condition(&mut args) {
+            filter += &format!(" AND {scope}");
         }
         let order = match p.ordering.as_deref() {
             Some("created_date") => "created_date ASC, seq ASC",
@@ -807,11 +807,11 @@ async fn search_retrieve(
 
 async fn get_users(
     State(care): State<Care>,
-    _user: AuthUser,
+    user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, CareError> {
     care.db.with(|conn| {
-        load(conn, &id)?;
+        load_visible(conn, &user, &id)?;
         let ids: Vec<String> = conn
             .prepare("SELECT user_id FROM patient_user WHERE patient_id = ?1 ORDER BY created_date, rowid")?
             .query_map(params![id], |r| r.get(0))?
@@ -910,7 +910,7 @@ fn require_user(conn: &Connection, user_id: &str) -> Result<(), CareError> {
 /// The patient exists and the caller may write it: CARE's `authorize_update`, whose
 /// refusal reads "Cannot Create Patient" whatever the write (sic).
 fn authorize_patient_write(conn: &Connection, user: &AuthUser, id: &str) -> Result<(), CareError> {
-    load(conn, id)?;
+    load_visible(conn, user, id)?;
     if user.can("can_write_patient") {
         Ok(())
     } else {

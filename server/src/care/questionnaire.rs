@@ -20,7 +20,7 @@ use super::{
     db::now_iso,
     error::CareError,
     pagination::Page,
-    patient,
+    patient, patient_scope,
     users::user_spec,
     validate::Checker,
     valueset::{self, parse_coding},
@@ -911,11 +911,7 @@ async fn list_responses(
     care.db
         .with(|conn| {
             patient::load(conn, &pid)?;
-            if !user.can("can_view_questionnaire_responses") {
-                return Err(CareError::Forbidden(
-                    "You do not have permission to view questionnaire responses".into(),
-                ));
-            }
+            ensure_can_view_responses(conn, &user, &pid)?;
             let mut filter = String::from(" WHERE patient_id = ?1 AND deleted = 0");
             let mut args: Vec<String> = vec![pid.clone()];
             if let Some(e) = p.encounter.as_deref().filter(|e| !e.is_empty()) {
@@ -994,11 +990,7 @@ async fn retrieve_response(
     care.db
         .with(|conn| {
             patient::load(conn, &pid)?;
-            if !user.can("can_view_questionnaire_responses") {
-                return Err(CareError::Forbidden(
-                    "You do not have permission to view questionnaire responses".into(),
-                ));
-            }
+            ensure_can_view_responses(conn, &user, &pid)?;
             Ok(Json(response_json(
                 conn,
                 &load_response(conn, &pid, &id)?,
@@ -1088,4 +1080,15 @@ mod tests {
             {"question": "a", "operator": "equals", "answer": 5}]});
         assert!(enabled(&any, &by_link));
     }
+}
+
+/// The user may read this patient's questionnaire responses: the permission, and the patient
+/// in scope.
+fn ensure_can_view_responses(conn: &Connection, user: &AuthUser, pid: &str) -> Result<(), CareError> {
+    let denied =
+        || CareError::Forbidden("You do not have permission to view questionnaire responses".into());
+    if !user.can("can_view_questionnaire_responses") {
+        return Err(denied());
+    }
+    patient_scope::ensure_sees(conn, user, pid, denied)
 }
