@@ -3,7 +3,8 @@
 # Safe to run again: on a machine that has it all it takes about a second.
 # This network refuses GitHub downloads, so nothing here (nor cargo-leptos at
 # build time) may fetch from GitHub: every tool comes from crates.io, npm or apt.
-# Set CARE_SETUP_SKIP_BROWSER=1 to skip Chromium and Playwright (the container builder).
+# Set CARE_SETUP_SKIP_BROWSER=1 to skip Chromium, Playwright and PostgreSQL (the container
+# builder, which runs no tests).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -55,6 +56,19 @@ if [ "$SKIP_BROWSER" != 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/c
   log "installing Debian chromium and chromium-driver"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+
+# 1b. PostgreSQL's server binaries for the store tests (each test starts a private cluster
+# with initdb; no system cluster is created or started)
+has_initdb() {
+  command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
+}
+if [ "$SKIP_BROWSER" != 1 ] && ! has_initdb; then
+  log "installing PostgreSQL (server binaries only)"
+  as_root mkdir -p /etc/postgresql-common
+  echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
 # 2. wasm-opt from npm binaryen (Debian's binaryen silently breaks the release wasm)

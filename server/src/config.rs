@@ -47,6 +47,18 @@ pub struct Config {
     )]
     pub idempotency_retention_days: u32,
 
+    /// Where the server keeps its own state (the proxy's idempotency keys): `sqlite` (files
+    /// in the data dir, one server) or a PostgreSQL URL (`postgres://user:pass@host/db`),
+    /// shared by several replicas in front of one CARE (proxy mode only).
+    #[arg(long, env = "CARE_OFFLINE_STORE", default_value = "sqlite")]
+    pub store: String,
+
+    /// The server's secret (32 bytes: vault escrow, answers sealed at rest). Default:
+    /// `<data-dir>/server-secret.key`, created on first start. Replicas sharing a
+    /// PostgreSQL store must all read the same file, which must exist.
+    #[arg(long = "secret-file", env = "CARE_OFFLINE_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
+
     /// Directory holding the built site (`pkg/`, service worker, icons). Defaults to
     /// `LEPTOS_SITE_ROOT`, else `target/site` next to the binary's target directory.
     #[arg(long = "site-root", env = "LEPTOS_SITE_ROOT")]
@@ -63,6 +75,16 @@ pub struct Resolved {
     pub site_root: PathBuf,
     pub audit_retention_days: u32,
     pub idempotency_retention_days: u32,
+    pub store: StoreChoice,
+    pub secret_file: Option<PathBuf>,
+}
+
+/// The store for the server's own state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreChoice {
+    Sqlite,
+    /// The connection URL.
+    Postgres(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +95,12 @@ pub enum ConfigError {
     ZeroTimeout,
     #[error("--sync-audit-retention-days and --idempotency-retention-days must be at least 1")]
     ZeroRetention,
+    #[error("--store / CARE_OFFLINE_STORE must be `sqlite` or a postgres:// URL, not {0:?}")]
+    BadStore(String),
+    #[error("--store postgres://… is for proxy mode (set --upstream / CARE_API_URL); the built-in backend keeps SQLite")]
+    PostgresNeedsUpstream,
+    #[error("--store postgres://… is shared by several replicas: give them one secret with --secret-file / CARE_OFFLINE_SECRET_FILE (each replica's own would make the others' stored answers and vault escrows unreadable)")]
+    PostgresNeedsSharedSecret,
 }
 
 impl Config {
@@ -87,6 +115,15 @@ impl Config {
         if self.audit_retention_days == 0 || self.idempotency_retention_days == 0 {
             return Err(ConfigError::ZeroRetention);
         }
+        let store = parse_store(&self.store)?;
+        if store != StoreChoice::Sqlite {
+            if upstream.is_none() {
+                return Err(ConfigError::PostgresNeedsUpstream);
+            }
+            if self.secret_file.is_none() {
+                return Err(ConfigError::PostgresNeedsSharedSecret);
+            }
+        }
         Ok(Resolved {
             addr: self.addr,
             data_dir: self.data_dir,
@@ -95,8 +132,22 @@ impl Config {
             site_root: self.site_root.unwrap_or_else(default_site_root),
             audit_retention_days: self.audit_retention_days,
             idempotency_retention_days: self.idempotency_retention_days,
+            store,
+            secret_file: self.secret_file,
         })
     }
+}
+
+fn parse_store(raw: &str) -> Result<StoreChoice, ConfigError> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw == "sqlite" {
+        return Ok(StoreChoice::Sqlite);
+    }
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        return Ok(StoreChoice::Postgres(raw.to_string()));
+    }
+    // The value may hold a password: say only its start.
+    Err(ConfigError::BadStore(raw.chars().take(12).collect()))
 }
 
 fn parse_upstream(raw: &str) -> Result<reqwest::Url, ConfigError> {
@@ -133,6 +184,8 @@ mod tests {
             site_root: None,
             audit_retention_days: 90,
             idempotency_retention_days: 90,
+            store: "sqlite".into(),
+            secret_file: None,
         }
     }
 
@@ -170,5 +223,43 @@ mod tests {
             ok.upstream.expect("set").host_str(),
             Some("care.example.org")
         );
+    }
+
+    #[test]
+    fn the_store_is_sqlite_or_a_postgres_url_and_postgres_only_in_front_of_care() {
+        let with = |upstream: Option<&str>, store: &str| {
+            let mut c = config(upstream);
+            c.store = store.into();
+            c.resolve()
+        };
+        assert_eq!(
+            with(None, "sqlite").expect("default").store,
+            StoreChoice::Sqlite
+        );
+        assert!(matches!(
+            with(
+                Some("https://care.example.org"),
+                "postgres://care@db/offline"
+            ),
+            Err(ConfigError::PostgresNeedsSharedSecret)
+        ));
+        let mut shared = config(Some("https://care.example.org"));
+        shared.store = "postgres://care@db/offline".into();
+        shared.secret_file = Some("/run/secrets/care-offline".into());
+        let pg = shared
+            .resolve()
+            .expect("proxy on postgres with a shared secret");
+        assert_eq!(
+            pg.store,
+            StoreChoice::Postgres("postgres://care@db/offline".into())
+        );
+        assert!(matches!(
+            with(None, "postgres://care@db/offline"),
+            Err(ConfigError::PostgresNeedsUpstream)
+        ));
+        match with(Some("https://care.example.org"), "mysql://root:secret@db/x") {
+            Err(ConfigError::BadStore(shown)) => assert!(!shown.contains("secret")),
+            other => panic!("a bad store is refused: {other:?}"),
+        }
     }
 }

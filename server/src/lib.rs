@@ -8,6 +8,7 @@ pub mod care;
 pub mod config;
 pub mod health;
 pub mod logging;
+pub mod pg;
 pub mod proxy;
 pub mod pwa;
 pub mod retention;

@@ -9,7 +9,7 @@ use server::config::Config;
 async fn main() -> anyhow::Result<()> {
     server::logging::init();
     let config = Config::parse().resolve()?;
-    let state = server::state::AppState::open(&config)?;
+    let state = server::state::AppState::open(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
@@ -30,6 +30,9 @@ async fn main() -> anyhow::Result<()> {
         }
     } else if let Some(upstream) = &config.upstream {
         println!("proxying /api/v1/* to {upstream}");
+        if let server::config::StoreChoice::Postgres(_) = &config.store {
+            println!("idempotency keys on PostgreSQL (shared by every replica)");
+        }
     }
     server::serve(listener, state).await?;
     Ok(())

@@ -35,6 +35,9 @@ const MAX_IDEMPOTENT_BODY: usize = 16 * 1024 * 1024;
 /// How long the proxy keeps waiting for CARE's answer to a write after the device was told
 /// "timed out"; past this the outcome is unknown.
 const WRITE_WAIT: Duration = Duration::from_secs(10 * 60);
+/// A write claimed longer ago than this, still without an answer, was cut off (its
+/// replica stopped): no replica waits for CARE this long.
+pub const IN_FLIGHT_LIMIT: Duration = Duration::from_secs(WRITE_WAIT.as_secs() + 5 * 60);
 
 /// Set on every response the proxy makes up itself (never on a forwarded CARE response).
 pub const PROXY_ERROR_HEADER: &str = "x-care-offline-proxy";
@@ -46,7 +49,7 @@ pub struct Proxy {
     writer: reqwest::Client,
     timeout: Duration,
     upstream: reqwest::Url,
-    idempotency: IdempotencyStore,
+    pub idempotency: IdempotencyStore,
     /// Who a token belongs to, as CARE says (cached briefly): replays are scoped by it.
     identities: Identities,
 }
@@ -250,7 +253,7 @@ async fn forward_once(proxy: Proxy, req: Request, path_and_query: String, key: S
     };
     let fp = fingerprint(&parts.method, &path_and_query, &bytes);
     let store = proxy.idempotency.clone();
-    match store.begin(&user, &key, &fp) {
+    match store.begin(&user, &key, &fp).await {
         Ok(Begin::Started) => {}
         Ok(Begin::Replay(stored)) => return replay(stored),
         Ok(Begin::Mismatch) => {
@@ -298,11 +301,11 @@ async fn forward_once(proxy: Proxy, req: Request, path_and_query: String, key: S
             Err(_) => Err(WriteFailure::AnswerLost("no answer in time".into())),
         };
         let recorded = match &outcome {
-            Ok(answer) => store.finish(&user, &key, &answer.stored),
-            Err(WriteFailure::NotSent(_)) => store.abandon(&user, &key),
+            Ok(answer) => store.finish(&user, &key, &answer.stored).await,
+            Err(WriteFailure::NotSent(_)) => store.abandon(&user, &key).await,
             Err(WriteFailure::AnswerLost(why)) => {
                 tracing::warn!("a proxied write's answer was lost ({why}): outcome unknown");
-                store.mark_unknown(&user, &key)
+                store.mark_unknown(&user, &key).await
             }
         };
         if let Err(e) = recorded {
@@ -500,7 +503,7 @@ mod tests {
     #[test]
     fn target_keeps_base_path() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = IdempotencyStore::open(
+        let store = IdempotencyStore::open_sqlite(
             &dir.path().join("i.sqlite3"),
             crate::sync::at_rest::AtRest::new([9; 32]),
         )

@@ -21,6 +21,8 @@ pub enum SecretError {
     Io(String, std::io::Error),
     #[error("the server secret {0} is damaged (expected {LEN} bytes); restore it or remove it to start a new one")]
     Damaged(String),
+    #[error("the shared server secret {0} does not exist; create it once (e.g. `head -c 32 /dev/urandom > {0}`, mode 0600) and give every replica the same file")]
+    Missing(String),
 }
 
 impl ServerSecret {
@@ -41,6 +43,19 @@ impl ServerSecret {
                 write_private(&path, &secret).map_err(|e| SecretError::Io(shown, e))?;
                 Ok(Self(secret))
             }
+            Err(e) => Err(SecretError::Io(shown, e)),
+        }
+    }
+
+    /// Reads a secret shared by several replicas (`--secret-file`): it must exist, so two
+    /// replicas never each make their own.
+    pub fn open_file(path: &Path) -> Result<Self, SecretError> {
+        let shown = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(Self(
+                bytes.try_into().map_err(|_| SecretError::Damaged(shown))?,
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(SecretError::Missing(shown)),
             Err(e) => Err(SecretError::Io(shown, e)),
         }
     }

@@ -7,7 +7,7 @@ use leptos::prelude::LeptosOptions;
 
 use crate::{
     care::Care,
-    config::Resolved,
+    config::{Resolved, StoreChoice},
     proxy::{Proxy, ProxyError},
     pwa::ServiceWorker,
     sync::{idempotency::IdempotencyStore, store::StoreError, SyncApi},
@@ -45,10 +45,12 @@ pub enum StateError {
     Sync(#[from] StoreError),
     #[error(transparent)]
     Secret(#[from] crate::secret::SecretError),
+    #[error("cannot open the PostgreSQL store: {0}")]
+    Store(#[from] crate::pg::PgError),
 }
 
 impl AppState {
-    pub fn open(config: &Resolved) -> Result<Self, StateError> {
+    pub async fn open(config: &Resolved) -> Result<Self, StateError> {
         crate::retention::set_days(config.idempotency_retention_days);
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StateError::DataDir(config.data_dir.display().to_string(), e))?;
@@ -68,14 +70,25 @@ impl AppState {
             .map(|r| r.path().to_string())
             .collect();
         let service_worker = Arc::new(ServiceWorker::for_site(&config.site_root, &bundle, &routes));
-        let secret = crate::secret::ServerSecret::open(&config.data_dir)?;
+        let secret = match &config.secret_file {
+            Some(path) => crate::secret::ServerSecret::open_file(path)?,
+            None => crate::secret::ServerSecret::open(&config.data_dir)?,
+        };
         let (care, proxy) = match &config.upstream {
             Some(url) => {
-                let store = IdempotencyStore::open(
-                    &config.data_dir.join("proxy-idempotency.sqlite3"),
-                    crate::sync::at_rest::AtRest::from_secret(&secret),
-                )
-                .map_err(ProxyError::from)?;
+                let at_rest = crate::sync::at_rest::AtRest::from_secret(&secret);
+                let store = match &config.store {
+                    StoreChoice::Sqlite => IdempotencyStore::open_sqlite(
+                        &config.data_dir.join("proxy-idempotency.sqlite3"),
+                        at_rest,
+                    )
+                    .map_err(ProxyError::from)?,
+                    StoreChoice::Postgres(url) => IdempotencyStore::postgres(
+                        crate::pg::Pg::connect(url).await?,
+                        at_rest,
+                        crate::proxy::IN_FLIGHT_LIMIT,
+                    ),
+                };
                 (
                     None,
                     Some(Proxy::new(url.clone(), config.upstream_timeout, store)?),

@@ -18,7 +18,13 @@ fn place_user(s: &common::TestServer, username: &str, geo: Option<&str>) {
     assert_eq!(changed, 1);
 }
 
-async fn register(s: &common::TestServer, token: &str, name: &str, phone: &str, geo: &str) -> String {
+async fn register(
+    s: &common::TestServer,
+    token: &str,
+    name: &str,
+    phone: &str,
+    geo: &str,
+) -> String {
     let (status, p) = s
         .post(
             "/api/v1/patient/",
@@ -75,18 +81,29 @@ async fn a_user_lists_and_opens_only_the_patients_of_their_branch() {
     assert_eq!(both, 2, "the state's doctor sees both");
     let (admin_token, _) = s.login("care-admin").await;
     let everything = total(&s, &admin_token).await;
-    assert_eq!(total(&s, &doctor).await, everything, "the demo's users sit at the state");
+    assert_eq!(
+        total(&s, &doctor).await,
+        everything,
+        "the demo's users sit at the state"
+    );
     assert!(total(&s, &nurse).await < everything);
 
     // One patient: the other district's answers exactly what a patient that does not exist
     // answers, so its existence does not leak.
-    let (status, body) = s.get(&format!("/api/v1/patient/{north}/"), Some(&nurse)).await;
+    let (status, body) = s
+        .get(&format!("/api/v1/patient/{north}/"), Some(&nurse))
+        .await;
     let (missing_status, missing) = s
-        .get("/api/v1/patient/00000000-0000-4000-8000-000000000000/", Some(&nurse))
+        .get(
+            "/api/v1/patient/00000000-0000-4000-8000-000000000000/",
+            Some(&nurse),
+        )
         .await;
     assert_eq!((status, &body), (missing_status, &missing));
     assert_eq!(status, 404);
-    let (status, body) = s.get(&format!("/api/v1/patient/{south}/"), Some(&nurse)).await;
+    let (status, body) = s
+        .get(&format!("/api/v1/patient/{south}/"), Some(&nurse))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["name"], "Scope South");
 
@@ -101,19 +118,37 @@ async fn a_user_lists_and_opens_only_the_patients_of_their_branch() {
         .await;
     assert_eq!(status, 404);
     for path in ["get_users/", "get_appointments/"] {
-        let (status, _) = s.get(&format!("/api/v1/patient/{north}/{path}"), Some(&nurse)).await;
+        let (status, _) = s
+            .get(&format!("/api/v1/patient/{north}/{path}"), Some(&nurse))
+            .await;
         assert_eq!(status, 404, "{path}");
     }
-    for path in ["symptom/", "diagnosis/", "allergy_intolerance/", "questionnaire_response/"] {
-        let (status, _) = s.get(&format!("/api/v1/patient/{north}/{path}"), Some(&nurse)).await;
+    for path in [
+        "symptom/",
+        "diagnosis/",
+        "allergy_intolerance/",
+        "questionnaire_response/",
+    ] {
+        let (status, _) = s
+            .get(&format!("/api/v1/patient/{north}/{path}"), Some(&nurse))
+            .await;
         assert_eq!(status, 403, "{path}");
-        let (status, _) = s.get(&format!("/api/v1/patient/{south}/{path}"), Some(&nurse)).await;
+        let (status, _) = s
+            .get(&format!("/api/v1/patient/{south}/{path}"), Some(&nurse))
+            .await;
         assert_eq!(status, 200, "{path} of a patient in scope");
     }
-    let (status, _) = s.get(&format!("/api/v1/encounter/?patient={north}"), Some(&nurse)).await;
+    let (status, _) = s
+        .get(&format!("/api/v1/encounter/?patient={north}"), Some(&nurse))
+        .await;
     assert_eq!(status, 403);
-    let (_, renamed) = s.get(&format!("/api/v1/patient/{north}/"), Some(&doctor)).await;
-    assert_eq!(renamed["name"], "Scope North", "the refused update changed nothing");
+    let (_, renamed) = s
+        .get(&format!("/api/v1/patient/{north}/"), Some(&doctor))
+        .await;
+    assert_eq!(
+        renamed["name"], "Scope North",
+        "the refused update changed nothing"
+    );
 }
 
 #[tokio::test]
@@ -133,12 +168,18 @@ async fn an_assignment_shows_the_patient_until_it_ends() {
     let (_, roles) = s.get("/api/v1/role/?name=staff", Some(&doctor)).await;
     let assignment = json!({"user": user["id"], "role": roles["results"][0]["id"]});
     let (status, body) = s
-        .post(&format!("/api/v1/patient/{patient}/add_user/"), assignment, Some(&doctor))
+        .post(
+            &format!("/api/v1/patient/{patient}/add_user/"),
+            assignment,
+            Some(&doctor),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(listed(&s, &staff, phone).await, (1, vec![patient.clone()]));
     assert_eq!(total(&s, &staff).await, 1);
-    let (status, _) = s.get(&format!("/api/v1/patient/{patient}/"), Some(&staff)).await;
+    let (status, _) = s
+        .get(&format!("/api/v1/patient/{patient}/"), Some(&staff))
+        .await;
     assert_eq!(status, 200);
 
     let (status, body) = s
@@ -150,7 +191,9 @@ async fn an_assignment_shows_the_patient_until_it_ends() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(listed(&s, &staff, phone).await, (0, vec![]));
-    let (status, _) = s.get(&format!("/api/v1/patient/{patient}/"), Some(&staff)).await;
+    let (status, _) = s
+        .get(&format!("/api/v1/patient/{patient}/"), Some(&staff))
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -164,9 +207,13 @@ async fn an_open_encounter_at_the_users_facility_opens_the_patient_but_does_not_
     place_user(&s, "care-nurse", Some(&tvm));
     let (nurse, _) = s.login("care-nurse").await;
 
-    let (status, body) = s.get(&format!("/api/v1/patient/{patient}/"), Some(&nurse)).await;
+    let (status, body) = s
+        .get(&format!("/api/v1/patient/{patient}/"), Some(&nurse))
+        .await;
     assert_eq!(status, 200, "in care at the nurse's facility: {body}");
-    let (status, _) = s.get(&format!("/api/v1/patient/{patient}/symptom/"), Some(&nurse)).await;
+    let (status, _) = s
+        .get(&format!("/api/v1/patient/{patient}/symptom/"), Some(&nurse))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(listed(&s, &nurse, "+919822200003").await, (0, vec![]));
 
@@ -177,7 +224,8 @@ async fn an_open_encounter_at_the_users_facility_opens_the_patient_but_does_not_
         rusqlite::params![encounter],
     )
     .expect("complete");
-    let (status, body): (u16, Value) =
-        s.get(&format!("/api/v1/patient/{patient}/"), Some(&nurse)).await;
+    let (status, body): (u16, Value) = s
+        .get(&format!("/api/v1/patient/{patient}/"), Some(&nurse))
+        .await;
     assert_eq!(status, 404, "{body}");
 }

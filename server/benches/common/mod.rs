@@ -29,7 +29,7 @@ pub fn start_server(data_dir: &str) -> String {
                 .expect("flags")
                 .resolve()
                 .expect("config");
-            let state = AppState::open(&config).expect("state");
+            let state = AppState::open(&config).await.expect("state");
             let listener = tokio::net::TcpListener::bind(config.addr)
                 .await
                 .expect("bind");

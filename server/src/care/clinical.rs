@@ -21,8 +21,7 @@ use super::{
     db::now_iso,
     error::CareError,
     pagination::Page,
-    patient_scope,
-    patient,
+    patient, patient_scope,
     users::user_spec,
     validate::Checker,
     valueset::{self, check_in_valueset, parse_coding},
@@ -832,7 +831,9 @@ fn ensure_can_write(user: &AuthUser) -> Result<(), CareError> {
 /// The user may read this patient's clinical data: the permission, and the patient in scope.
 fn ensure_can_read(conn: &Connection, user: &AuthUser, pid: &str) -> Result<(), CareError> {
     let denied = || {
-        CareError::Forbidden("You do not have permission to view this patient's clinical data".into())
+        CareError::Forbidden(
+            "You do not have permission to view this patient's clinical data".into(),
+        )
     };
     if !user.can("can_view_clinical_data") {
         return Err(denied());

@@ -591,50 +591,52 @@ async fn list(
     user: AuthUser,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, CareError> {
-    care.db.with(|conn| {
-        let mut filter = String::from(" WHERE deleted = 0");
-        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-        if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
-            args.push(Box::new(format!("%{}%", escape_like(&name.to_lowercase()))));
-            filter += &format!(" AND lower(name) LIKE ?{} ESCAPE '\\'", args.len());
-        }
-        if let Some(phone) = p.phone_number.as_deref().filter(|n| !n.is_empty()) {
-            // E.164 has no letters: an exact match is CARE's iexact, and uses the index.
-            args.push(Box::new(phone.to_string()));
-            filter += &format!(" AND phone_number = ?{}", args.len());
-        }
-        if let Some(org) = p.organization.as_deref().filter(|n| !n.is_empty()) {
-            // The geo organization or any of its descendants.
-            args.push(Box::new(org.to_string()));
-            filter += &format!(" AND {}", geo_under(args.len()));
-        }
-        if let Some(scope) = Scope::of(conn, &user)?.list_condition(&mut args) {
-            filter += &format!(" AND {scope}");
-        }
-        let order = match p.ordering.as_deref() {
-            Some("created_date") => "created_date ASC, seq ASC",
-            Some("modified_date") => "modified_date ASC, seq ASC",
-            Some("-modified_date") => "modified_date DESC, seq DESC",
-            _ => "created_date DESC, seq DESC",
-        };
-        let params_iter = || rusqlite::params_from_iter(args.iter().map(|a| a.as_ref()));
-        let count: i64 = conn.query_row(
-            &format!("SELECT COUNT(*) FROM patient{filter}"),
-            params_iter(),
-            |r| r.get(0),
-        )?;
-        let sql = format!(
-            "SELECT {COLUMNS} FROM patient{filter} ORDER BY {order} LIMIT {} OFFSET {}",
-            p.page.limit(),
-            p.page.offset()
-        );
-        let rows: Vec<PatientRow> = conn
-            .prepare(&sql)?
-            .query_map(params_iter(), read_row)?
-            .collect::<Result<_, _>>()?;
-        let results: Vec<Value> = rows.iter().map(list_json).collect();
-        Ok(Json(json!({ "count": count, "results": results })))
-    }).await
+    care.db
+        .with(|conn| {
+            let mut filter = String::from(" WHERE deleted = 0");
+            let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+            if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
+                args.push(Box::new(format!("%{}%", escape_like(&name.to_lowercase()))));
+                filter += &format!(" AND lower(name) LIKE ?{} ESCAPE '\\'", args.len());
+            }
+            if let Some(phone) = p.phone_number.as_deref().filter(|n| !n.is_empty()) {
+                // E.164 has no letters: an exact match is CARE's iexact, and uses the index.
+                args.push(Box::new(phone.to_string()));
+                filter += &format!(" AND phone_number = ?{}", args.len());
+            }
+            if let Some(org) = p.organization.as_deref().filter(|n| !n.is_empty()) {
+                // The geo organization or any of its descendants.
+                args.push(Box::new(org.to_string()));
+                filter += &format!(" AND {}", geo_under(args.len()));
+            }
+            if let Some(scope) = Scope::of(conn, &user)?.list_condition(&mut args) {
+                filter += &format!(" AND {scope}");
+            }
+            let order = match p.ordering.as_deref() {
+                Some("created_date") => "created_date ASC, seq ASC",
+                Some("modified_date") => "modified_date ASC, seq ASC",
+                Some("-modified_date") => "modified_date DESC, seq DESC",
+                _ => "created_date DESC, seq DESC",
+            };
+            let params_iter = || rusqlite::params_from_iter(args.iter().map(|a| a.as_ref()));
+            let count: i64 = conn.query_row(
+                &format!("SELECT COUNT(*) FROM patient{filter}"),
+                params_iter(),
+                |r| r.get(0),
+            )?;
+            let sql = format!(
+                "SELECT {COLUMNS} FROM patient{filter} ORDER BY {order} LIMIT {} OFFSET {}",
+                p.page.limit(),
+                p.page.offset()
+            );
+            let rows: Vec<PatientRow> = conn
+                .prepare(&sql)?
+                .query_map(params_iter(), read_row)?
+                .collect::<Result<_, _>>()?;
+            let results: Vec<Value> = rows.iter().map(list_json).collect();
+            Ok(Json(json!({ "count": count, "results": results })))
+        })
+        .await
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.

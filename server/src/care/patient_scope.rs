@@ -106,11 +106,7 @@ impl Scope {
 }
 
 /// The patient if the user sees it; CARE's 404 otherwise (the same answer as no patient).
-pub fn load_visible(
-    conn: &Connection,
-    user: &AuthUser,
-    id: &str,
-) -> Result<PatientRow, CareError> {
+pub fn load_visible(conn: &Connection, user: &AuthUser, id: &str) -> Result<PatientRow, CareError> {
     let row = load(conn, id)?;
     if Scope::of(conn, user)?.sees(conn, id)? {
         Ok(row)

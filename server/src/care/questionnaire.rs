@@ -1000,6 +1000,22 @@ async fn retrieve_response(
         .await
 }
 
+/// The user may read this patient's questionnaire responses: the permission, and the patient
+/// in scope.
+fn ensure_can_view_responses(
+    conn: &Connection,
+    user: &AuthUser,
+    pid: &str,
+) -> Result<(), CareError> {
+    let denied = || {
+        CareError::Forbidden("You do not have permission to view questionnaire responses".into())
+    };
+    if !user.can("can_view_questionnaire_responses") {
+        return Err(denied());
+    }
+    patient_scope::ensure_sees(conn, user, pid, denied)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1080,15 +1096,4 @@ mod tests {
             {"question": "a", "operator": "equals", "answer": 5}]});
         assert!(enabled(&any, &by_link));
     }
-}
-
-/// The user may read this patient's questionnaire responses: the permission, and the patient
-/// in scope.
-fn ensure_can_view_responses(conn: &Connection, user: &AuthUser, pid: &str) -> Result<(), CareError> {
-    let denied =
-        || CareError::Forbidden("You do not have permission to view questionnaire responses".into());
-    if !user.can("can_view_questionnaire_responses") {
-        return Err(denied());
-    }
-    patient_scope::ensure_sees(conn, user, pid, denied)
 }

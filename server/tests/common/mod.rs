@@ -4,6 +4,9 @@
 
 use std::net::SocketAddr;
 
+pub mod pg;
+pub mod upstream;
+
 use clap::Parser;
 use serde_json::{json, Value};
 use server::{config::Config, state::AppState};
@@ -39,7 +42,7 @@ pub async fn start_in(data: tempfile::TempDir, extra: &[&str]) -> TestServer {
         .expect("flags")
         .resolve()
         .expect("config");
-    let state = AppState::open(&config).expect("state");
+    let state = AppState::open(&config).await.expect("state");
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .expect("bind");

@@ -1,0 +1,185 @@
+//! Two server replicas in proxy mode on one PostgreSQL store, in front of an upstream that
+//! creates a record on every POST (as CARE does, with no idempotency of its own): every
+//! write sent twice, at once, half to each replica, reaches it once.
+
+mod common;
+
+use std::{collections::HashMap, sync::atomic::Ordering};
+
+use common::upstream::{counting_upstream, token_for};
+use serde_json::{json, Value};
+
+const WRITES: usize = 500;
+
+/// Pairs of copies on the wire at once (a thousand new connections at one instant would
+/// test the loopback's accept queue, not the store).
+const AT_ONCE: usize = 16;
+
+/// Sends one keyed create; a 409 in flight is retried as a device would, until settled.
+async fn send_until_settled(
+    client: reqwest::Client,
+    front: String,
+    token: String,
+    key: String,
+) -> (u16, Value) {
+    for _ in 0..200 {
+        let resp = client
+            .post(format!("{front}/api/v1/patient/"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", &key)
+            .json(&json!({"name": format!("Replica {key}")}))
+            .send()
+            .await
+            .expect("send");
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if status == 409 && body["code"] == "idempotency_in_flight" {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            continue;
+        }
+        return (status, body);
+    }
+    panic!("key {key} stayed in flight");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_sent_to_two_replicas_at_once_reaches_care_once() {
+    let cluster = common::pg::PgCluster::start();
+    let (upstream, hits, _task) = counting_upstream().await;
+    // One secret for both, as a deployment mounts it: each replica's own would leave the
+    // other unable to open the answers it stored.
+    let shared = tempfile::tempdir().expect("tmp");
+    let secret = shared.path().join("server-secret.key");
+    std::fs::write(&secret, [42u8; 32]).expect("secret");
+    let secret = secret.to_string_lossy().to_string();
+    let replica = [
+        "--upstream",
+        &upstream,
+        "--store",
+        &cluster.url,
+        "--secret-file",
+        &secret,
+    ];
+    let a = common::start(&replica).await;
+    let b = common::start(&replica).await;
+    let token = token_for("doctor");
+
+    // Every write twice, at the same moment: one copy to each replica.
+    let client = common::client();
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(AT_ONCE));
+    let mut tasks = Vec::with_capacity(WRITES);
+    for i in 0..WRITES {
+        let key = format!("write-{i}");
+        let (first, second) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let (first, second) = (first.base.clone(), second.base.clone());
+        let (client, token, gate) = (client.clone(), token.clone(), gate.clone());
+        tasks.push(tokio::spawn(async move {
+            let _turn = gate.acquire_owned().await.expect("gate");
+            let (one, two) = tokio::join!(
+                send_until_settled(client.clone(), first, token.clone(), key.clone()),
+                send_until_settled(client, second, token, key.clone()),
+            );
+            (key, [one, two])
+        }));
+    }
+    let mut ids: HashMap<String, Vec<String>> = HashMap::new();
+    for t in tasks {
+        let (key, answers) = t.await.expect("task");
+        for (status, body) in answers {
+            assert_eq!(status, 200, "{key}: {body}");
+            ids.entry(key.clone())
+                .or_default()
+                .push(body["id"].as_str().expect("id").to_string());
+        }
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        WRITES,
+        "CARE saw each write once"
+    );
+    assert_eq!(ids.len(), WRITES);
+    for (key, got) in &ids {
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], got[1], "{key}: both copies got CARE's one answer");
+    }
+
+    // Both replicas say where their state is.
+    for front in [&a, &b] {
+        let (status, health) = front.get("/health", None).await;
+        assert_eq!(status, 200, "{health}");
+        assert_eq!(health["store"]["kind"], "postgres");
+        assert_eq!(health["store"]["reachable"], true);
+        assert_eq!(health["store"]["migration"], server::pg::latest_version());
+    }
+
+    // Without its store a replica says so, and a load balancer takes it out.
+    cluster.stop();
+    let (status, health) = a.get("/health", None).await;
+    assert_eq!(status, 503, "{health}");
+    assert_eq!(health["status"], "store_unreachable");
+    assert_eq!(health["store"]["reachable"], false);
+    // A write it cannot record is refused, never forwarded unrecorded.
+    let before = hits.load(Ordering::SeqCst);
+    let resp = common::client()
+        .post(a.url("/api/v1/patient/"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "after-the-store-went")
+        .json(&json!({"name": "Not recorded"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 500);
+    assert_eq!(hits.load(Ordering::SeqCst), before);
+}
+
+#[tokio::test]
+async fn replicas_without_a_shared_secret_or_with_a_missing_one_do_not_start() {
+    use clap::Parser;
+    let data = tempfile::tempdir().expect("tmp");
+    let data_dir = data.path().to_string_lossy().to_string();
+    let base = [
+        "server",
+        "--data-dir",
+        &data_dir,
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--store",
+        "postgres://care@127.0.0.1:1/offline",
+    ];
+    let err = server::config::Config::try_parse_from(base)
+        .expect("flags")
+        .resolve()
+        .expect_err("a replica needs the shared secret");
+    assert!(err.to_string().contains("--secret-file"), "{err}");
+    let missing = data
+        .path()
+        .join("not-there.key")
+        .to_string_lossy()
+        .to_string();
+    let mut args = base.to_vec();
+    args.extend(["--secret-file", &missing]);
+    let config = server::config::Config::try_parse_from(args)
+        .expect("flags")
+        .resolve()
+        .expect("config");
+    let err = server::state::AppState::open(&config)
+        .await
+        .err()
+        .expect("a missing shared secret is never made up");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    assert!(!std::path::Path::new(&missing).exists());
+}
+
+#[tokio::test]
+async fn a_postgres_store_with_the_built_in_backend_is_refused_clearly() {
+    use clap::Parser;
+    let err = server::config::Config::try_parse_from([
+        "server",
+        "--store",
+        "postgres://care@127.0.0.1:1/offline",
+    ])
+    .expect("flags")
+    .resolve()
+    .expect_err("refused");
+    assert!(err.to_string().contains("proxy mode"), "{err}");
+}
