@@ -15,8 +15,14 @@ pub fn scaled(n: usize) -> usize {
 /// Starts the server on its own runtime (two workers, like the machine) so the client's
 /// runtime does not share its scheduler. Returns the base URL; the server lives until exit.
 pub fn start_server(data_dir: &str) -> String {
+    start_server_with(data_dir, &[])
+}
+
+/// [`start_server`] with more flags (`--upstream …`, `--store …`).
+pub fn start_server_with(data_dir: &str, extra: &[String]) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     let data_dir = data_dir.to_string();
+    let extra = extra.to_vec();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -24,7 +30,8 @@ pub fn start_server(data_dir: &str) -> String {
             .build()
             .expect("server runtime");
         rt.block_on(async move {
-            let args = ["server", "--addr", "127.0.0.1:0", "--data-dir", &data_dir];
+            let mut args = vec!["server", "--addr", "127.0.0.1:0", "--data-dir", &data_dir];
+            args.extend(extra.iter().map(String::as_str));
             let config = Config::try_parse_from(args)
                 .expect("flags")
                 .resolve()
