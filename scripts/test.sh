@@ -13,8 +13,8 @@ step "toolchain"
 step "rustfmt"
 cargo fmt --all --check
 
-step "clippy (ssr: server + app)"
-cargo clippy -p server --all-targets -- -D warnings
+step "clippy (ssr: server + the demo backend + app)"
+cargo clippy -p server -p care-mimic --all-targets -- -D warnings
 step "clippy (hydrate: frontend + app, wasm32)"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "clippy (app tests, pure logic)"
@@ -23,8 +23,8 @@ cargo clippy -p app --all-targets -- -D warnings
 step "clippy (hydrate wasm tests)"
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown --test idb_persister --test vault -- -D warnings
 
-step "unit and server integration tests"
-cargo test -p app -p server
+step "unit and server integration tests (PostgreSQL ones start a private cluster)"
+cargo test -p app -p care-mimic -p server
 
 step "wasm tests in headless Chromium (IndexedDB persister, the vault)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver \

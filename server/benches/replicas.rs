@@ -10,9 +10,13 @@
 //! ```sh
 //! cargo bench -p server --bench replicas
 //! ```
+// Leptos view types nest deeply (the server links the app).
+#![recursion_limit = "512"]
 
+#[allow(dead_code)]
 #[path = "common/mod.rs"]
 mod common;
+#[allow(dead_code)]
 #[path = "../tests/common/pg.rs"]
 mod pg;
 
@@ -114,10 +118,8 @@ async fn run(fronts: Vec<String>, created: Arc<Mutex<HashMap<String, usize>>>) -
                     let key = format!("device-{d}-write-{w}");
                     if w % 10 == 0 {
                         // The answer was lost: the device sends it again at once.
-                        let (a, b) = tokio::join!(
-                            send(&client, mine, &key),
-                            send(&client, other, &key)
-                        );
+                        let (a, b) =
+                            tokio::join!(send(&client, mine, &key), send(&client, other, &key));
                         latencies.extend([a, b]);
                     } else {
                         latencies.push(send(&client, mine, &key).await);
@@ -181,10 +183,7 @@ fn main() {
     // SQLite, one server.
     let (up, created) = rt.block_on(upstream());
     let data = tempfile::tempdir().expect("tmp");
-    let one = common::start_server_with(
-        &data.path().to_string_lossy(),
-        &["--upstream".into(), up],
-    );
+    let one = common::start_server_with(&data.path().to_string_lossy(), &["--upstream".into(), up]);
     let report = rt.block_on(run(vec![one], created));
     print("SQLite, one server", &report);
 
@@ -202,7 +201,10 @@ fn main() {
         "--secret-file".into(),
         secret.to_string_lossy().to_string(),
     ];
-    let (da, db) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+    let (da, db) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
     let a = common::start_server_with(&da.path().to_string_lossy(), &flags);
     let b = common::start_server_with(&db.path().to_string_lossy(), &flags);
     let report = rt.block_on(run(vec![a, b], created));

@@ -4,7 +4,6 @@
 #![recursion_limit = "512"]
 
 pub mod assets;
-pub mod care;
 pub mod config;
 pub mod health;
 pub mod logging;
@@ -25,11 +24,11 @@ use state::AppState;
 /// `/api/v1/*` of the serving backend (the built-in CARE, else the proxy), without the sync
 /// API. The sync API writes through this same router.
 pub fn backend_api<S: Clone + Send + Sync + 'static>(
-    care: &Option<care::Care>,
+    care: &Option<care_mimic::Care>,
     proxy: &Option<proxy::Proxy>,
 ) -> Router<S> {
     match (care, proxy) {
-        (Some(care), _) => care::router().with_state(care.clone()),
+        (Some(care), _) => care_mimic::router().with_state(care.clone()),
         (None, Some(proxy)) => proxy::router().with_state(proxy.clone()),
         (None, None) => Router::new().fallback(|| async {
             proxy::proxy_error(

@@ -23,9 +23,9 @@ async fn main() -> anyhow::Result<()> {
         );
         println!(
             "demo logins (password {}):",
-            server::care::seed::DEMO_PASSWORD
+            care_mimic::seed::DEMO_PASSWORD
         );
-        for user in server::care::seed::DEMO_USERS {
+        for user in care_mimic::seed::DEMO_USERS {
             println!("  {:<16} {}", user.username, user.role.name());
         }
     } else if let Some(upstream) = &config.upstream {

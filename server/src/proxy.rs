@@ -18,16 +18,14 @@ use axum::{
     response::{IntoResponse, Response},
     Router,
 };
+use care_mimic::idempotency::fingerprint;
 use serde_json::json;
 
-use crate::{
-    care::idempotency::fingerprint,
-    sync::{
-        authz::Identities,
-        backend::Reply,
-        error::SyncError,
-        idempotency::{is_write, Begin, IdempotencyStore, Stored},
-    },
+use crate::sync::{
+    authz::Identities,
+    backend::Reply,
+    error::SyncError,
+    idempotency::{is_write, Begin, IdempotencyStore, Stored},
 };
 
 /// Largest body the proxy buffers for an idempotent write.

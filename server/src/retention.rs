@@ -13,6 +13,7 @@ static DAYS: AtomicI64 = AtomicI64::new(DEFAULT_DAYS as i64);
 /// Set once at start from the configuration.
 pub fn set_days(days: u32) {
     DAYS.store(i64::from(days.max(1)), Ordering::Relaxed);
+    care_mimic::idempotency::set_retention_days(days);
 }
 
 pub fn days() -> i64 {

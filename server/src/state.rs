@@ -5,8 +5,9 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
+use care_mimic::Care;
+
 use crate::{
-    care::Care,
     config::{Resolved, StoreChoice},
     proxy::{Proxy, ProxyError},
     pwa::ServiceWorker,
@@ -38,7 +39,7 @@ pub enum StateError {
     #[error("cannot create the data directory {0}: {1}")]
     DataDir(String, std::io::Error),
     #[error(transparent)]
-    Care(#[from] crate::care::CareInitError),
+    Care(#[from] care_mimic::CareInitError),
     #[error(transparent)]
     Proxy(#[from] ProxyError),
     #[error(transparent)]

@@ -22,7 +22,7 @@ async fn login_then_current_user() {
 #[tokio::test]
 async fn every_demo_user_can_log_in() {
     let s = common::start(&[]).await;
-    for user in server::care::seed::DEMO_USERS {
+    for user in care_mimic::seed::DEMO_USERS {
         let (access, _) = s.login(user.username).await;
         let (status, me) = s.get("/api/v1/users/getcurrentuser/", Some(&access)).await;
         assert_eq!(status, 200);

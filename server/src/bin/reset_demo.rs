@@ -26,7 +26,7 @@ fn main() -> anyhow::Result<()> {
             Err(e) => anyhow::bail!("cannot delete {}: {e}", path.display()),
         }
     }
-    server::care::Care::open(&db)?;
+    care_mimic::Care::open(&db)?;
     println!("demo database reset: {}", db.display());
     Ok(())
 }

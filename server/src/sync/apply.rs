@@ -350,7 +350,7 @@ pub fn fingerprint(write: &Write) -> String {
         .as_ref()
         .map(|v| v.to_string().into_bytes())
         .unwrap_or_default();
-    crate::care::idempotency::fingerprint(&write.method, &write.path, &body)
+    care_mimic::idempotency::fingerprint(&write.method, &write.path, &body)
 }
 
 /// Reads a JSON body, with the sync API's error for anything that is not JSON.

@@ -11,7 +11,9 @@ use axum::{
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::{care::idempotency::REPLAYED, proxy::PROXY_ERROR_HEADER};
+use care_mimic::idempotency::REPLAYED;
+
+use crate::proxy::PROXY_ERROR_HEADER;
 
 /// Largest backend answer read back.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -77,7 +79,7 @@ impl Backend {
             .uri(uri)
             .header(header::AUTHORIZATION, auth.clone());
         if let Some(key) = idempotency_key {
-            builder = builder.header(crate::care::idempotency::HEADER, key);
+            builder = builder.header(care_mimic::idempotency::HEADER, key);
         }
         let body = match body {
             Some(v) => {

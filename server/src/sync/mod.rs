@@ -36,8 +36,8 @@ use axum::{
     Router,
 };
 
-use crate::care::Care;
 use authz::{Caller, Identities};
+use care_mimic::Care;
 use error::SyncError;
 
 /// The sync API's state.

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{audit::Entry, authz::Caller, error::SyncError, query, SyncApi};
-use crate::care::{appointment, encounter, patient, CareError};
+use care_mimic::{appointment, encounter, patient, CareError};
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 500;
@@ -73,7 +73,7 @@ impl Checkpoint {
             });
         };
         if let Ok(ts) = chrono::DateTime::parse_from_rfc3339(raw) {
-            let at = crate::care::db::to_care_datetime(&ts);
+            let at = care_mimic::db::to_care_datetime(&ts);
             // Normalised to CARE's six decimals so it compares with stored dates as text.
             let at = chrono::DateTime::parse_from_rfc3339(&at)
                 .map(|d| {
@@ -207,14 +207,14 @@ pub async fn pull(
         "appointments": appointments.records,
         "checkpoint": next.encode(),
         "hasMore": patients.more || encounters.more || appointments.more,
-        "serverTime": crate::care::db::now_iso(),
+        "serverTime": care_mimic::db::now_iso(),
     })))
 }
 
 const AFTER: &str = "(x.modified_date > ?1 OR (x.modified_date = ?1 AND x.id > ?2))";
 
 async fn built_in(
-    care: &crate::care::Care,
+    care: &care_mimic::Care,
     facility: &str,
     from: &Checkpoint,
     limit: usize,

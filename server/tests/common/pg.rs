@@ -2,10 +2,7 @@
 //! on a free loopback port, stopped and removed when dropped. PostgreSQL refuses to run as
 //! root, so under root the cluster runs as the `postgres` user.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::{path::PathBuf, process::Command};
 
 pub struct PgCluster {
     pub url: String,
@@ -152,10 +149,6 @@ impl PgCluster {
             ])
             .current_dir(self.dir.path())
             .output();
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
     }
 }
 

@@ -491,3 +491,10 @@ pub fn to_care_datetime(dt: &chrono::DateTime<chrono::FixedOffset>) -> String {
 pub fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
 }
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -2,7 +2,7 @@
 //! applied once per (user, key). The write and the record of its response commit in the same
 //! SQLite transaction, so a crash cannot separate them. A repeat gets the stored status and
 //! body (with `Idempotent-Replayed: true`) and changes nothing; the same key with a different
-//! request is a 422. Records are kept for the idempotency retention (`crate::retention`) and pruned after.
+//! request is a 422. Records are kept for the idempotency retention (`set_retention_days`) and pruned after.
 //!
 //! Not stored: 5xx answers (the write was rolled back, a retry may succeed) and 401/403
 //! (credentials or permissions may change). Other 4xx answers are stored, their effects
@@ -21,6 +21,18 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 use super::{db::now_secs, error::CareError, jwt::TokenType, Care};
+
+/// Days a key and its answer are kept (`--idempotency-retention-days`, set by the server).
+static RETENTION_DAYS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(90);
+
+/// Sets how many days keys are remembered (at least one).
+pub fn set_retention_days(days: u32) {
+    RETENTION_DAYS.store(i64::from(days.max(1)), std::sync::atomic::Ordering::Relaxed);
+}
+
+fn retention_secs() -> i64 {
+    RETENTION_DAYS.load(std::sync::atomic::Ordering::Relaxed) * 24 * 3600
+}
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
@@ -200,7 +212,7 @@ async fn apply_once(
         .with(|conn| {
             conn.execute(
                 "DELETE FROM idempotency_key WHERE created_at < ?1",
-                params![now - crate::retention::secs()],
+                params![now - retention_secs()],
             )?;
             conn.execute(
                 "INSERT INTO idempotency_key (user_id, key, fingerprint, status, body, created_at)

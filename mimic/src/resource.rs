@@ -13,11 +13,12 @@ use serde_json::{json, Value};
 
 use super::{
     auth::{json_object, AuthUser},
+    db::escape_like,
     db::now_iso,
     error::CareError,
     facility::facility_read,
     pagination::Page,
-    patient::{self, escape_like},
+    patient,
     users::user_spec,
     validate::{Checker, Field},
     Care,

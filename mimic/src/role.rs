@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    auth::AuthUser, error::CareError, pagination::Page, patient::escape_like,
-    permissions::describe, Care,
+    auth::AuthUser, db::escape_like, error::CareError, pagination::Page, permissions::describe,
+    Care,
 };
 
 pub fn router() -> Router<Care> {

@@ -13,12 +13,13 @@ use serde_json::{json, Map, Value};
 
 use super::{
     auth::{json_object, AuthUser},
+    db::escape_like,
     db::now_iso,
     error::CareError,
     facility::facility_min,
     facility_org::facility_org_json,
     pagination::Page,
-    patient::{self, escape_like},
+    patient,
     permissions::encounter_permissions,
     users::user_spec,
     validate::{Checker, Field},

@@ -74,7 +74,7 @@ struct Bundle {
 }
 
 static BUNDLE: LazyLock<Bundle> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../../data/valueset_codes.json")).unwrap_or_default()
+    serde_json::from_str(include_str!("../data/valueset_codes.json")).unwrap_or_default()
 });
 
 fn definition(slug: &str) -> Result<&'static ValueSetDef, CareError> {

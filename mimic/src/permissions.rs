@@ -27,7 +27,7 @@ struct Catalog {
 }
 
 static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../../data/permissions.json")).unwrap_or_default()
+    serde_json::from_str(include_str!("../data/permissions.json")).unwrap_or_default()
 });
 
 /// `{name, slug, context, description}` of a slug, as `/role/` lists it.

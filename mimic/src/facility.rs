@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use serde::Deserialize;
 
 use super::{
-    auth::AuthUser, error::CareError, organization::org_json, pagination::Page,
-    patient::escape_like, users::user_spec, Care,
+    auth::AuthUser, db::escape_like, error::CareError, organization::org_json, pagination::Page,
+    users::user_spec, Care,
 };
 
 pub fn router() -> Router<Care> {

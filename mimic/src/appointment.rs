@@ -1281,7 +1281,7 @@ async fn patient_appointments(
 ) -> Result<Json<Value>, CareError> {
     care.db
         .with(|conn| {
-            super::patient_scope::load_visible(conn, &user, &id)?;
+            patient::load_visible(conn, &user, &id)?;
             p.patient = None;
             Ok(Json(booking_page(conn, None, Some(&id), &p)?))
         })

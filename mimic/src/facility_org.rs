@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    auth::AuthUser, error::CareError, facility::ensure_member, pagination::Page,
-    patient::escape_like, users::user_spec, Care,
+    auth::AuthUser, db::escape_like, error::CareError, facility::ensure_member, pagination::Page,
+    users::user_spec, Care,
 };
 
 pub fn router() -> Router<Care> {

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    auth::AuthUser, error::CareError, organization::org_json, pagination::Page,
-    patient::escape_like, Care,
+    auth::AuthUser, db::escape_like, error::CareError, organization::org_json, pagination::Page,
+    Care,
 };
 
 pub fn router() -> Router<Care> {

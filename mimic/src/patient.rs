@@ -13,12 +13,12 @@ use serde_json::{json, Value};
 
 use super::{
     auth::{json_object, AuthUser},
-    db::{now_iso, to_care_datetime},
+    db::{escape_like, now_iso, to_care_datetime},
     error::CareError,
     identifier::{self, NAME_CONFIG_ID, PHONE_CONFIG_ID},
     organization::org_json,
     pagination::Page,
-    patient_scope::{geo_under, load_visible, Scope},
+    patient_scope::{geo_under, Scope},
     permissions::patient_permissions,
     users::user_spec,
     validate::{Checker, Field},
@@ -106,6 +106,17 @@ pub fn load(conn: &Connection, id: &str) -> Result<PatientRow, CareError> {
     )
     .optional()?
     .ok_or(CareError::NotFound("Patient"))
+}
+
+/// The patient if the user sees it (`patient_scope`); CARE's 404 otherwise, the same
+/// answer as no patient.
+pub fn load_visible(conn: &Connection, user: &AuthUser, id: &str) -> Result<PatientRow, CareError> {
+    let row = load(conn, id)?;
+    if Scope::of(conn, user)?.sees(conn, id)? {
+        Ok(row)
+    } else {
+        Err(CareError::NotFound("Patient"))
+    }
 }
 
 /// PatientList: the list item shape.
@@ -637,13 +648,6 @@ async fn list(
             Ok(Json(json!({ "count": count, "results": results })))
         })
         .await
-}
-
-/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-pub fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// The partial representation of phone searches: a random id, and only the first five

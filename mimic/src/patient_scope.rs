@@ -16,11 +16,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
-use super::{
-    auth::AuthUser,
-    error::CareError,
-    patient::{load, PatientRow},
-};
+use super::{auth::AuthUser, error::CareError};
 
 /// CARE's `COMPLETED_CHOICES`: encounters that no longer give access to their patient.
 const COMPLETED: &str = "'completed', 'cancelled', 'entered_in_error', 'discontinued'";
@@ -102,16 +98,6 @@ impl Scope {
             rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
             |r| r.get(0),
         )?)
-    }
-}
-
-/// The patient if the user sees it; CARE's 404 otherwise (the same answer as no patient).
-pub fn load_visible(conn: &Connection, user: &AuthUser, id: &str) -> Result<PatientRow, CareError> {
-    let row = load(conn, id)?;
-    if Scope::of(conn, user)?.sees(conn, id)? {
-        Ok(row)
-    } else {
-        Err(CareError::NotFound("Patient"))
     }
 }
 

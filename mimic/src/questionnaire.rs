@@ -60,7 +60,7 @@ struct Bundle {
 }
 
 static BUNDLE: LazyLock<Bundle> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../../data/questionnaires.json")).unwrap_or_default()
+    serde_json::from_str(include_str!("../data/questionnaires.json")).unwrap_or_default()
 });
 
 fn text<'a>(q: &'a Map<String, Value>, key: &str) -> &'a str {
