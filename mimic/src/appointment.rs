@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use super::{
     auth::{json_object, AuthUser},
+    booking::{booking_json, slot_json},
     db::now_iso,
     error::CareError,
     facility::ensure_member,
@@ -586,26 +587,6 @@ fn planned_slots(
     Ok(out)
 }
 
-/// `{"id", "availability": {"name", "tokens_per_slot"}, "start_datetime", "end_datetime", "allocated"}`.
-pub fn slot_json(conn: &Connection, id: &str) -> Result<Value, CareError> {
-    conn.query_row(
-        "SELECT t.id, a.name, a.tokens_per_slot, t.start_datetime, t.end_datetime, t.allocated
-         FROM token_slot t JOIN availability a ON a.id = t.availability_id WHERE t.id = ?1",
-        params![id],
-        |r| {
-            Ok(json!({
-                "id": r.get::<_, String>(0)?,
-                "availability": {"name": r.get::<_, String>(1)?, "tokens_per_slot": r.get::<_, Option<i64>>(2)?},
-                "start_datetime": r.get::<_, String>(3)?,
-                "end_datetime": r.get::<_, String>(4)?,
-                "allocated": r.get::<_, i64>(5)?,
-            }))
-        },
-    )
-    .optional()?
-    .ok_or(CareError::NotFound("TokenSlot"))
-}
-
 /// The body shared by the slot endpoints: resource_type, resource_id.
 fn resource_args(c: &mut Checker<'_>) -> (Option<String>, Option<String>) {
     let resource_type = match c.opt_enum("resource_type", RESOURCE_TYPES) {
@@ -757,117 +738,6 @@ async fn availability_stats(
 
 // ---------------------------------------------------------------- bookings
 
-/// TokenBookingRead; `retrieve` adds `associated_encounter`.
-pub fn booking_json(conn: &Connection, id: &str, retrieve: bool) -> Result<Value, CareError> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-    );
-    let (id, slot_id, patient_id, booked_on, booked_by, status, note, created_by, updated_by, created_date, modified_date): Row = conn
-        .query_row(
-            "SELECT id, token_slot_id, patient_id, booked_on, booked_by_id, status, note, created_by_id,
-                    updated_by_id, created_date, modified_date
-             FROM token_booking WHERE id = ?1",
-            params![id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?)),
-        )
-        .optional()?
-        .ok_or(CareError::NotFound("TokenBooking"))?;
-    let (facility_id, resource_type, resource_id): (String, String, String) = conn.query_row(
-        "SELECT facility_id, resource_type, resource_id FROM token_slot WHERE id = ?1",
-        params![slot_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
-    let p = patient::load(conn, &patient_id)?;
-    let facility_name: String = conn.query_row(
-        "SELECT name FROM facility WHERE id = ?1",
-        params![facility_id],
-        |r| r.get(0),
-    )?;
-    let by = |u: &Option<String>| -> Result<Value, CareError> {
-        match u {
-            Some(u) => user_spec(conn, u, true),
-            None => Ok(Value::Null),
-        }
-    };
-    let resource = if resource_type == "practitioner" {
-        user_spec(conn, &resource_id, true)?
-    } else {
-        json!({"id": resource_id})
-    };
-    let mut out = json!({
-        "id": id,
-        "token_slot": slot_json(conn, &slot_id)?,
-        "patient": {
-            "id": p.id,
-            "name": p.name,
-            "gender": p.gender,
-            "phone_number": p.phone_number,
-            "emergency_phone_number": p.emergency_phone_number,
-            "address": p.address,
-            "pincode": p.pincode,
-            "date_of_birth": p.date_of_birth,
-            "year_of_birth": p.year_of_birth,
-            "geo_organization": {},
-            "blood_group": p.blood_group,
-        },
-        "booked_on": booked_on,
-        "booked_by": by(&booked_by)?,
-        "status": status,
-        "note": note,
-        "resource_type": resource_type,
-        "resource": resource,
-        "facility": {"meta": {}, "id": facility_id, "name": facility_name},
-        "created_by": by(&created_by)?,
-        "updated_by": by(&updated_by)?,
-        "created_date": created_date,
-        "modified_date": modified_date,
-        "token": null,
-        "tags": [],
-        "charge_item": null,
-    });
-    if retrieve {
-        out["associated_encounter"] = super::encounter::for_appointment(conn, &id)?;
-    }
-    Ok(out)
-}
-
-/// Links a booking to a new encounter (at most one encounter per booking).
-pub fn associate_encounter(
-    conn: &Connection,
-    booking: &str,
-    _encounter: &str,
-) -> Result<(), CareError> {
-    let exists: bool = conn.query_row(
-        "SELECT EXISTS(SELECT 1 FROM token_booking WHERE id = ?1)",
-        params![booking],
-        |r| r.get(0),
-    )?;
-    if !exists {
-        return Err(CareError::NotFound("TokenBooking"));
-    }
-    let taken: bool = conn.query_row(
-        "SELECT EXISTS(SELECT 1 FROM encounter WHERE appointment_id = ?1 AND deleted = 0)",
-        params![booking],
-        |r| r.get(0),
-    )?;
-    if taken {
-        return Err(CareError::Validation(
-            "Encounter already has an associated booking".into(),
-        ));
-    }
-    Ok(())
-}
-
 /// Books `patient` into `slot` (CARE's checks, in CARE's order) and returns the booking id.
 pub fn book(
     conn: &Connection,
@@ -974,7 +844,7 @@ async fn create_appointment(
             let tx = conn.savepoint()?;
             let id = book(&tx, &slot, &patient_id, &note, &user.id)?;
             tx.commit()?;
-            Ok(Json(booking_json(conn, &id, false)?))
+            Ok(Json(booking_json(conn, &id)?))
         })
         .await
 }
@@ -1000,7 +870,7 @@ async fn retrieve_appointment(
         .with(|conn| {
             ensure_member(conn, &fid, &user)?;
             load_booking(conn, &fid, &id)?;
-            Ok(Json(booking_json(conn, &id, true)?))
+            Ok(Json(booking_retrieve_json(conn, &id)?))
         })
         .await
 }
@@ -1030,7 +900,7 @@ async fn update_appointment(
             "UPDATE token_booking SET status = ?1, note = ?2, updated_by_id = ?3, modified_date = ?4 WHERE id = ?5",
             params![status, note, user.id, now_iso(), id],
         )?;
-        Ok(Json(booking_json(conn, &id, true)?))
+        Ok(Json(booking_retrieve_json(conn, &id)?))
     }).await
 }
 
@@ -1083,7 +953,7 @@ async fn cancel(
                 return Err(CareError::Validation("Booking is already cancelled".into()));
             }
             release(conn, &id, &slot, &reason, note.as_deref(), &user.id)?;
-            Ok(Json(booking_json(conn, &id, false)?))
+            Ok(Json(booking_json(conn, &id)?))
         })
         .await
 }
@@ -1145,7 +1015,7 @@ async fn reschedule(
             )?;
             let new_id = book(&tx, &new_slot, &patient_id, &new_note, &user.id)?;
             tx.commit()?;
-            Ok(Json(booking_json(conn, &new_id, false)?))
+            Ok(Json(booking_json(conn, &new_id)?))
         })
         .await
 }
@@ -1251,7 +1121,7 @@ fn booking_page(
         .collect::<Result<_, _>>()?;
     let results = ids
         .iter()
-        .map(|id| booking_json(conn, id, false))
+        .map(|id| booking_json(conn, id))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(json!({"count": count, "results": results}))
 }
@@ -1311,4 +1181,11 @@ async fn available_users(
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Json(json!({ "users": users })))
     }).await
+}
+
+/// A booking as its retrieve answers it: with the encounter it led to (`{}` when none).
+fn booking_retrieve_json(conn: &Connection, id: &str) -> Result<Value, CareError> {
+    let mut out = booking_json(conn, id)?;
+    out["associated_encounter"] = super::encounter::for_appointment(conn, id)?;
+    Ok(out)
 }

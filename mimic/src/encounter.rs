@@ -216,7 +216,7 @@ fn encounter_json(
     }
     if retrieve.is_some() {
         let appointment = match &e.appointment_id {
-            Some(a) => super::appointment::booking_json(conn, a, false)?,
+            Some(a) => super::booking::booking_json(conn, a)?,
             None => json!({}),
         };
         out.insert("appointment".into(), appointment);
@@ -447,7 +447,7 @@ async fn create(
             )?;
         }
         if let Some(booking) = appointment {
-            super::appointment::associate_encounter(&tx, &booking, &id)?;
+            super::booking::associate_encounter(&tx, &booking, &id)?;
             tx.execute(
                 "UPDATE encounter SET appointment_id = ?1 WHERE id = ?2",
                 params![booking, id],

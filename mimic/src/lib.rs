@@ -4,6 +4,7 @@
 pub mod appointment;
 pub mod auth;
 pub mod batch;
+pub mod booking;
 pub mod clinical;
 pub mod db;
 pub mod encounter;

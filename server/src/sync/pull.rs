@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{audit::Entry, authz::Caller, error::SyncError, query, SyncApi};
-use care_mimic::{appointment, encounter, patient, CareError};
+use care_mimic::{booking, encounter, patient, CareError};
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 500;
@@ -271,7 +271,7 @@ async fn built_in(
             };
             let patients = render(p, &|id| Ok(patient::list_json(&patient::load(conn, id)?)))?;
             let encounters = render(e, &|id| encounter::list_json_by_id(conn, id))?;
-            let appointments = render(a, &|id| appointment::booking_json(conn, id, false))?;
+            let appointments = render(a, &|id| booking::booking_json(conn, id))?;
             Ok((
                 page_of(patients, &from.patient, limit),
                 page_of(encounters, &from.encounter, limit),
