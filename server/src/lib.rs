@@ -55,7 +55,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(health::router())
-        .merge(pwa::router())
+        .merge(pwa::router(state.service_worker.clone()))
         .merge(assets::router(
             std::path::Path::new(state.leptos_options.site_root.as_ref()),
             &state.leptos_options.site_pkg_dir,

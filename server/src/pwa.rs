@@ -2,7 +2,7 @@
 //! a new build changes `/sw.js`, so browsers install the new worker, precache the new
 //! assets and drop the old cache. The worker never stores API responses.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use axum::{
     extract::State,
@@ -12,8 +12,6 @@ use axum::{
     Router,
 };
 use sha2::{Digest, Sha256};
-
-use crate::state::AppState;
 
 const TEMPLATE: &str = include_str!("sw.js");
 
@@ -72,12 +70,14 @@ impl ServiceWorker {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/sw.js", get(service_worker))
+/// `/sw.js` for this build's worker (its own state, so the app's state stays out of here).
+pub fn router<S>(worker: Arc<ServiceWorker>) -> Router<S> {
+    Router::new()
+        .route("/sw.js", get(service_worker))
+        .with_state(worker)
 }
 
-async fn service_worker(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let sw = &state.service_worker;
+async fn service_worker(State(sw): State<Arc<ServiceWorker>>, headers: HeaderMap) -> Response {
     let etag = format!("\"{}\"", sw.version);
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
