@@ -21,6 +21,7 @@ pub mod patient;
 pub mod patient_scope;
 pub mod permissions;
 pub mod questionnaire;
+pub mod questionnaire_answers;
 pub mod resource;
 pub mod role;
 pub mod seed;
