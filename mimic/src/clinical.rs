@@ -830,15 +830,13 @@ fn ensure_can_write(user: &AuthUser) -> Result<(), CareError> {
 
 /// The user may read this patient's clinical data: the permission, and the patient in scope.
 fn ensure_can_read(conn: &Connection, user: &AuthUser, pid: &str) -> Result<(), CareError> {
-    let denied = || {
-        CareError::Forbidden(
-            "You do not have permission to view this patient's clinical data".into(),
-        )
-    };
-    if !user.can("can_view_clinical_data") {
-        return Err(denied());
-    }
-    patient_scope::ensure_sees(conn, user, pid, denied)
+    patient_scope::ensure_may_read(
+        conn,
+        user,
+        pid,
+        Some("can_view_clinical_data"),
+        "You do not have permission to view this patient's clinical data",
+    )
 }
 
 #[derive(Debug, Deserialize)]

@@ -491,9 +491,13 @@ async fn list(
             let mut args: Vec<String> = Vec::new();
             if let Some(pid) = &patient_filter {
                 patient::load(conn, pid)?;
-                super::patient_scope::ensure_sees(conn, &user, pid, || {
-                    CareError::Forbidden("Cannot access encounters".into())
-                })?;
+                super::patient_scope::ensure_may_read(
+                    conn,
+                    &user,
+                    pid,
+                    None,
+                    "Cannot access encounters",
+                )?;
                 args.push(pid.clone());
                 filter += &format!(" AND e.patient_id = ?{}", args.len());
             } else if let Some(fid) = &facility_filter {

@@ -101,17 +101,20 @@ impl Scope {
     }
 }
 
-/// Refuses with `denied` when the user does not see the patient: the clinical reads under a
-/// patient answer 403 for a patient that exists, as CARE's `can_view_clinical_data` does.
-pub fn ensure_sees(
+/// Reads under a patient that exists (its records, its encounters): the user needs the
+/// `permission` (when one is named) and the patient in scope, else 403 with `refusal`, as
+/// CARE's clinical authorizers answer.
+pub fn ensure_may_read(
     conn: &Connection,
     user: &AuthUser,
-    id: &str,
-    denied: impl FnOnce() -> CareError,
+    patient_id: &str,
+    permission: Option<&str>,
+    refusal: &str,
 ) -> Result<(), CareError> {
-    if Scope::of(conn, user)?.sees(conn, id)? {
+    let permitted = permission.is_none_or(|slug| user.can(slug));
+    if permitted && Scope::of(conn, user)?.sees(conn, patient_id)? {
         Ok(())
     } else {
-        Err(denied())
+        Err(CareError::Forbidden(refusal.to_string()))
     }
 }

@@ -601,13 +601,13 @@ fn ensure_can_view_responses(
     user: &AuthUser,
     pid: &str,
 ) -> Result<(), CareError> {
-    let denied = || {
-        CareError::Forbidden("You do not have permission to view questionnaire responses".into())
-    };
-    if !user.can("can_view_questionnaire_responses") {
-        return Err(denied());
-    }
-    patient_scope::ensure_sees(conn, user, pid, denied)
+    patient_scope::ensure_may_read(
+        conn,
+        user,
+        pid,
+        Some("can_view_questionnaire_responses"),
+        "You do not have permission to view questionnaire responses",
+    )
 }
 
 #[cfg(test)]

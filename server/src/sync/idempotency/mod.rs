@@ -130,7 +130,8 @@ impl IdempotencyStore {
         key: &str,
         fingerprint: &str,
     ) -> Result<Begin, IdempotencyError> {
-        let (at, cutoff) = (now(), now() - crate::retention::secs());
+        let at = now();
+        let cutoff = at - crate::retention::secs();
         let claim = match &self.backend {
             Backend::Sqlite(s) => s.claim(user, key, fingerprint, at, cutoff).await?,
             Backend::Postgres(p) => p.claim(user, key, fingerprint, at, cutoff).await?,
