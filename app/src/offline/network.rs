@@ -77,6 +77,11 @@ pub struct Network {
     last_reached: RwSignal<Option<Millis>>,
     /// Bumped each time the server becomes reachable again.
     reconnects: RwSignal<u64>,
+    /// Set once the server is known to be down (a probe failed, the browser went offline),
+    /// not merely because one request failed.
+    confirmed_down: RwSignal<bool>,
+    /// Bumped each time the server is reachable again after such a confirmed outage.
+    recoveries: RwSignal<u64>,
     /// Bumped each time the page regains focus or becomes visible.
     focuses: RwSignal<u64>,
     /// Days the server remembers a write's key, as its `/health` last said.
@@ -88,6 +93,8 @@ pub fn provide_network() -> Network {
         online: RwSignal::new(true),
         last_reached: RwSignal::new(None),
         reconnects: RwSignal::new(0),
+        confirmed_down: RwSignal::new(false),
+        recoveries: RwSignal::new(0),
         focuses: RwSignal::new(0),
         retention_days: RwSignal::new(None),
     };
@@ -120,6 +127,14 @@ impl Network {
         self.reconnects.get()
     }
 
+    /// Reactive: bumped when the server answers again after a confirmed outage. A request
+    /// that failed while the probe right after it reached the server is no outage: the
+    /// line works and that request (say, a write CARE keeps dropping) failed on its own, so
+    /// writes keep their backoff instead of being retried at every such "reconnect".
+    pub fn recoveries(&self) -> u64 {
+        self.recoveries.get()
+    }
+
     pub fn focuses(&self) -> u64 {
         self.focuses.get()
     }
@@ -130,11 +145,24 @@ impl Network {
             self.online.set(true);
             self.reconnects.update(|n| *n += 1);
         }
+        if self.confirmed_down.get_untracked() {
+            self.confirmed_down.set(false);
+            self.recoveries.update(|n| *n += 1);
+        }
     }
 
+    /// A request did not reach the server: offline until a probe says otherwise.
     pub fn report_unreachable(&self) {
         if self.online.get_untracked() {
             self.online.set(false);
+        }
+    }
+
+    /// The server is known to be down: a probe failed, or the browser lost its network.
+    pub fn report_down(&self) {
+        self.report_unreachable();
+        if !self.confirmed_down.get_untracked() {
+            self.confirmed_down.set(true);
         }
     }
 
@@ -227,7 +255,7 @@ mod browser {
             network.report_reached(now());
         } else {
             failures.set(failures.get().saturating_add(1));
-            network.report_unreachable();
+            network.report_down();
         }
     }
 
@@ -236,7 +264,7 @@ mod browser {
             return;
         };
         if !window.navigator().on_line() {
-            network.report_unreachable();
+            network.report_down();
         }
         let failures = Rc::new(Cell::new(0u32));
         let alarm = Rc::new(Alarm::default());
@@ -264,7 +292,7 @@ mod browser {
             }
         });
 
-        let on_offline = Closure::<dyn Fn()>::new(move || network.report_unreachable());
+        let on_offline = Closure::<dyn Fn()>::new(move || network.report_down());
         // "online" from the browser is only a hint: confirm with a probe.
         let f = failures.clone();
         let on_online = Closure::<dyn Fn()>::new(move || {
@@ -360,6 +388,37 @@ mod tests {
         }
         assert_eq!(delays, [0, 2_000, 4_000, 8_000, 16_000, 32_000]);
         assert_eq!(recheck_delay(30), PROBE_MAX);
+    }
+
+    #[test]
+    fn only_a_confirmed_outage_ends_in_a_recovery() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let network = provide_network();
+            // One write failed, the probe right after it answered: the line works.
+            network.report_unreachable();
+            assert!(!network.online_untracked());
+            network.report_reached(1);
+            assert!(network.online_untracked());
+            assert_eq!(network.reconnects.get_untracked(), 1);
+            assert_eq!(network.recoveries.get_untracked(), 0);
+            // The same again and again (CARE drops every attempt at that write).
+            for t in 2..6 {
+                network.report_unreachable();
+                network.report_reached(t);
+            }
+            assert_eq!(network.recoveries.get_untracked(), 0);
+            // A request failed, then a probe failed too: a real outage, and its end.
+            network.report_unreachable();
+            network.report_down();
+            network.report_down();
+            network.report_reached(10);
+            assert_eq!(network.reconnects.get_untracked(), 6);
+            assert_eq!(network.recoveries.get_untracked(), 1);
+            // Answers while online change nothing.
+            network.report_reached(11);
+            assert_eq!(network.recoveries.get_untracked(), 1);
+        });
     }
 
     #[test]

@@ -81,14 +81,19 @@ impl Outbox {
                     .any(|temp| effects::names_record(key, temp))
             })
         });
-        Effect::new(move |previous: Option<u64>| {
-            let reconnects = network.reconnects();
-            if previous.is_some_and(|p| p != reconnects) {
-                leptos::task::spawn_local(async move { self.wake().await });
-            } else {
-                self.sync_soon();
+        // Back after an outage: writes waiting out its backoff go now. Any other reconnect
+        // (one request failed, the next probe answered) only runs a pass, which keeps each
+        // write's backoff, so a write CARE keeps dropping does not burn its retries at the
+        // probe's pace.
+        Effect::new(move |previous: Option<(u64, u64)>| {
+            let now = (network.reconnects(), network.recoveries());
+            match previous {
+                Some((_, recoveries)) if recoveries != now.1 => {
+                    leptos::task::spawn_local(async move { self.wake().await });
+                }
+                _ => self.sync_soon(),
             }
-            reconnects
+            now
         });
         // Keep the sign-in page's "waiting for <user>'s sign-in" list current, so it is
         // right however the session ends (revoked, signed out, the tab closed).
@@ -116,8 +121,10 @@ impl Outbox {
                 }
             }
         });
-        let _ =
-            set_interval_with_handle(move || self.sync_soon(), std::time::Duration::from_secs(30));
+        let _ = set_interval_with_handle(
+            move || self.sync_soon(),
+            std::time::Duration::from_millis(TICK_MS as u64),
+        );
         if let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) {
             let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| {
                 leptos::task::spawn_local(async move { self.reload().await });
@@ -449,6 +456,28 @@ impl Outbox {
                 break;
             }
         }
+        self.wake_when_due();
+    }
+
+    /// A write waiting out a short backoff is tried again when the backoff ends, instead
+    /// of at the next 30 s tick. One timer per tab, for the earliest due write.
+    fn wake_when_due(&self) {
+        let now = now();
+        let Some(due) = self.records.with_untracked(|r| engine::next_due(r, now)) else {
+            return;
+        };
+        if due - now >= TICK_MS || DUE_TIMER.with(|t| t.get().is_some_and(|at| at <= due)) {
+            return;
+        }
+        DUE_TIMER.with(|t| t.set(Some(due)));
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            gloo_timers::future::sleep(std::time::Duration::from_millis((due - now) as u64)).await;
+            if DUE_TIMER.with(|t| t.get() == Some(due)) {
+                DUE_TIMER.with(|t| t.set(None));
+                this.sync_now().await;
+            }
+        });
     }
 
     /// "Sync now" pressed: the person asked, so nothing waits out its backoff.
@@ -930,6 +959,14 @@ impl Outbox {
         self.reload().await;
         broadcast();
     }
+}
+
+/// The regular sync pass, whatever is due.
+const TICK_MS: Millis = 30_000;
+
+thread_local! {
+    /// When this tab's timer for the earliest due write rings.
+    static DUE_TIMER: std::cell::Cell<Option<Millis>> = const { std::cell::Cell::new(None) };
 }
 
 thread_local! {

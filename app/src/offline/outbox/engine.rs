@@ -217,6 +217,20 @@ pub fn next_ready(records: &[OutboxRecord], now: Millis) -> Option<&OutboxRecord
     ready.into_iter().next()
 }
 
+/// When the next write waiting out a backoff (or a dead tab's lease) becomes due, if one
+/// does later than `now`: the pass is run again then, not at the next 30 s tick.
+pub fn next_due(records: &[OutboxRecord], now: Millis) -> Option<Millis> {
+    records
+        .iter()
+        .filter_map(|r| match r.sync_status {
+            SyncStatus::Pending => r.next_attempt_at,
+            SyncStatus::InFlight => r.lease_until,
+            _ => None,
+        })
+        .filter(|t| *t > now)
+        .min()
+}
+
 /// Open writes one of whose parents failed for good (or was discarded): they are blocked.
 /// A write still marked in flight counts once its lease has run out: a push leases children
 /// with their parents, and a tab that died mid-push leaves them so.
@@ -699,6 +713,28 @@ mod tests {
         send_again(&mut held);
         assert_eq!(held.sync_status, SyncStatus::Pending);
         assert_eq!(held.idempotency_key(), "sent.r1");
+    }
+
+    #[test]
+    fn the_next_pass_is_due_when_the_earliest_backoff_ends() {
+        let at = |status, next: Option<Millis>, lease: Option<Millis>| {
+            let mut r = rec("a", "patient.create", 1);
+            r.sync_status = status;
+            r.next_attempt_at = next;
+            r.lease_until = lease;
+            r
+        };
+        let records = vec![
+            at(SyncStatus::Pending, Some(9_000), None),
+            at(SyncStatus::Pending, Some(4_000), None),
+            at(SyncStatus::Pending, None, None),
+            at(SyncStatus::Failed, Some(2_000), None),
+            at(SyncStatus::InFlight, None, Some(6_000)),
+        ];
+        assert_eq!(next_due(&records, 1_000), Some(4_000));
+        assert_eq!(next_due(&records, 5_000), Some(6_000), "a dead tab's lease");
+        assert_eq!(next_due(&records, 9_000), None, "nothing later");
+        assert_eq!(next_due(&[], 0), None);
     }
 
     #[test]
