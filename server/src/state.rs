@@ -75,17 +75,21 @@ impl AppState {
             Some(path) => crate::secret::ServerSecret::open_file(path)?,
             None => crate::secret::ServerSecret::open(&config.data_dir)?,
         };
+        let pg = match &config.store {
+            StoreChoice::Postgres(url) => Some(crate::pg::Pg::connect(url).await?),
+            StoreChoice::Sqlite => None,
+        };
         let (care, proxy) = match &config.upstream {
             Some(url) => {
                 let at_rest = crate::sync::at_rest::AtRest::from_secret(&secret);
-                let store = match &config.store {
-                    StoreChoice::Sqlite => IdempotencyStore::open_sqlite(
+                let store = match &pg {
+                    None => IdempotencyStore::open_sqlite(
                         &config.data_dir.join("proxy-idempotency.sqlite3"),
                         at_rest,
                     )
                     .map_err(ProxyError::from)?,
-                    StoreChoice::Postgres(url) => IdempotencyStore::postgres(
-                        crate::pg::Pg::connect(url).await?,
+                    Some(pg) => IdempotencyStore::postgres(
+                        pg.clone(),
                         at_rest,
                         crate::proxy::IN_FLIGHT_LIMIT,
                     ),
@@ -102,12 +106,16 @@ impl AppState {
         };
         let sync = match (&care, &proxy) {
             (None, None) => None,
-            _ => Some(SyncApi::open(
-                &config.data_dir,
-                crate::backend_api(&care, &proxy),
-                care.clone(),
-                config.audit_retention_days,
-            )?),
+            _ => Some(
+                SyncApi::open(
+                    &config.data_dir,
+                    pg,
+                    crate::backend_api(&care, &proxy),
+                    care.clone(),
+                    config.audit_retention_days,
+                )
+                .await?,
+            ),
         };
         let escrow = crate::vault_escrow::EscrowKey::new(&secret);
         Ok(Self {

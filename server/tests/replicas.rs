@@ -132,6 +132,137 @@ async fn a_write_sent_to_two_replicas_at_once_reaches_care_once() {
     assert_eq!(hits.load(Ordering::SeqCst), before);
 }
 
+/// Two replicas on one store and one secret, in front of a counting upstream.
+async fn two_replicas(
+    cluster: &common::pg::PgCluster,
+    upstream: &str,
+) -> (tempfile::TempDir, common::TestServer, common::TestServer) {
+    let shared = tempfile::tempdir().expect("tmp");
+    let secret = shared.path().join("server-secret.key");
+    std::fs::write(&secret, [42u8; 32]).expect("secret");
+    let secret = secret.to_string_lossy().to_string();
+    let replica = [
+        "--upstream",
+        upstream,
+        "--store",
+        &cluster.url,
+        "--secret-file",
+        &secret,
+    ];
+    let a = common::start(&replica).await;
+    let b = common::start(&replica).await;
+    (shared, a, b)
+}
+
+async fn send(
+    front: &common::TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = common::client()
+        .request(method, front.url(path))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.expect("send");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_through_one_replica_is_in_the_sync_health_of_the_other() {
+    let cluster = common::pg::PgCluster::start();
+    let (upstream, hits, _task) = counting_upstream().await;
+    let (_secret, a, b) = two_replicas(&cluster, &upstream).await;
+    let (doctor, admin) = (token_for("doctor"), token_for("superuser-1"));
+    let item = "5b0c2a52-3f0e-4c35-9a53-1d1f4f7f0a01";
+    let push = json!({"deviceId": "tab-9", "items": [
+        {"id": item, "operation": "CREATE", "resourceType": "patient",
+         "path": "/api/v1/patient/", "payload": {"name": "Pushed Once"},
+         "clientTimestamp": "2026-12-07T10:00:00.000Z"},
+    ]});
+    let (status, first) = send(
+        &a,
+        reqwest::Method::POST,
+        "/api/v1/sync/push",
+        &doctor,
+        Some(push.clone()),
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["results"][0]["status"], "synced", "{first}");
+
+    // The administrator's view from the other replica has the device and its write.
+    let (status, health) = send(
+        &b,
+        reqwest::Method::GET,
+        "/api/v1/sync/health",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{health}");
+    let devices = health["devices"].as_array().expect("devices");
+    let tab = devices
+        .iter()
+        .find(|d| d["userId"] == "doctor" && d["deviceId"] == "tab-9")
+        .unwrap_or_else(|| panic!("replica b sees the device: {health}"));
+    assert_eq!(
+        (tab["total"].as_i64(), tab["synced"].as_i64()),
+        (Some(1), Some(1)),
+        "{tab}"
+    );
+    assert!(tab["lastActivityAt"].is_string(), "{tab}");
+
+    // The device lost the answer and pushes again, to the other replica: answered, not
+    // applied again, and still one item in the trail.
+    let (status, second) = send(
+        &b,
+        reqwest::Method::POST,
+        "/api/v1/sync/push",
+        &doctor,
+        Some(push),
+    )
+    .await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["results"][0]["status"], "synced", "{second}");
+    assert_eq!(
+        second["results"][0]["response"]["id"], first["results"][0]["response"]["id"],
+        "{second}"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "CARE saw the write once");
+    let (status, stats) = send(
+        &a,
+        reqwest::Method::GET,
+        "/api/v1/sync/stats",
+        &doctor,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(
+        (stats["total"].as_i64(), stats["synced"].as_i64()),
+        (Some(1), Some(1)),
+        "{stats}"
+    );
+
+    // Without the store, the trail cannot be read: a passing outage (503), not a fault.
+    cluster.stop();
+    let (status, body) = send(
+        &b,
+        reqwest::Method::GET,
+        "/api/v1/sync/health",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "sync_store", "{body}");
+}
+
 #[tokio::test]
 async fn replicas_without_a_shared_secret_or_with_a_missing_one_do_not_start() {
     use clap::Parser;

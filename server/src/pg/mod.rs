@@ -8,11 +8,15 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 /// The migrations, in order; a version once released never changes.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_proxy_idempotency.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/0001_proxy_idempotency.sql")),
+    (2, include_str!("migrations/0002_sync_trail.sql")),
+];
 
 /// Advisory lock keys (one per purpose, in this server's own range).
 pub const MIGRATION_LOCK: i64 = 0x0CA4_E0FF_0001;
 pub const PRUNE_LOCK: i64 = 0x0CA4_E0FF_0002;
+pub const TRAIL_PRUNE_LOCK: i64 = 0x0CA4_E0FF_0003;
 
 /// How long a statement may wait for a connection, or a health check for an answer.
 const WAIT: Duration = Duration::from_secs(5);

@@ -80,8 +80,14 @@ impl IntoResponse for SyncError {
             SyncError::Backend { status, detail } => (status, body(&detail, "backend_unavailable")),
             SyncError::Store(e) => {
                 tracing::error!("{e}");
+                // A shared store that does not answer is a passing outage: the device
+                // retries later (and a load balancer may move it to another replica).
+                let status = match e {
+                    StoreError::Postgres(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
                 (
-                    StatusCode::INTERNAL_SERVER_ERROR,
+                    status,
                     body("The sync store could not be used.", "sync_store"),
                 )
             }

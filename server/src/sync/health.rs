@@ -27,11 +27,10 @@
 use std::collections::BTreeMap;
 
 use axum::{extract::State, http::HeaderMap, Json};
-use rusqlite::params;
 use serde_json::{json, Value};
 
 use super::{
-    audit::{latest_outcomes, Counts},
+    audit::Counts,
     error::SyncError,
     queue::review_items,
     store::{iso_ms, now_ms},
@@ -63,7 +62,7 @@ pub async fn health(
     let now = now_ms();
     let mut devices: BTreeMap<(String, String), Device> = BTreeMap::new();
     let mut totals = Counts::default();
-    for (user, username, device, outcome, n, first_at) in latest_outcomes(sync.audit.db(), None)? {
+    for (user, username, device, outcome, n, first_at) in sync.audit.latest_outcomes(None).await? {
         if !scope.includes(&user) {
             continue;
         }
@@ -75,14 +74,7 @@ pub async fn health(
             d.oldest_pending = Some(d.oldest_pending.map_or(first_at, |o| o.min(first_at)));
         }
     }
-    let last: BTreeMap<(String, String), i64> = sync.audit.db().with(|c| {
-        c.prepare(
-            "SELECT user_id, COALESCE(device_id, ''), MAX(at_ms) FROM audit
-             GROUP BY user_id, COALESCE(device_id, '')",
-        )?
-        .query_map(params![], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?
-        .collect::<Result<_, _>>()
-    })?;
+    let last = sync.audit.last_activity().await?;
     let devices: Vec<Value> = devices
         .into_iter()
         .map(|((user, device), d)| {

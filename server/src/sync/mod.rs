@@ -51,9 +51,11 @@ pub struct SyncApi {
 }
 
 impl SyncApi {
-    /// Opens `sync.sqlite3` in `data_dir` (pruning the audit trail once).
-    pub fn open(
+    /// Opens `sync.sqlite3` in `data_dir`, with the audit trail and push ledger on `pg`
+    /// when given (pruning the trail once).
+    pub async fn open(
         data_dir: &Path,
+        pg: Option<crate::pg::Pg>,
         api: Router,
         care: Option<Care>,
         retention_days: u32,
@@ -61,7 +63,7 @@ impl SyncApi {
         let db = store::SyncDb::open(&data_dir.join("sync.sqlite3"))?;
         Ok(Self {
             backend: backend::Backend::new(api),
-            audit: audit::Audit::new(db, retention_days)?,
+            audit: audit::Audit::new(db, pg, retention_days).await?,
             identities: Identities::default(),
             care,
         })

@@ -182,23 +182,25 @@ pub async fn pull(
         encounter: encounters.cursor.clone(),
         appointment: appointments.cursor.clone(),
     };
-    sync.audit.log(&Entry {
-        user_id: caller.id.clone(),
-        username: caller.username.clone(),
-        device_id: device,
-        kind: "pull",
-        route: Some(format!("/api/v1/sync/pull/{facility}")),
-        resource_id: Some(facility.clone()),
-        outcome: "ok",
-        http_status: Some(200),
-        detail: Some(format!(
-            "patients:{},encounters:{},appointments:{}",
-            patients.records.len(),
-            encounters.records.len(),
-            appointments.records.len()
-        )),
-        ..Entry::default()
-    });
+    sync.audit
+        .log(&Entry {
+            user_id: caller.id.clone(),
+            username: caller.username.clone(),
+            device_id: device,
+            kind: "pull",
+            route: Some(format!("/api/v1/sync/pull/{facility}")),
+            resource_id: Some(facility.clone()),
+            outcome: "ok",
+            http_status: Some(200),
+            detail: Some(format!(
+                "patients:{},encounters:{},appointments:{}",
+                patients.records.len(),
+                encounters.records.len(),
+                appointments.records.len()
+            )),
+            ..Entry::default()
+        })
+        .await;
     Ok(Json(json!({
         "facility": facility,
         "since": q.since,

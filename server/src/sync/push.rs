@@ -57,14 +57,12 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
 use super::{
     apply::{self, Fields, Operation, Outcome, Write},
     audit::Entry,
     error::SyncError,
-    store::now_ms,
     SyncApi,
 };
 
@@ -257,35 +255,6 @@ fn substitute(write: &mut Write, ids: &HashMap<String, String>) {
     }
 }
 
-/// The push ledger: items settled by an earlier push (same user, same id).
-fn ledger_get(sync: &SyncApi, user: &str, id: &str) -> Result<Option<String>, SyncError> {
-    Ok(sync.audit.db().with(|c| {
-        c.query_row(
-            "SELECT fingerprint FROM push_ledger WHERE user_id = ?1 AND item_id = ?2",
-            params![user, id],
-            |r| r.get(0),
-        )
-        .optional()
-    })?)
-}
-
-fn ledger_put(
-    sync: &SyncApi,
-    user: &str,
-    id: &str,
-    fp: &str,
-    outcome: &str,
-) -> Result<(), SyncError> {
-    Ok(sync.audit.db().with(|c| {
-        c.execute(
-            "INSERT OR REPLACE INTO push_ledger (user_id, item_id, fingerprint, outcome, at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![user, id, fp, outcome, now_ms()],
-        )
-        .map(|_| ())
-    })?)
-}
-
 /// Records that an item did not sync, so items depending on it are blocked.
 fn mark_unsynced(unsynced: &mut HashMap<String, String>, item: &Item) {
     unsynced.insert(item.write.id.clone(), item.write.id.clone());
@@ -336,7 +305,7 @@ async fn run(
             sum.skipped += 1;
             entry.outcome = "skipped";
             entry.detail = Some(reason.to_string());
-            sync.audit.log(&entry);
+            sync.audit.log(&entry).await;
             results.push(json!({"id": w.id, "status": "skipped", "reason": reason}));
             mark_unsynced(&mut unsynced, &item);
             continue;
@@ -352,19 +321,19 @@ async fn run(
             sum.blocked += 1;
             entry.outcome = "blocked";
             entry.detail = Some(format!("blocked_by:{by}"));
-            sync.audit.log(&entry);
+            sync.audit.log(&entry).await;
             results.push(json!({"id": w.id, "status": "blocked", "blockedBy": by}));
             mark_unsynced(&mut unsynced, &item);
             continue;
         }
         let fp = apply::fingerprint(w);
-        let settled = ledger_get(sync, &caller.id, &w.id)?;
+        let settled = sync.audit.ledger_get(&caller.id, &w.id).await?;
         if settled.as_deref().is_some_and(|s| s != fp) {
             sum.failed += 1;
             entry.outcome = "failed";
             entry.http_status = Some(422);
             entry.detail = Some("idempotency_key_reused".into());
-            sync.audit.log(&entry);
+            sync.audit.log(&entry).await;
             results.push(
                 json!({"id": w.id, "status": "failed", "httpStatus": 422, "retryable": false,
                 "error": {"detail": "This id was already used for a different write.",
@@ -383,7 +352,7 @@ async fn run(
             entry.outcome = "failed";
             entry.http_status = Some(400);
             entry.detail = Some("missing_base_version".into());
-            sync.audit.log(&entry);
+            sync.audit.log(&entry).await;
             results.push(json!({"id": w.id, "status": "failed", "httpStatus": 400, "retryable": false,
                 "error": {"detail": "An UPDATE needs the baseVersion (modified_date) it was edited from.",
                           "code": "missing_base_version"}}));
@@ -408,12 +377,14 @@ async fn run(
                 if let (Some(rid), Some(v)) = (&rid, reply.body["modified_date"].as_str()) {
                     versions.insert(rid.clone(), v.to_string());
                 }
-                ledger_put(sync, &caller.id, &w.id, &fp, "synced")?;
+                sync.audit
+                    .ledger_put(&caller.id, &w.id, &fp, "synced")
+                    .await?;
                 entry.outcome = "synced";
                 entry.http_status = Some(reply.status.as_u16());
                 entry.resource_id = rid.clone();
                 entry.detail = reply.replayed.then(|| "replayed".to_string());
-                sync.audit.log(&entry);
+                sync.audit.log(&entry).await;
                 results.push(
                     json!({"id": w.id, "status": "synced", "httpStatus": reply.status.as_u16(),
                     "response": reply.body, "replayed": reply.replayed, "resourceId": rid}),
@@ -427,7 +398,7 @@ async fn run(
                 entry.outcome = "conflict";
                 entry.http_status = Some(409);
                 entry.detail = Some("stale_base".into());
-                sync.audit.log(&entry);
+                sync.audit.log(&entry).await;
                 results.push(json!({"id": w.id, "status": "conflict", "httpStatus": 409,
                     "serverRecord": server, "serverVersion": server_version, "baseVersion": base}));
                 mark_unsynced(&mut unsynced, &item);
@@ -441,7 +412,9 @@ async fn run(
                     halted = Some("auth_expired");
                 }
                 if !retryable {
-                    ledger_put(sync, &caller.id, &w.id, &fp, "failed")?;
+                    sync.audit
+                        .ledger_put(&caller.id, &w.id, &fp, "failed")
+                        .await?;
                 }
                 let status = apply::status_of(&reply);
                 entry.outcome = "failed";
@@ -449,7 +422,7 @@ async fn run(
                 entry.detail = reply.body["code"]
                     .as_str()
                     .map(|c| c.chars().take(64).collect());
-                sync.audit.log(&entry);
+                sync.audit.log(&entry).await;
                 results.push(json!({"id": w.id, "status": "failed", "httpStatus": status,
                     "error": reply.body, "retryable": retryable}));
                 mark_unsynced(&mut unsynced, &item);

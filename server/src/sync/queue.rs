@@ -44,7 +44,7 @@ use serde_json::{json, Value};
 
 use super::{
     apply::{self, Fields, Operation, Outcome, Write},
-    audit::{latest_outcomes, Counts, Entry},
+    audit::{Counts, Entry},
     authz::Caller,
     error::SyncError,
     query,
@@ -374,7 +374,9 @@ pub async fn enqueue(
         .map(|_| ())
     })?;
     if let Some(item) = load(&sync, &id)? {
-        sync.audit.log(&item.entry(&caller, "queue", "queued"));
+        sync.audit
+            .log(&item.entry(&caller, "queue", "queued"))
+            .await;
     }
     Ok((
         StatusCode::CREATED,
@@ -509,7 +511,7 @@ async fn send(
             )
         }
     };
-    sync.audit.log(&entry);
+    sync.audit.log(&entry).await;
     Ok(answer)
 }
 
@@ -601,7 +603,7 @@ pub async fn resolve(
             })?;
             let mut e = item.entry(&caller, "resolve", "discarded");
             e.resolution = Some(resolution.clone());
-            sync.audit.log(&e);
+            sync.audit.log(&e).await;
             Ok(Json(
                 json!({"id": id, "status": "SYNCED", "resolution": resolution,
                 "message": "Offline change discarded; the server's version is kept"}),
@@ -618,7 +620,7 @@ pub async fn resolve(
             })?;
             let mut e = item.entry(&caller, "resolve", "manual");
             e.resolution = Some(resolution.clone());
-            sync.audit.log(&e);
+            sync.audit.log(&e).await;
             Ok(Json(
                 json!({"id": id, "status": "MANUAL", "resolution": resolution,
                 "message": "Flagged for manual review by an administrator"}),
@@ -732,7 +734,7 @@ pub async fn stats(
     )
     .await?;
     let mut counts = Counts::default();
-    for (_, _, _, outcome, n, _) in latest_outcomes(sync.audit.db(), Some(&user))? {
+    for (_, _, _, outcome, n, _) in sync.audit.latest_outcomes(Some(&user)).await? {
         counts.add(&outcome, n);
     }
     Ok(Json(json!({

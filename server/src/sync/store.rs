@@ -81,6 +81,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("sync store lock poisoned")]
     Poisoned,
+    #[error("sync store (PostgreSQL): {0}")]
+    Postgres(#[from] crate::pg::PgError),
 }
 
 /// One connection behind a mutex: every statement here is short.

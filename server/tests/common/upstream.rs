@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 
 /// CARE's `getcurrentuser` for the test tokens (`h.<payload>.<signature>`): the user is
 /// the payload's `user_id`, unless the signature says `as-<user>` (a forged claim: CARE
-/// knows the token's real owner); a signature `revoked` is refused as CARE refuses it.
+/// knows the token's real owner); a signature `revoked` is refused as CARE refuses it. A
+/// user named `superuser…` is one.
 pub async fn current_user(headers: axum::http::HeaderMap) -> axum::response::Response {
     use axum::response::IntoResponse;
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -43,7 +44,8 @@ pub async fn current_user(headers: axum::http::HeaderMap) -> axum::response::Res
         .strip_prefix("as-")
         .map(str::to_string)
         .unwrap_or(claimed);
-    Json(json!({"id": id, "username": id})).into_response()
+    let superuser = id.starts_with("superuser");
+    Json(json!({"id": id, "username": id, "is_superuser": superuser})).into_response()
 }
 
 /// An upstream that creates a new record on every POST and counts them.

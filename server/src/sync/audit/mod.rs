@@ -3,15 +3,27 @@
 //! kept without their query string (which may carry a phone number or a name). Rows older
 //! than the configured retention are pruned when the server starts and then at most once an
 //! hour, on the next write.
+//!
+//! Beside it, the push ledger: which item a user's earlier push settled, and how.
+//!
+//! Both live where the proxy's idempotency keys live: in `sync.sqlite3` by default
+//! ([`sqlite`]), or on PostgreSQL with `--store postgres://…` ([`postgres`]), where every
+//! replica reads and writes the same rows. Seed 004's server-side queue (`queue_item`)
+//! stays in the replica's own `sync.sqlite3` either way ([`Audit::db`]).
 
-use std::sync::{
-    atomic::{AtomicI64, Ordering},
-    Arc,
+mod postgres;
+mod sqlite;
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        atomic::{AtomicI64, Ordering},
+        Arc,
+    },
 };
 
-use rusqlite::params;
-
 use super::store::{now_ms, StoreError, SyncDb};
+use crate::pg::Pg;
 
 /// How often pruning runs at most.
 const PRUNE_EVERY_MS: i64 = 3600 * 1000;
@@ -38,9 +50,18 @@ pub struct Entry {
     pub detail: Option<String>,
 }
 
+/// Where the trail and the ledger are kept.
+#[derive(Clone)]
+enum Trail {
+    Sqlite(SyncDb),
+    Postgres(Pg),
+}
+
 #[derive(Clone)]
 pub struct Audit {
+    /// The replica's own `sync.sqlite3` (seed 004's queue; the trail too without PostgreSQL).
     db: SyncDb,
+    trail: Trail,
     retention_ms: i64,
     last_prune: Arc<AtomicI64>,
 }
@@ -53,15 +74,23 @@ pub fn route_only(path: &str) -> String {
         .to_string()
 }
 
+/// Per (user, device): when the trail last saw them (ms since the epoch).
+pub type LastActivity = BTreeMap<(String, String), i64>;
+
 impl Audit {
-    /// Opens the trail and prunes it once.
-    pub fn new(db: SyncDb, retention_days: u32) -> Result<Self, StoreError> {
+    /// Opens the trail (in `db`, or on `pg` when given) and prunes it once.
+    pub async fn new(db: SyncDb, pg: Option<Pg>, retention_days: u32) -> Result<Self, StoreError> {
+        let trail = match pg {
+            Some(pg) => Trail::Postgres(pg),
+            None => Trail::Sqlite(db.clone()),
+        };
         let audit = Self {
             db,
+            trail,
             retention_ms: i64::from(retention_days) * 24 * 3600 * 1000,
             last_prune: Arc::new(AtomicI64::new(0)),
         };
-        audit.prune(now_ms())?;
+        audit.prune(now_ms()).await?;
         Ok(audit)
     }
 
@@ -71,65 +100,82 @@ impl Audit {
 
     /// Deletes what is older than the retention: audit rows, settled queue items (their
     /// payloads went at sync time already) and push-ledger rows past the idempotency TTL.
-    pub fn prune(&self, now: i64) -> Result<usize, StoreError> {
+    /// Returns the audit rows removed (none when another replica is pruning the shared
+    /// trail right now).
+    pub async fn prune(&self, now: i64) -> Result<usize, StoreError> {
         self.last_prune.store(now, Ordering::Relaxed);
         let cutoff = now - self.retention_ms;
-        self.db.with(|c| {
-            let audit = c.execute("DELETE FROM audit WHERE at_ms < ?1", params![cutoff])?;
-            c.execute(
-                "DELETE FROM queue_item WHERE status = 'SYNCED' AND updated_at_ms < ?1",
-                params![cutoff],
-            )?;
-            c.execute(
-                "DELETE FROM push_ledger WHERE at_ms < ?1",
-                params![now - crate::retention::secs() * 1000],
-            )?;
-            Ok(audit)
-        })
+        let ledger_cutoff = now - crate::retention::secs() * 1000;
+        sqlite::prune_queue(&self.db, cutoff)?;
+        match &self.trail {
+            Trail::Sqlite(db) => sqlite::prune(db, cutoff, ledger_cutoff),
+            Trail::Postgres(pg) => postgres::prune(pg, cutoff, ledger_cutoff).await,
+        }
     }
 
-    pub fn record(&self, e: &Entry) -> Result<(), StoreError> {
+    pub async fn record(&self, e: &Entry) -> Result<(), StoreError> {
         let now = now_ms();
         if now - self.last_prune.load(Ordering::Relaxed) > PRUNE_EVERY_MS {
-            self.prune(now)?;
+            self.prune(now).await?;
         }
-        self.db.with(|c| {
-            c.execute(
-                "INSERT INTO audit (at_ms, user_id, username, device_id, kind, item_id, operation,
-                    resource_type, method, route, resource_id, outcome, http_status, resolution, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                params![
-                    now,
-                    e.user_id,
-                    e.username,
-                    e.device_id,
-                    e.kind,
-                    e.item_id,
-                    e.operation,
-                    e.resource_type,
-                    e.method,
-                    e.route.as_deref().map(route_only),
-                    e.resource_id,
-                    e.outcome,
-                    e.http_status,
-                    e.resolution,
-                    e.detail,
-                ],
-            )
-            .map(|_| ())
-        })
+        match &self.trail {
+            Trail::Sqlite(db) => sqlite::record(db, now, e),
+            Trail::Postgres(pg) => postgres::record(pg, now, e).await,
+        }
     }
 
     /// Records, logging (not failing the operation) when the trail cannot be written: the
     /// write itself has already happened and its answer must reach the device.
-    pub fn log(&self, e: &Entry) {
-        if let Err(err) = self.record(e) {
+    pub async fn log(&self, e: &Entry) {
+        if let Err(err) = self.record(e).await {
             tracing::error!("audit: {err}");
         }
     }
 
+    /// The replica's own `sync.sqlite3`: seed 004's queue.
     pub fn db(&self) -> &SyncDb {
         &self.db
+    }
+
+    /// Per (user, device): each item counted once, by its latest audited outcome. `user`
+    /// limits to one user.
+    pub async fn latest_outcomes(&self, user: Option<&str>) -> Result<Vec<OutcomeRow>, StoreError> {
+        match &self.trail {
+            Trail::Sqlite(db) => sqlite::latest_outcomes(db, user),
+            Trail::Postgres(pg) => postgres::latest_outcomes(pg, user).await,
+        }
+    }
+
+    /// When each (user, device) was last seen in the trail.
+    pub async fn last_activity(&self) -> Result<LastActivity, StoreError> {
+        match &self.trail {
+            Trail::Sqlite(db) => sqlite::last_activity(db),
+            Trail::Postgres(pg) => postgres::last_activity(pg).await,
+        }
+    }
+
+    /// The push ledger: the fingerprint of the item an earlier push of `user` settled.
+    pub async fn ledger_get(&self, user: &str, item: &str) -> Result<Option<String>, StoreError> {
+        match &self.trail {
+            Trail::Sqlite(db) => sqlite::ledger_get(db, user, item),
+            Trail::Postgres(pg) => postgres::ledger_get(pg, user, item).await,
+        }
+    }
+
+    pub async fn ledger_put(
+        &self,
+        user: &str,
+        item: &str,
+        fingerprint: &str,
+        outcome: &str,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        match &self.trail {
+            Trail::Sqlite(db) => sqlite::ledger_put(db, user, item, fingerprint, outcome, now),
+            Trail::Postgres(pg) => {
+                postgres::ledger_put(pg, user, item, fingerprint, outcome, now).await
+            }
+        }
     }
 }
 
@@ -171,42 +217,14 @@ impl Counts {
 /// to one user. Rows: (user_id, username, device_id, outcome, count, oldest at_ms of those).
 pub type OutcomeRow = (String, String, String, String, i64, i64);
 
-pub fn latest_outcomes(db: &SyncDb, user: Option<&str>) -> Result<Vec<OutcomeRow>, StoreError> {
-    db.with(|c| {
-        let mut stmt = c.prepare(
-            "SELECT a.user_id, a.username, COALESCE(a.device_id, ''), a.outcome, COUNT(*),
-                    MIN(first.at_ms)
-             FROM audit a
-             JOIN (SELECT MAX(seq) AS seq, MIN(at_ms) AS at_ms FROM audit
-                   WHERE item_id IS NOT NULL AND (?1 IS NULL OR user_id = ?1)
-                   GROUP BY user_id, item_id) first ON first.seq = a.seq
-             GROUP BY a.user_id, a.username, COALESCE(a.device_id, ''), a.outcome
-             ORDER BY a.user_id, 3",
-        )?;
-        let rows = stmt
-            .query_map(params![user], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn audit(days: u32) -> (tempfile::TempDir, Audit) {
+    async fn audit(days: u32) -> (tempfile::TempDir, Audit) {
         let dir = tempfile::tempdir().expect("tmp");
         let db = SyncDb::open(&dir.path().join("s.sqlite3")).expect("open");
-        (dir, Audit::new(db, days).expect("audit"))
+        (dir, Audit::new(db, None, days).await.expect("audit"))
     }
 
     fn entry(item: &str, outcome: &'static str) -> Entry {
@@ -222,13 +240,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn latest_outcome_per_item_counts_once() {
-        let (_d, a) = audit(90);
-        a.record(&entry("i1", "failed")).expect("rec");
-        a.record(&entry("i1", "synced")).expect("rec");
-        a.record(&entry("i2", "conflict")).expect("rec");
-        let rows = latest_outcomes(a.db(), Some("u1")).expect("rows");
+    #[tokio::test]
+    async fn latest_outcome_per_item_counts_once() {
+        let (_d, a) = audit(90).await;
+        a.record(&entry("i1", "failed")).await.expect("rec");
+        a.record(&entry("i1", "synced")).await.expect("rec");
+        a.record(&entry("i2", "conflict")).await.expect("rec");
+        let rows = a.latest_outcomes(Some("u1")).await.expect("rows");
         let mut counts = Counts::default();
         for (_, _, _, outcome, n, _) in &rows {
             counts.add(outcome, *n);
@@ -243,15 +261,15 @@ mod tests {
         assert_eq!(route, "/api/v1/patient/", "no query string in the trail");
     }
 
-    #[test]
-    fn prune_drops_rows_past_retention() {
-        let (_d, a) = audit(1);
-        a.record(&entry("old", "synced")).expect("rec");
+    #[tokio::test]
+    async fn prune_drops_rows_past_retention() {
+        let (_d, a) = audit(1).await;
+        a.record(&entry("old", "synced")).await.expect("rec");
         a.db()
             .with(|c| c.execute("UPDATE audit SET at_ms = at_ms - 2 * 86400000", []))
             .expect("age");
-        a.record(&entry("new", "synced")).expect("rec");
-        assert_eq!(a.prune(now_ms()).expect("prune"), 1);
+        a.record(&entry("new", "synced")).await.expect("rec");
+        assert_eq!(a.prune(now_ms()).await.expect("prune"), 1);
         let left: i64 = a
             .db()
             .with(|c| c.query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0)))
