@@ -263,6 +263,172 @@ async fn a_push_through_one_replica_is_in_the_sync_health_of_the_other() {
     assert_eq!(body["code"], "sync_store", "{body}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_queued_item_is_sent_once_whichever_replicas_process_it() {
+    let cluster = common::pg::PgCluster::start();
+    let (upstream, hits, _task) = counting_upstream().await;
+    let (_secret, a, b) = two_replicas(&cluster, &upstream).await;
+    let doctor = token_for("doctor");
+    let ids: Vec<String> = (0..20)
+        .map(|i| format!("7c1d0a52-3f0e-4c35-9a53-1d1f4f7f{i:04x}"))
+        .collect();
+    for id in &ids {
+        let body = json!({"id": id, "deviceId": "tab-3", "operation": "CREATE",
+            "resourceType": "patient", "path": "/api/v1/patient/",
+            "data": {"name": format!("Queued {id}")}});
+        let (status, out) = send(
+            &a,
+            reqwest::Method::POST,
+            "/api/v1/sync/queue",
+            &doctor,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 201, "{out}");
+        // Queued again through the other replica: the same item, not a second one.
+        let (status, again) = send(
+            &b,
+            reqwest::Method::POST,
+            "/api/v1/sync/queue",
+            &doctor,
+            Some(body),
+        )
+        .await;
+        assert_eq!(
+            (status, again["status"].as_str()),
+            (200, Some("PENDING")),
+            "{again}"
+        );
+    }
+    let (status, pending) = send(
+        &b,
+        reqwest::Method::GET,
+        "/api/v1/sync/pending?deviceId=tab-3",
+        &doctor,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{pending}");
+    assert_eq!(
+        pending.as_array().map(Vec::len),
+        Some(ids.len()),
+        "replica b lists what a queued"
+    );
+
+    // Every item processed through both replicas at the same moment.
+    let mut tasks = Vec::new();
+    for id in &ids {
+        for front in [a.base.clone(), b.base.clone()] {
+            let (id, token) = (id.clone(), doctor.clone());
+            tasks.push(tokio::spawn(async move {
+                let resp = common::client()
+                    .post(format!("{front}/api/v1/sync/process/{id}"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .expect("process");
+                let status = resp.status().as_u16();
+                (
+                    id,
+                    status,
+                    resp.json::<Value>().await.unwrap_or(Value::Null),
+                )
+            }));
+        }
+    }
+    let mut synced: HashMap<String, Vec<String>> = HashMap::new();
+    for t in tasks {
+        let (id, status, body) = t.await.expect("task");
+        match (status, body["status"].as_str(), body["code"].as_str()) {
+            (200, Some("SYNCED"), _) => synced.entry(id).or_default().push(
+                body["result"]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            (409, _, Some("in_progress")) => {}
+            other => panic!("{id}: {other:?} {body}"),
+        }
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        ids.len(),
+        "CARE saw each item once"
+    );
+    for id in &ids {
+        let got = synced.get(id).unwrap_or_else(|| panic!("{id} was synced"));
+        assert!(
+            got.iter().all(|r| r == &got[0] && !r.is_empty()),
+            "{id}: {got:?}"
+        );
+    }
+    let (_, pending) = send(
+        &a,
+        reqwest::Method::GET,
+        "/api/v1/sync/pending?deviceId=tab-3",
+        &doctor,
+        None,
+    )
+    .await;
+    assert_eq!(pending, json!([]));
+
+    // A replica stopped while it was sending an item: the claim it left stands while the
+    // send could still be under way, and is taken again once it cannot be.
+    let id = "7c1d0a52-3f0e-4c35-9a53-1d1f4f7fffff";
+    let body = json!({"id": id, "deviceId": "tab-3", "operation": "CREATE",
+        "resourceType": "patient", "path": "/api/v1/patient/", "data": {"name": "Cut off"}});
+    let (status, _) = send(
+        &a,
+        reqwest::Method::POST,
+        "/api/v1/sync/queue",
+        &doctor,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let pg = server::pg::Pg::connect(&cluster.url).await.expect("store");
+    let client = pg.client().await.expect("client");
+    let now = chrono::Utc::now().timestamp_millis();
+    let age = |ms: i64| {
+        let client = &client;
+        async move {
+            client
+                .execute(
+                    "UPDATE sync_queue_item SET status = 'SYNCING', updated_at_ms = $2 WHERE id = $1",
+                    &[&id, &ms],
+                )
+                .await
+                .expect("age the claim")
+        }
+    };
+    age(now).await;
+    let path = format!("/api/v1/sync/process/{id}");
+    let (status, out) = send(&b, reqwest::Method::POST, &path, &doctor, None).await;
+    assert_eq!(
+        (status, out["code"].as_str()),
+        (409, Some("in_progress")),
+        "{out}"
+    );
+    let limit = i64::try_from(server::proxy::IN_FLIGHT_LIMIT.as_millis()).expect("ms");
+    age(now - limit - 1_000).await;
+    let (status, out) = send(&b, reqwest::Method::POST, &path, &doctor, None).await;
+    assert_eq!(
+        (status, out["status"].as_str()),
+        (200, Some("SYNCED")),
+        "{out}"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), ids.len() + 1);
+
+    // Everything is on the store: a replica holds nothing of its own.
+    for front in [&a, &b] {
+        let files: Vec<_> = std::fs::read_dir(front.data.path())
+            .expect("data dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(files.is_empty(), "{files:?}");
+    }
+}
+
 #[tokio::test]
 async fn replicas_without_a_shared_secret_or_with_a_missing_one_do_not_start() {
     use clap::Parser;

@@ -11,6 +11,7 @@ use tokio_postgres::NoTls;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/0001_proxy_idempotency.sql")),
     (2, include_str!("migrations/0002_sync_trail.sql")),
+    (3, include_str!("migrations/0003_sync_queue.sql")),
 ];
 
 /// Advisory lock keys (one per purpose, in this server's own range).

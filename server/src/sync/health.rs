@@ -95,6 +95,6 @@ pub async fn health(
         "retentionDays": sync.audit.retention_days(),
         "totals": rates(&totals),
         "devices": devices,
-        "review": review_items(&sync, &scope)?,
+        "review": review_items(&sync, &scope).await?,
     })))
 }

@@ -45,14 +45,15 @@ use error::SyncError;
 pub struct SyncApi {
     pub backend: backend::Backend,
     pub audit: audit::Audit,
+    pub queue: queue::store::QueueStore,
     identities: Identities,
     /// The built-in backend when it serves (pull reads its tables directly).
     pub care: Option<Care>,
 }
 
 impl SyncApi {
-    /// Opens `sync.sqlite3` in `data_dir`, with the audit trail and push ledger on `pg`
-    /// when given (pruning the trail once).
+    /// Opens the sync API's state: on `pg` when given (shared by every replica), else in
+    /// `sync.sqlite3` in `data_dir`. Prunes the audit trail and settled queue items once.
     pub async fn open(
         data_dir: &Path,
         pg: Option<crate::pg::Pg>,
@@ -60,10 +61,24 @@ impl SyncApi {
         care: Option<Care>,
         retention_days: u32,
     ) -> Result<Self, store::StoreError> {
-        let db = store::SyncDb::open(&data_dir.join("sync.sqlite3"))?;
+        let (audit, queue) = match pg {
+            Some(pg) => (
+                audit::Audit::postgres(pg.clone(), retention_days).await?,
+                queue::store::QueueStore::postgres(pg, retention_days),
+            ),
+            None => {
+                let db = store::SyncDb::open(&data_dir.join("sync.sqlite3"))?;
+                (
+                    audit::Audit::sqlite(db.clone(), retention_days).await?,
+                    queue::store::QueueStore::sqlite(db, retention_days),
+                )
+            }
+        };
+        queue.prune(store::now_ms()).await?;
         Ok(Self {
             backend: backend::Backend::new(api),
-            audit: audit::Audit::new(db, pg, retention_days).await?,
+            audit,
+            queue,
             identities: Identities::default(),
             care,
         })

@@ -8,8 +8,7 @@
 //!
 //! Both live where the proxy's idempotency keys live: in `sync.sqlite3` by default
 //! ([`sqlite`]), or on PostgreSQL with `--store postgres://…` ([`postgres`]), where every
-//! replica reads and writes the same rows. Seed 004's server-side queue (`queue_item`)
-//! stays in the replica's own `sync.sqlite3` either way ([`Audit::db`]).
+//! replica reads and writes the same rows.
 
 mod postgres;
 mod sqlite;
@@ -59,8 +58,6 @@ enum Trail {
 
 #[derive(Clone)]
 pub struct Audit {
-    /// The replica's own `sync.sqlite3` (seed 004's queue; the trail too without PostgreSQL).
-    db: SyncDb,
     trail: Trail,
     retention_ms: i64,
     last_prune: Arc<AtomicI64>,
@@ -78,14 +75,18 @@ pub fn route_only(path: &str) -> String {
 pub type LastActivity = BTreeMap<(String, String), i64>;
 
 impl Audit {
-    /// Opens the trail (in `db`, or on `pg` when given) and prunes it once.
-    pub async fn new(db: SyncDb, pg: Option<Pg>, retention_days: u32) -> Result<Self, StoreError> {
-        let trail = match pg {
-            Some(pg) => Trail::Postgres(pg),
-            None => Trail::Sqlite(db.clone()),
-        };
+    /// The trail in the replica's own `sync.sqlite3`, pruned once.
+    pub async fn sqlite(db: SyncDb, retention_days: u32) -> Result<Self, StoreError> {
+        Self::open(Trail::Sqlite(db), retention_days).await
+    }
+
+    /// The trail on the shared PostgreSQL store, pruned once.
+    pub async fn postgres(pg: Pg, retention_days: u32) -> Result<Self, StoreError> {
+        Self::open(Trail::Postgres(pg), retention_days).await
+    }
+
+    async fn open(trail: Trail, retention_days: u32) -> Result<Self, StoreError> {
         let audit = Self {
-            db,
             trail,
             retention_ms: i64::from(retention_days) * 24 * 3600 * 1000,
             last_prune: Arc::new(AtomicI64::new(0)),
@@ -98,15 +99,13 @@ impl Audit {
         self.retention_ms / (24 * 3600 * 1000)
     }
 
-    /// Deletes what is older than the retention: audit rows, settled queue items (their
-    /// payloads went at sync time already) and push-ledger rows past the idempotency TTL.
-    /// Returns the audit rows removed (none when another replica is pruning the shared
-    /// trail right now).
+    /// Deletes what is older than the retention: audit rows, and push-ledger rows past the
+    /// idempotency TTL. Returns the audit rows removed (none when another replica is
+    /// pruning the shared trail right now).
     pub async fn prune(&self, now: i64) -> Result<usize, StoreError> {
         self.last_prune.store(now, Ordering::Relaxed);
         let cutoff = now - self.retention_ms;
         let ledger_cutoff = now - crate::retention::secs() * 1000;
-        sqlite::prune_queue(&self.db, cutoff)?;
         match &self.trail {
             Trail::Sqlite(db) => sqlite::prune(db, cutoff, ledger_cutoff),
             Trail::Postgres(pg) => postgres::prune(pg, cutoff, ledger_cutoff).await,
@@ -130,11 +129,6 @@ impl Audit {
         if let Err(err) = self.record(e).await {
             tracing::error!("audit: {err}");
         }
-    }
-
-    /// The replica's own `sync.sqlite3`: seed 004's queue.
-    pub fn db(&self) -> &SyncDb {
-        &self.db
     }
 
     /// Per (user, device): each item counted once, by its latest audited outcome. `user`
@@ -221,10 +215,11 @@ pub type OutcomeRow = (String, String, String, String, i64, i64);
 mod tests {
     use super::*;
 
-    async fn audit(days: u32) -> (tempfile::TempDir, Audit) {
+    async fn audit(days: u32) -> (tempfile::TempDir, SyncDb, Audit) {
         let dir = tempfile::tempdir().expect("tmp");
         let db = SyncDb::open(&dir.path().join("s.sqlite3")).expect("open");
-        (dir, Audit::new(db, None, days).await.expect("audit"))
+        let audit = Audit::sqlite(db.clone(), days).await.expect("audit");
+        (dir, db, audit)
     }
 
     fn entry(item: &str, outcome: &'static str) -> Entry {
@@ -242,7 +237,7 @@ mod tests {
 
     #[tokio::test]
     async fn latest_outcome_per_item_counts_once() {
-        let (_d, a) = audit(90).await;
+        let (_d, db, a) = audit(90).await;
         a.record(&entry("i1", "failed")).await.expect("rec");
         a.record(&entry("i1", "synced")).await.expect("rec");
         a.record(&entry("i2", "conflict")).await.expect("rec");
@@ -254,8 +249,7 @@ mod tests {
         assert_eq!(counts.total, 2);
         assert_eq!((counts.synced, counts.conflicts, counts.failed), (1, 1, 0));
         assert_eq!(Counts::rate(1, 3), 33.33);
-        let route: String = a
-            .db()
+        let route: String = db
             .with(|c| c.query_row("SELECT route FROM audit LIMIT 1", [], |r| r.get(0)))
             .expect("route");
         assert_eq!(route, "/api/v1/patient/", "no query string in the trail");
@@ -263,15 +257,13 @@ mod tests {
 
     #[tokio::test]
     async fn prune_drops_rows_past_retention() {
-        let (_d, a) = audit(1).await;
+        let (_d, db, a) = audit(1).await;
         a.record(&entry("old", "synced")).await.expect("rec");
-        a.db()
-            .with(|c| c.execute("UPDATE audit SET at_ms = at_ms - 2 * 86400000", []))
+        db.with(|c| c.execute("UPDATE audit SET at_ms = at_ms - 2 * 86400000", []))
             .expect("age");
         a.record(&entry("new", "synced")).await.expect("rec");
         assert_eq!(a.prune(now_ms()).await.expect("prune"), 1);
-        let left: i64 = a
-            .db()
+        let left: i64 = db
             .with(|c| c.query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0)))
             .expect("count");
         assert_eq!(left, 1);

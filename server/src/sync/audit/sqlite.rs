@@ -6,17 +6,6 @@ use rusqlite::{params, OptionalExtension};
 use super::{route_only, Entry, LastActivity, OutcomeRow};
 use crate::sync::store::{StoreError, SyncDb};
 
-/// Settled queue items past the retention (their payloads went at sync time already).
-pub fn prune_queue(db: &SyncDb, cutoff: i64) -> Result<(), StoreError> {
-    db.with(|c| {
-        c.execute(
-            "DELETE FROM queue_item WHERE status = 'SYNCED' AND updated_at_ms < ?1",
-            params![cutoff],
-        )
-        .map(|_| ())
-    })
-}
-
 pub fn prune(db: &SyncDb, cutoff: i64, ledger_cutoff: i64) -> Result<usize, StoreError> {
     db.with(|c| {
         let audit = c.execute("DELETE FROM audit WHERE at_ms < ?1", params![cutoff])?;

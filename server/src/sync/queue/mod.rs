@@ -38,9 +38,14 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use rusqlite::{params, OptionalExtension, Row};
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+mod postgres;
+mod sqlite;
+pub mod store;
+
+use store::{ClaimFrom, Listing, NewItem, Settle};
 
 use super::{
     apply::{self, Fields, Operation, Outcome, Write},
@@ -89,43 +94,70 @@ fn json_col(s: Option<String>) -> Option<Value> {
     s.and_then(|s| serde_json::from_str(&s).ok())
 }
 
-fn read_row(r: &Row<'_>) -> rusqlite::Result<Item> {
-    let operation: String = r.get(4)?;
-    let method: String = r.get(7)?;
-    Ok(Item {
-        id: r.get(0)?,
-        user_id: r.get(1)?,
-        username: r.get(2)?,
-        device_id: r.get(3)?,
-        write: Write {
-            id: r.get(0)?,
-            operation: Operation::parse(&operation).unwrap_or(Operation::Update),
-            resource_type: r.get(5)?,
-            method: axum::http::Method::from_bytes(method.as_bytes())
-                .unwrap_or(axum::http::Method::POST),
-            path: r.get(8)?,
-            record_path: r.get(9)?,
-            payload: json_col(r.get(10)?),
-            base_version: r.get(12)?,
-        },
-        resource_id: r.get(6)?,
-        fingerprint: r.get(11)?,
-        version: r.get(13)?,
-        created_at_client: r.get(14)?,
-        queued_at_ms: r.get(15)?,
-        status: r.get(16)?,
-        retry_count: r.get(17)?,
-        last_http_status: r.get(18)?,
-        last_error: json_col(r.get(19)?),
-        result_id: r.get(20)?,
-        server_record: json_col(r.get(21)?),
-        resolution: r.get(22)?,
-        flagged_at_ms: r.get(23)?,
-        flagged_by: r.get(24)?,
-    })
+/// One stored row, as both stores read it (in [`COLUMNS`] order).
+pub struct Columns {
+    pub id: String,
+    pub user_id: String,
+    pub username: String,
+    pub device_id: String,
+    pub operation: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub record_path: String,
+    pub data: Option<String>,
+    pub fingerprint: String,
+    pub base_version: Option<String>,
+    pub version: Option<i64>,
+    pub created_at_client: Option<String>,
+    pub queued_at_ms: i64,
+    pub status: String,
+    pub retry_count: i64,
+    pub last_http_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub result_id: Option<String>,
+    pub server_record: Option<String>,
+    pub resolution: Option<String>,
+    pub flagged_at_ms: Option<i64>,
+    pub flagged_by: Option<String>,
 }
 
 impl Item {
+    fn from_columns(c: Columns) -> Item {
+        Item {
+            write: Write {
+                id: c.id.clone(),
+                operation: Operation::parse(&c.operation).unwrap_or(Operation::Update),
+                resource_type: c.resource_type,
+                method: axum::http::Method::from_bytes(c.method.as_bytes())
+                    .unwrap_or(axum::http::Method::POST),
+                path: c.path,
+                record_path: c.record_path,
+                payload: json_col(c.data),
+                base_version: c.base_version,
+            },
+            id: c.id,
+            user_id: c.user_id,
+            username: c.username,
+            device_id: c.device_id,
+            resource_id: c.resource_id,
+            fingerprint: c.fingerprint,
+            version: c.version,
+            created_at_client: c.created_at_client,
+            queued_at_ms: c.queued_at_ms,
+            status: c.status,
+            retry_count: c.retry_count,
+            last_http_status: c.last_http_status,
+            last_error: json_col(c.last_error),
+            result_id: c.result_id,
+            server_record: json_col(c.server_record),
+            resolution: c.resolution,
+            flagged_at_ms: c.flagged_at_ms,
+            flagged_by: c.flagged_by,
+        }
+    }
+
     /// The pending-list shape of seed 004 (plus what a client needs to act on it).
     pub fn to_json(&self) -> Value {
         json!({
@@ -179,17 +211,6 @@ impl Item {
     }
 }
 
-fn load(sync: &SyncApi, id: &str) -> Result<Option<Item>, SyncError> {
-    Ok(sync.audit.db().with(|c| {
-        c.query_row(
-            &format!("SELECT {COLUMNS} FROM queue_item WHERE id = ?1"),
-            params![id],
-            read_row,
-        )
-        .optional()
-    })?)
-}
-
 fn check_uuid(id: &str) -> Result<(), SyncError> {
     uuid::Uuid::parse_str(id)
         .map(|_| ())
@@ -201,7 +222,7 @@ fn check_uuid(id: &str) -> Result<(), SyncError> {
 async fn visible(sync: &SyncApi, caller: &Caller, id: &str) -> Result<Item, SyncError> {
     check_uuid(id)?;
     let not_found = || SyncError::NotFound("No such sync item.".into());
-    let item = load(sync, id)?.ok_or_else(not_found)?;
+    let item = sync.queue.load(id).await?.ok_or_else(not_found)?;
     if caller.owns(&item.user_id) {
         return Ok(item);
     }
@@ -321,14 +342,39 @@ pub async fn enqueue(
         apply::fingerprint(&write),
         write.base_version.clone().unwrap_or_default()
     );
-    if let Some(existing) = load(&sync, &id)? {
+    let now = now_ms();
+    let item = Item {
+        id: id.clone(),
+        user_id: caller.id.clone(),
+        username: caller.username.clone(),
+        device_id,
+        write,
+        resource_id,
+        fingerprint: fp,
+        version,
+        created_at_client,
+        queued_at_ms: now,
+        status: "PENDING".into(),
+        retry_count: 0,
+        last_http_status: None,
+        last_error: None,
+        result_id: None,
+        server_record: None,
+        resolution: None,
+        flagged_at_ms: None,
+        flagged_by: None,
+    };
+    if !sync.queue.insert(NewItem { item: &item, now }).await? {
+        // The id is taken: the same operation queued again is answered as queued.
+        let not_found = || SyncError::NotFound("No such sync item.".into());
+        let existing = sync.queue.load(&id).await?.ok_or_else(not_found)?;
         if !caller.owns(&existing.user_id) {
             return Err(SyncError::Conflict {
                 code: "id_in_use",
                 detail: "This id is already in use.".into(),
             });
         }
-        if existing.fingerprint != fp || existing.device_id != device_id {
+        if existing.fingerprint != item.fingerprint || existing.device_id != item.device_id {
             return Err(SyncError::BadRequest {
                 code: "id_reused",
                 detail: "This id was already used for a different operation.".into(),
@@ -343,41 +389,9 @@ pub async fn enqueue(
         )
             .into_response());
     }
-    let now = now_ms();
-    sync.audit.db().with(|c| {
-        c.execute(
-            &format!(
-                "INSERT INTO queue_item ({COLUMNS}, seq, updated_at_ms) VALUES (?1, ?2, ?3, ?4,
-                 ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'PENDING', 0, NULL, NULL,
-                 NULL, NULL, NULL, NULL, NULL,
-                 (SELECT COALESCE(MAX(seq), 0) + 1 FROM queue_item), ?16)"
-            ),
-            params![
-                id,
-                caller.id,
-                caller.username,
-                device_id,
-                write.operation.as_str(),
-                write.resource_type,
-                resource_id,
-                write.method.as_str(),
-                write.path,
-                write.record_path,
-                write.payload.as_ref().map(Value::to_string),
-                fp,
-                write.base_version,
-                version,
-                created_at_client,
-                now,
-            ],
-        )
-        .map(|_| ())
-    })?;
-    if let Some(item) = load(&sync, &id)? {
-        sync.audit
-            .log(&item.entry(&caller, "queue", "queued"))
-            .await;
-    }
+    sync.audit
+        .log(&item.entry(&caller, "queue", "queued"))
+        .await;
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": id, "status": "PENDING", "message": "Operation queued for sync"})),
@@ -401,28 +415,13 @@ pub async fn pending(
     let device = check_device(q.device_id.as_deref())?;
     let caller = sync.caller(&headers).await?;
     let user = subject(&sync, &caller, q.user_id.as_deref(), "list the items").await?;
-    let items = sync.audit.db().with(|c| {
-        c.prepare(&format!(
-            "SELECT {COLUMNS} FROM queue_item WHERE user_id = ?1
-               AND (?2 IS NULL OR device_id = ?2) AND status <> 'SYNCED' ORDER BY seq"
-        ))?
-        .query_map(params![user, device], read_row)?
-        .collect::<Result<Vec<_>, _>>()
-    })?;
+    let items = sync
+        .queue
+        .list(&user, device.as_deref(), Listing::Unsynced)
+        .await?;
     Ok(Json(Value::Array(
         items.iter().map(Item::to_json).collect(),
     )))
-}
-
-/// Takes an item for sending (PENDING/FAILED/CONFLICT → SYNCING); false if another request has it.
-fn claim(sync: &SyncApi, id: &str) -> Result<bool, SyncError> {
-    Ok(sync.audit.db().with(|c| {
-        c.execute(
-            "UPDATE queue_item SET status = 'SYNCING', updated_at_ms = ?2
-             WHERE id = ?1 AND status IN ('PENDING', 'FAILED', 'CONFLICT')",
-            params![id, now_ms()],
-        )
-    })? == 1)
 }
 
 /// Sends an item and records what happened. `check` is false for CLIENT_WINS.
@@ -442,20 +441,21 @@ async fn send(
         check,
     )
     .await;
-    let now = now_ms();
     let mut entry = item.entry(caller, kind, "synced");
     entry.resolution = resolution.map(str::to_string);
     let answer = match outcome {
         Outcome::Synced(reply) => {
             let rid = apply::resource_id_of(&item.write, Some(&reply));
-            sync.audit.db().with(|c| {
-                c.execute(
-                    "UPDATE queue_item SET status = 'SYNCED', data = NULL, server_record = NULL,
-                       last_error = NULL, last_http_status = ?2, result_id = ?3, resolution = ?4,
-                       synced_at_ms = ?5, updated_at_ms = ?5 WHERE id = ?1",
-                    params![item.id, reply.status.as_u16(), rid, resolution, now],
+            sync.queue
+                .settle(
+                    &item.id,
+                    Settle::Synced {
+                        http_status: reply.status.as_u16(),
+                        result_id: rid.as_deref(),
+                        resolution,
+                    },
                 )
-            })?;
+                .await?;
             entry.http_status = Some(reply.status.as_u16());
             entry.resource_id = rid;
             (
@@ -468,13 +468,9 @@ async fn send(
             server,
             server_version,
         } => {
-            sync.audit.db().with(|c| {
-                c.execute(
-                    "UPDATE queue_item SET status = 'CONFLICT', server_record = ?2, last_http_status = 409,
-                       updated_at_ms = ?3 WHERE id = ?1",
-                    params![item.id, server.to_string(), now],
-                )
-            })?;
+            sync.queue
+                .settle(&item.id, Settle::Conflict { server: &server })
+                .await?;
             entry.outcome = "conflict";
             entry.http_status = Some(409);
             entry.detail = Some("stale_base".into());
@@ -490,13 +486,16 @@ async fn send(
         Outcome::Failed(reply) => {
             let status = apply::status_of(&reply);
             let retry_count = item.retry_count + 1;
-            sync.audit.db().with(|c| {
-                c.execute(
-                    "UPDATE queue_item SET status = 'FAILED', retry_count = ?2, last_http_status = ?3,
-                       last_error = ?4, updated_at_ms = ?5 WHERE id = ?1",
-                    params![item.id, retry_count, status, reply.body.to_string(), now],
+            sync.queue
+                .settle(
+                    &item.id,
+                    Settle::Failed {
+                        retry_count,
+                        http_status: status,
+                        error: &reply.body,
+                    },
                 )
-            })?;
+                .await?;
             entry.outcome = "failed";
             entry.http_status = Some(status);
             entry.detail = reply.body["code"]
@@ -544,7 +543,7 @@ pub async fn process(
         }
         _ => {}
     }
-    if !claim(&sync, &id)? {
+    if !sync.queue.claim(&id, ClaimFrom::Unsent).await? {
         return Err(SyncError::Conflict {
             code: "in_progress",
             detail: "This operation is being sent by another request.".into(),
@@ -591,16 +590,9 @@ pub async fn resolve(
             ),
         });
     }
-    let now = now_ms();
     match resolution.as_str() {
         "SERVER_WINS" => {
-            sync.audit.db().with(|c| {
-                c.execute(
-                    "UPDATE queue_item SET status = 'SYNCED', resolution = 'SERVER_WINS', data = NULL,
-                       server_record = NULL, synced_at_ms = ?2, updated_at_ms = ?2 WHERE id = ?1",
-                    params![id, now],
-                )
-            })?;
+            sync.queue.settle(&id, Settle::Discarded).await?;
             let mut e = item.entry(&caller, "resolve", "discarded");
             e.resolution = Some(resolution.clone());
             sync.audit.log(&e).await;
@@ -611,13 +603,14 @@ pub async fn resolve(
             .into_response())
         }
         "MANUAL" => {
-            sync.audit.db().with(|c| {
-                c.execute(
-                    "UPDATE queue_item SET status = 'MANUAL', resolution = 'MANUAL',
-                       flagged_at_ms = ?2, flagged_by = ?3, updated_at_ms = ?2 WHERE id = ?1",
-                    params![id, now, caller.username],
+            sync.queue
+                .settle(
+                    &id,
+                    Settle::Flagged {
+                        by: &caller.username,
+                    },
                 )
-            })?;
+                .await?;
             let mut e = item.entry(&caller, "resolve", "manual");
             e.resolution = Some(resolution.clone());
             sync.audit.log(&e).await;
@@ -629,14 +622,7 @@ pub async fn resolve(
         }
         _ => {
             caller.require_admin("choose CLIENT_WINS (it overwrites the server's record)")?;
-            let claimed = sync.audit.db().with(|c| {
-                c.execute(
-                    "UPDATE queue_item SET status = 'SYNCING', updated_at_ms = ?2
-                     WHERE id = ?1 AND status IN ('CONFLICT', 'MANUAL')",
-                    params![id, now],
-                )
-            })?;
-            if claimed != 1 {
+            if !sync.queue.claim(&id, ClaimFrom::Unresolved).await? {
                 return Err(SyncError::Conflict {
                     code: "in_progress",
                     detail: "This operation is being sent by another request.".into(),
@@ -665,14 +651,10 @@ pub async fn retry(
             ));
         }
     }
-    let items = sync.audit.db().with(|c| {
-        c.prepare(&format!(
-            "SELECT {COLUMNS} FROM queue_item WHERE user_id = ?1
-               AND (?2 IS NULL OR device_id = ?2) AND status IN ('PENDING', 'FAILED') ORDER BY seq"
-        ))?
-        .query_map(params![caller.id, device], read_row)?
-        .collect::<Result<Vec<_>, _>>()
-    })?;
+    let items = sync
+        .queue
+        .list(&caller.id, device.as_deref(), Listing::Retryable)
+        .await?;
     let mut results = Vec::new();
     let (mut synced, mut failed, mut conflicts, mut exhausted, mut skipped) = (0, 0, 0, 0, 0);
     let mut halted = false;
@@ -688,7 +670,7 @@ pub async fn retry(
             results.push(json!({"id": item.id, "status": item.status, "skipped": true}));
             continue;
         }
-        if !claim(&sync, &item.id)? {
+        if !sync.queue.claim(&item.id, ClaimFrom::Unsent).await? {
             skipped += 1;
             results.push(json!({"id": item.id, "status": "SYNCING", "skipped": true}));
             continue;
@@ -750,15 +732,14 @@ pub async fn stats(
 }
 
 /// Every item flagged MANUAL of the users in `scope`, oldest flag first.
-pub fn review_items(sync: &SyncApi, scope: &super::scope::Scope) -> Result<Vec<Value>, SyncError> {
-    let items = sync.audit.db().with(|c| {
-        c.prepare(&format!(
-            "SELECT {COLUMNS} FROM queue_item WHERE status = 'MANUAL' ORDER BY flagged_at_ms, seq"
-        ))?
-        .query_map([], read_row)?
-        .collect::<Result<Vec<_>, _>>()
-    })?;
-    Ok(items
+pub async fn review_items(
+    sync: &SyncApi,
+    scope: &super::scope::Scope,
+) -> Result<Vec<Value>, SyncError> {
+    Ok(sync
+        .queue
+        .flagged()
+        .await?
         .iter()
         .filter(|i| scope.includes(&i.user_id))
         .map(Item::review_json)
@@ -771,5 +752,7 @@ pub async fn review(
 ) -> Result<Json<Value>, SyncError> {
     let caller = sync.caller(&headers).await?;
     let scope = sync.administered(&caller, "see the review list").await?;
-    Ok(Json(json!({ "results": review_items(&sync, &scope)? })))
+    Ok(Json(
+        json!({ "results": review_items(&sync, &scope).await? }),
+    ))
 }

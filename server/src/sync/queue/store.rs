@@ -1,0 +1,198 @@
+//! Where seed 004's queue items live: the replica's own `sync.sqlite3` (one server, the
+//! default; [`super::sqlite`]) or PostgreSQL with `--store postgres://…`
+//! ([`super::postgres`]), shared by every replica.
+//!
+//! An item is taken for sending by one conditional update (→ SYNCING), so two requests —
+//! on one replica or two — never both send it. A SYNCING claim whose replica stopped before
+//! it settled is claimable again once it is older than the longest wait for CARE
+//! ([`crate::proxy::IN_FLIGHT_LIMIT`]); sending it again then is safe, because the write
+//! carries the item's id as its `Idempotency-Key`.
+
+use std::sync::{
+    atomic::{AtomicI64, Ordering},
+    Arc,
+};
+
+use serde_json::Value;
+
+use super::{postgres, sqlite, Item};
+use crate::{
+    pg::Pg,
+    sync::store::{now_ms, StoreError, SyncDb},
+};
+
+/// How often settled items are pruned at most.
+const PRUNE_EVERY_MS: i64 = 3600 * 1000;
+
+/// A new item, as `sync/queue` accepted it.
+pub struct NewItem<'a> {
+    pub item: &'a Item,
+    pub now: i64,
+}
+
+/// Which unsynced items a listing wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Everything not yet SYNCED (`sync/pending`).
+    Unsynced,
+    /// What `sync/retry` may send: PENDING, FAILED, and claims left by a stopped replica.
+    Retryable,
+}
+
+/// Which statuses a claim takes an item from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimFrom {
+    /// Not sent yet, or sent and refused: PENDING, FAILED, CONFLICT (`sync/process`, `retry`).
+    Unsent,
+    /// Waiting for a resolution: CONFLICT, MANUAL (CLIENT_WINS).
+    Unresolved,
+}
+
+impl ClaimFrom {
+    /// The statuses as an SQL list (constants, never input).
+    pub fn sql(self) -> &'static str {
+        match self {
+            ClaimFrom::Unsent => "'PENDING', 'FAILED', 'CONFLICT'",
+            ClaimFrom::Unresolved => "'CONFLICT', 'MANUAL'",
+        }
+    }
+}
+
+/// What one send did to the item.
+pub enum Settle<'a> {
+    Synced {
+        http_status: u16,
+        result_id: Option<&'a str>,
+        resolution: Option<&'a str>,
+    },
+    Conflict {
+        server: &'a Value,
+    },
+    Failed {
+        retry_count: i64,
+        http_status: u16,
+        error: &'a Value,
+    },
+    /// SERVER_WINS: the offline write is dropped.
+    Discarded,
+    /// MANUAL: flagged for an administrator.
+    Flagged {
+        by: &'a str,
+    },
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(SyncDb),
+    Postgres(Pg),
+}
+
+#[derive(Clone)]
+pub struct QueueStore {
+    backend: Backend,
+    /// Claims older than this (ms) belong to a replica that stopped.
+    stale_after_ms: i64,
+    /// Settled items older than this (ms) are pruned.
+    retention_ms: i64,
+    last_prune: Arc<AtomicI64>,
+}
+
+impl QueueStore {
+    pub fn sqlite(db: SyncDb, retention_days: u32) -> Self {
+        Self::new(Backend::Sqlite(db), retention_days)
+    }
+
+    pub fn postgres(pg: Pg, retention_days: u32) -> Self {
+        Self::new(Backend::Postgres(pg), retention_days)
+    }
+
+    fn new(backend: Backend, retention_days: u32) -> Self {
+        Self {
+            backend,
+            stale_after_ms: i64::try_from(crate::proxy::IN_FLIGHT_LIMIT.as_millis())
+                .unwrap_or(i64::MAX),
+            retention_ms: i64::from(retention_days) * 24 * 3600 * 1000,
+            last_prune: Arc::new(AtomicI64::new(0)),
+        }
+    }
+
+    fn stale_before(&self, now: i64) -> i64 {
+        now.saturating_sub(self.stale_after_ms)
+    }
+
+    pub async fn load(&self, id: &str) -> Result<Option<Item>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(db) => sqlite::load(db, id),
+            Backend::Postgres(pg) => postgres::load(pg, id).await,
+        }
+    }
+
+    /// Stores a new item as PENDING; false when its id is taken already (the caller then
+    /// compares with the stored one).
+    pub async fn insert(&self, new: NewItem<'_>) -> Result<bool, StoreError> {
+        self.prune_now_and_then(new.now).await;
+        match &self.backend {
+            Backend::Sqlite(db) => sqlite::insert(db, &new),
+            Backend::Postgres(pg) => postgres::insert(pg, &new).await,
+        }
+    }
+
+    /// A user's items (on one device, when given), oldest first.
+    pub async fn list(
+        &self,
+        user: &str,
+        device: Option<&str>,
+        listing: Listing,
+    ) -> Result<Vec<Item>, StoreError> {
+        let stale = self.stale_before(now_ms());
+        match &self.backend {
+            Backend::Sqlite(db) => sqlite::list(db, user, device, listing, stale),
+            Backend::Postgres(pg) => postgres::list(pg, user, device, listing, stale).await,
+        }
+    }
+
+    /// Takes an item for sending (→ SYNCING) if its status is one of `from` (or it is a
+    /// stopped replica's claim); false when another request has it.
+    pub async fn claim(&self, id: &str, from: ClaimFrom) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let stale = self.stale_before(now);
+        match &self.backend {
+            Backend::Sqlite(db) => sqlite::claim(db, id, from, now, stale),
+            Backend::Postgres(pg) => postgres::claim(pg, id, from, now, stale).await,
+        }
+    }
+
+    pub async fn settle(&self, id: &str, settle: Settle<'_>) -> Result<(), StoreError> {
+        let now = now_ms();
+        match &self.backend {
+            Backend::Sqlite(db) => sqlite::settle(db, id, &settle, now),
+            Backend::Postgres(pg) => postgres::settle(pg, id, &settle, now).await,
+        }
+    }
+
+    /// Every item flagged MANUAL, oldest flag first.
+    pub async fn flagged(&self) -> Result<Vec<Item>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(db) => sqlite::flagged(db),
+            Backend::Postgres(pg) => postgres::flagged(pg).await,
+        }
+    }
+
+    /// Drops settled items past the retention (their payloads went at sync time already).
+    pub async fn prune(&self, now: i64) -> Result<u64, StoreError> {
+        self.last_prune.store(now, Ordering::Relaxed);
+        let cutoff = now - self.retention_ms;
+        match &self.backend {
+            Backend::Sqlite(db) => sqlite::prune(db, cutoff),
+            Backend::Postgres(pg) => postgres::prune(pg, cutoff).await,
+        }
+    }
+
+    async fn prune_now_and_then(&self, now: i64) {
+        if now - self.last_prune.load(Ordering::Relaxed) > PRUNE_EVERY_MS {
+            if let Err(e) = self.prune(now).await {
+                tracing::warn!("sync queue: prune failed: {e}");
+            }
+        }
+    }
+}
