@@ -53,6 +53,11 @@ pub struct Config {
     #[arg(long, env = "CARE_OFFLINE_STORE", default_value = "sqlite")]
     pub store: String,
 
+    /// CA certificates (PEM) trusted for the PostgreSQL store's certificate, instead of the
+    /// system's; needs `sslmode=require` in the store URL.
+    #[arg(long = "store-ca", env = "CARE_OFFLINE_STORE_CA")]
+    pub store_ca: Option<PathBuf>,
+
     /// The server's secret (32 bytes: vault escrow, answers sealed at rest). Default:
     /// `<data-dir>/server-secret.key`, created on first start. Replicas sharing a
     /// PostgreSQL store must all read the same file, which must exist.
@@ -76,6 +81,7 @@ pub struct Resolved {
     pub audit_retention_days: u32,
     pub idempotency_retention_days: u32,
     pub store: StoreChoice,
+    pub store_ca: Option<PathBuf>,
     pub secret_file: Option<PathBuf>,
 }
 
@@ -99,6 +105,8 @@ pub enum ConfigError {
     BadStore(String),
     #[error("--store postgres://… is for proxy mode (set --upstream / CARE_API_URL); the built-in backend keeps SQLite")]
     PostgresNeedsUpstream,
+    #[error("--store-ca / CARE_OFFLINE_STORE_CA is for a PostgreSQL store (--store postgres://…?sslmode=require)")]
+    CaWithoutPostgres,
     #[error("--store postgres://… is shared by several replicas: give them one secret with --secret-file / CARE_OFFLINE_SECRET_FILE (each replica's own would make the others' stored answers and vault escrows unreadable)")]
     PostgresNeedsSharedSecret,
 }
@@ -116,6 +124,9 @@ impl Config {
             return Err(ConfigError::ZeroRetention);
         }
         let store = parse_store(&self.store)?;
+        if store == StoreChoice::Sqlite && self.store_ca.is_some() {
+            return Err(ConfigError::CaWithoutPostgres);
+        }
         if store != StoreChoice::Sqlite {
             if upstream.is_none() {
                 return Err(ConfigError::PostgresNeedsUpstream);
@@ -133,6 +144,7 @@ impl Config {
             audit_retention_days: self.audit_retention_days,
             idempotency_retention_days: self.idempotency_retention_days,
             store,
+            store_ca: self.store_ca,
             secret_file: self.secret_file,
         })
     }
@@ -185,8 +197,16 @@ mod tests {
             audit_retention_days: 90,
             idempotency_retention_days: 90,
             store: "sqlite".into(),
+            store_ca: None,
             secret_file: None,
         }
+    }
+
+    #[test]
+    fn a_store_ca_without_a_postgres_store_is_refused() {
+        let mut c = config(Some("https://care.example.org"));
+        c.store_ca = Some("ca.pem".into());
+        assert!(matches!(c.resolve(), Err(ConfigError::CaWithoutPostgres)));
     }
 
     #[test]

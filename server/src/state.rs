@@ -76,7 +76,9 @@ impl AppState {
             None => crate::secret::ServerSecret::open(&config.data_dir)?,
         };
         let pg = match &config.store {
-            StoreChoice::Postgres(url) => Some(crate::pg::Pg::connect(url).await?),
+            StoreChoice::Postgres(url) => {
+                Some(crate::pg::Pg::connect(url, config.store_ca.as_deref()).await?)
+            }
             StoreChoice::Sqlite => None,
         };
         let (care, proxy) = match &config.upstream {

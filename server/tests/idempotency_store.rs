@@ -31,7 +31,7 @@ async fn stores() -> Vec<(&'static str, IdempotencyStore, Box<dyn std::any::Any>
     let sqlite =
         IdempotencyStore::open_sqlite(&dir.path().join("i.sqlite3"), key()).expect("sqlite");
     let cluster = common::pg::PgCluster::start();
-    let pg = Pg::connect(&cluster.url).await.expect("postgres");
+    let pg = Pg::connect(&cluster.url, None).await.expect("postgres");
     let postgres = IdempotencyStore::postgres(pg, key(), Duration::from_secs(600));
     vec![
         ("sqlite", sqlite, Box::new(dir)),
@@ -146,7 +146,7 @@ async fn one_key_claimed_by_many_at_once_is_started_exactly_once() {
 #[tokio::test]
 async fn postgres_answers_are_sealed_and_a_claim_older_than_any_wait_is_unknown() {
     let cluster = common::pg::PgCluster::start();
-    let pg = Pg::connect(&cluster.url).await.expect("postgres");
+    let pg = Pg::connect(&cluster.url, None).await.expect("postgres");
     let s = IdempotencyStore::postgres(pg.clone(), key(), Duration::from_secs(600));
     s.begin("u", "k", "fp").await.expect("begin");
     let body = r#"{"name":"Asha Kumari","phone_number":"+919800000001"}"#;
@@ -218,7 +218,9 @@ async fn postgres_answers_are_sealed_and_a_claim_older_than_any_wait_is_unknown(
     );
 
     // Migrations run once, whichever replica connects: a second connect changes nothing.
-    let again = Pg::connect(&cluster.url).await.expect("second replica");
+    let again = Pg::connect(&cluster.url, None)
+        .await
+        .expect("second replica");
     assert_eq!(again.version().await, Some(server::pg::latest_version()));
     let applied: i64 = client
         .query_one("SELECT count(*) FROM care_offline_schema", &[])
@@ -232,4 +234,84 @@ async fn postgres_answers_are_sealed_and_a_claim_older_than_any_wait_is_unknown(
     let health = s.health().await;
     assert!(!health.reachable);
     assert!(s.begin("u", "new", "fp").await.is_err());
+}
+
+/// Whether the session `client` talks over is encrypted (PostgreSQL's own view).
+async fn encrypted(pg: &Pg) -> bool {
+    let client = pg.client().await.expect("client");
+    client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .expect("pg_stat_ssl")
+        .get(0)
+}
+
+#[tokio::test]
+async fn sslmode_require_is_tls_to_a_certificate_the_server_trusts() {
+    let cluster = common::pg::PgCluster::start_tls();
+    let ca = cluster.ca_file();
+    let require = format!("{}?sslmode=require", cluster.url);
+
+    // The store's CA given: encrypted, and the store works.
+    let pg = Pg::connect(&require, Some(&ca)).await.expect("tls");
+    assert!(encrypted(&pg).await, "the connection is TLS");
+    assert_eq!(pg.version().await, Some(server::pg::latest_version()));
+
+    // A certificate nobody vouched for is refused, not trusted because it is there.
+    let err = match Pg::connect(&require, None).await {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a certificate from an unknown CA was accepted"),
+    };
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+
+    // A CA file with nothing in it, or one without TLS asked for, is a clear error.
+    let empty = tempfile::NamedTempFile::new().expect("tmp");
+    let err = Pg::connect(&require, Some(empty.path()))
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        err.as_deref()
+            .is_some_and(|e| e.contains("no PEM certificate")),
+        "{err:?}"
+    );
+    let err = Pg::connect(&cluster.url, Some(&ca))
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        err.as_deref()
+            .is_some_and(|e| e.contains("sslmode=require")),
+        "{err:?}"
+    );
+
+    // A replica started with --store-ca reaches it the same way.
+    let (upstream, _hits, _task) = common::upstream::counting_upstream().await;
+    let secret = tempfile::NamedTempFile::new().expect("tmp");
+    std::fs::write(secret.path(), [9u8; 32]).expect("secret");
+    let (secret, ca) = (secret.path().to_string_lossy(), ca.to_string_lossy());
+    let replica = common::start(&[
+        "--upstream",
+        &upstream,
+        "--store",
+        &require,
+        "--store-ca",
+        &ca,
+        "--secret-file",
+        &secret,
+    ])
+    .await;
+    let (status, health) = replica.get("/health", None).await;
+    assert_eq!(
+        (status, &health["store"]["reachable"]),
+        (200, &serde_json::json!(true)),
+        "{health}"
+    );
+
+    // Without sslmode=require nothing changes for a database on a private network.
+    let plain = Pg::connect(&cluster.url, None).await.expect("plain");
+    assert!(!encrypted(&plain).await);
 }

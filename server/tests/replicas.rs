@@ -386,7 +386,9 @@ async fn a_queued_item_is_sent_once_whichever_replicas_process_it() {
     )
     .await;
     assert_eq!(status, 201);
-    let pg = server::pg::Pg::connect(&cluster.url).await.expect("store");
+    let pg = server::pg::Pg::connect(&cluster.url, None)
+        .await
+        .expect("store");
     let client = pg.client().await.expect("client");
     let now = chrono::Utc::now().timestamp_millis();
     let age = |ms: i64| {

@@ -2,7 +2,9 @@
 //! versioned migrations applied at start. Several replicas share it; each migration runs
 //! once, under an advisory lock, whichever replica starts first.
 
-use std::time::Duration;
+mod tls;
+
+use std::{path::Path, time::Duration};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
@@ -30,11 +32,25 @@ pub enum PgError {
     Db(#[from] tokio_postgres::Error),
     #[error("no connection: {0}")]
     Pool(String),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl From<deadpool_postgres::PoolError> for PgError {
+    /// With the causes: "error performing TLS handshake" alone does not say that the
+    /// certificate was from an unknown CA.
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        PgError::Pool(e.to_string())
+        let mut message = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            cause = c.source();
+        }
+        PgError::Pool(message)
     }
 }
 
@@ -45,18 +61,19 @@ pub struct Pg {
 }
 
 impl Pg {
-    /// Connects and brings the schema up to date.
-    pub async fn connect(url: &str) -> Result<Pg, PgError> {
+    /// Connects and brings the schema up to date. With `sslmode=require` in the URL the
+    /// connections are TLS, checked against `ca_file`'s CAs (else the system's).
+    pub async fn connect(url: &str, ca_file: Option<&Path>) -> Result<Pg, PgError> {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e: tokio_postgres::Error| PgError::Url(e.to_string()))?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let recycling = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match tls::for_mode(config.get_ssl_mode(), ca_file)? {
+            tls::Tls::None => Manager::from_config(config, NoTls, recycling),
+            tls::Tls::Verified(connector) => Manager::from_config(config, connector, recycling),
+        };
         let pool = Pool::builder(manager)
             .max_size(16)
             .runtime(Runtime::Tokio1)

@@ -50,11 +50,112 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Runs `openssl` with `args` in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl (Debian's postgresql brings it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A private CA and a server certificate for 127.0.0.1 signed by it, in `dir`:
+/// `ca.crt`, `server.crt`, `server.key`.
+fn make_certificates(dir: &std::path::Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=care-offline test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    );
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("san");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.crt",
+        ],
+    );
+}
+
 impl PgCluster {
     pub fn start() -> PgCluster {
+        Self::start_with(false)
+    }
+
+    /// A cluster that also speaks TLS, with a certificate from a private CA; the CA's
+    /// certificate is at [`PgCluster::ca_file`].
+    pub fn start_tls() -> PgCluster {
+        Self::start_with(true)
+    }
+
+    /// The private CA's certificate (clusters from [`PgCluster::start_tls`]).
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.crt")
+    }
+
+    fn start_with(tls: bool) -> PgCluster {
         let bin = bin_dir();
         let as_root = is_root();
         let dir = tempfile::tempdir().expect("temp dir");
+        if tls {
+            make_certificates(dir.path());
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                dir.path().join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .expect("key mode");
+        }
         if as_root {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -84,10 +185,16 @@ impl PgCluster {
             ],
         );
         let port = free_port();
-        let options = format!(
+        let mut options = format!(
             "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=100",
             cluster.dir.path().display()
         );
+        if tls {
+            let dir = cluster.dir.path().display();
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key"
+            ));
+        }
         cluster.run(
             "pg_ctl",
             &[
