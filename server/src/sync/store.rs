@@ -81,6 +81,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("sync store lock poisoned")]
     Poisoned,
+    #[error("sync store task: {0}")]
+    Task(String),
     #[error("sync store (PostgreSQL): {0}")]
     Postgres(#[from] crate::pg::PgError),
 }
@@ -112,6 +114,18 @@ impl SyncDb {
         })
     }
 
+    /// Runs `f` on the blocking pool (never on the async runtime's threads).
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.with(f))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` on this thread: for start-up and tests.
     pub fn with<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>,

@@ -107,7 +107,7 @@ impl Audit {
         let cutoff = now - self.retention_ms;
         let ledger_cutoff = now - crate::retention::secs() * 1000;
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::prune(db, cutoff, ledger_cutoff),
+            Trail::Sqlite(db) => sqlite::prune(db, cutoff, ledger_cutoff).await,
             Trail::Postgres(pg) => postgres::prune(pg, cutoff, ledger_cutoff).await,
         }
     }
@@ -118,7 +118,7 @@ impl Audit {
             self.prune(now).await?;
         }
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::record(db, now, e),
+            Trail::Sqlite(db) => sqlite::record(db, now, e).await,
             Trail::Postgres(pg) => postgres::record(pg, now, e).await,
         }
     }
@@ -135,7 +135,7 @@ impl Audit {
     /// limits to one user.
     pub async fn latest_outcomes(&self, user: Option<&str>) -> Result<Vec<OutcomeRow>, StoreError> {
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::latest_outcomes(db, user),
+            Trail::Sqlite(db) => sqlite::latest_outcomes(db, user).await,
             Trail::Postgres(pg) => postgres::latest_outcomes(pg, user).await,
         }
     }
@@ -143,7 +143,7 @@ impl Audit {
     /// When each (user, device) was last seen in the trail.
     pub async fn last_activity(&self) -> Result<LastActivity, StoreError> {
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::last_activity(db),
+            Trail::Sqlite(db) => sqlite::last_activity(db).await,
             Trail::Postgres(pg) => postgres::last_activity(pg).await,
         }
     }
@@ -151,7 +151,7 @@ impl Audit {
     /// The push ledger: the fingerprint of the item an earlier push of `user` settled.
     pub async fn ledger_get(&self, user: &str, item: &str) -> Result<Option<String>, StoreError> {
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::ledger_get(db, user, item),
+            Trail::Sqlite(db) => sqlite::ledger_get(db, user, item).await,
             Trail::Postgres(pg) => postgres::ledger_get(pg, user, item).await,
         }
     }
@@ -165,7 +165,9 @@ impl Audit {
     ) -> Result<(), StoreError> {
         let now = now_ms();
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::ledger_put(db, user, item, fingerprint, outcome, now),
+            Trail::Sqlite(db) => {
+                sqlite::ledger_put(db, user, item, fingerprint, outcome, now).await
+            }
             Trail::Postgres(pg) => {
                 postgres::ledger_put(pg, user, item, fingerprint, outcome, now).await
             }

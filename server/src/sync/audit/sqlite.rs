@@ -1,13 +1,13 @@
 //! The trail and the ledger in the replica's own `sync.sqlite3` (one server, the default).
-//! Every statement is short and runs on the one connection of [`SyncDb`].
+//! Every statement is short, and runs on the blocking pool ([`SyncDb::run`]).
 
 use rusqlite::{params, OptionalExtension};
 
 use super::{route_only, Entry, LastActivity, OutcomeRow};
 use crate::sync::store::{StoreError, SyncDb};
 
-pub fn prune(db: &SyncDb, cutoff: i64, ledger_cutoff: i64) -> Result<usize, StoreError> {
-    db.with(|c| {
+pub async fn prune(db: &SyncDb, cutoff: i64, ledger_cutoff: i64) -> Result<usize, StoreError> {
+    db.run(move |c| {
         let audit = c.execute("DELETE FROM audit WHERE at_ms < ?1", params![cutoff])?;
         c.execute(
             "DELETE FROM push_ledger WHERE at_ms < ?1",
@@ -15,10 +15,12 @@ pub fn prune(db: &SyncDb, cutoff: i64, ledger_cutoff: i64) -> Result<usize, Stor
         )?;
         Ok(audit)
     })
+    .await
 }
 
-pub fn record(db: &SyncDb, now: i64, e: &Entry) -> Result<(), StoreError> {
-    db.with(|c| {
+pub async fn record(db: &SyncDb, now: i64, e: &Entry) -> Result<(), StoreError> {
+    let e = e.clone();
+    db.run(move |c| {
         c.execute(
             "INSERT INTO audit (at_ms, user_id, username, device_id, kind, item_id, operation,
                 resource_type, method, route, resource_id, outcome, http_status, resolution, detail)
@@ -43,10 +45,15 @@ pub fn record(db: &SyncDb, now: i64, e: &Entry) -> Result<(), StoreError> {
         )
         .map(|_| ())
     })
+    .await
 }
 
-pub fn latest_outcomes(db: &SyncDb, user: Option<&str>) -> Result<Vec<OutcomeRow>, StoreError> {
-    db.with(|c| {
+pub async fn latest_outcomes(
+    db: &SyncDb,
+    user: Option<&str>,
+) -> Result<Vec<OutcomeRow>, StoreError> {
+    let user = user.map(str::to_string);
+    db.run(move |c| {
         let mut stmt = c.prepare(
             "SELECT a.user_id, a.username, COALESCE(a.device_id, ''), a.outcome, COUNT(*),
                     MIN(first.at_ms)
@@ -71,10 +78,11 @@ pub fn latest_outcomes(db: &SyncDb, user: Option<&str>) -> Result<Vec<OutcomeRow
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     })
+    .await
 }
 
-pub fn last_activity(db: &SyncDb) -> Result<LastActivity, StoreError> {
-    db.with(|c| {
+pub async fn last_activity(db: &SyncDb) -> Result<LastActivity, StoreError> {
+    db.run(|c| {
         c.prepare(
             "SELECT user_id, COALESCE(device_id, ''), MAX(at_ms) FROM audit
              GROUP BY user_id, COALESCE(device_id, '')",
@@ -82,10 +90,12 @@ pub fn last_activity(db: &SyncDb) -> Result<LastActivity, StoreError> {
         .query_map(params![], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?
         .collect::<Result<_, _>>()
     })
+    .await
 }
 
-pub fn ledger_get(db: &SyncDb, user: &str, item: &str) -> Result<Option<String>, StoreError> {
-    db.with(|c| {
+pub async fn ledger_get(db: &SyncDb, user: &str, item: &str) -> Result<Option<String>, StoreError> {
+    let (user, item) = (user.to_string(), item.to_string());
+    db.run(move |c| {
         c.query_row(
             "SELECT fingerprint FROM push_ledger WHERE user_id = ?1 AND item_id = ?2",
             params![user, item],
@@ -93,9 +103,10 @@ pub fn ledger_get(db: &SyncDb, user: &str, item: &str) -> Result<Option<String>,
         )
         .optional()
     })
+    .await
 }
 
-pub fn ledger_put(
+pub async fn ledger_put(
     db: &SyncDb,
     user: &str,
     item: &str,
@@ -103,7 +114,9 @@ pub fn ledger_put(
     outcome: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    db.with(|c| {
+    let row = [user, item, fingerprint, outcome].map(str::to_string);
+    db.run(move |c| {
+        let [user, item, fingerprint, outcome] = row;
         c.execute(
             "INSERT OR REPLACE INTO push_ledger (user_id, item_id, fingerprint, outcome, at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -111,4 +124,5 @@ pub fn ledger_put(
         )
         .map(|_| ())
     })
+    .await
 }

@@ -364,7 +364,14 @@ pub async fn enqueue(
         flagged_at_ms: None,
         flagged_by: None,
     };
-    if !sync.queue.insert(NewItem { item: &item, now }).await? {
+    if !sync
+        .queue
+        .insert(NewItem {
+            item: item.clone(),
+            now,
+        })
+        .await?
+    {
         // The id is taken: the same operation queued again is answered as queued.
         let not_found = || SyncError::NotFound("No such sync item.".into());
         let existing = sync.queue.load(&id).await?.ok_or_else(not_found)?;
@@ -451,8 +458,8 @@ async fn send(
                     &item.id,
                     Settle::Synced {
                         http_status: reply.status.as_u16(),
-                        result_id: rid.as_deref(),
-                        resolution,
+                        result_id: rid.clone(),
+                        resolution: resolution.map(str::to_string),
                     },
                 )
                 .await?;
@@ -469,7 +476,12 @@ async fn send(
             server_version,
         } => {
             sync.queue
-                .settle(&item.id, Settle::Conflict { server: &server })
+                .settle(
+                    &item.id,
+                    Settle::Conflict {
+                        server: server.clone(),
+                    },
+                )
                 .await?;
             entry.outcome = "conflict";
             entry.http_status = Some(409);
@@ -492,7 +504,7 @@ async fn send(
                     Settle::Failed {
                         retry_count,
                         http_status: status,
-                        error: &reply.body,
+                        error: reply.body.clone(),
                     },
                 )
                 .await?;
@@ -607,7 +619,7 @@ pub async fn resolve(
                 .settle(
                     &id,
                     Settle::Flagged {
-                        by: &caller.username,
+                        by: caller.username.clone(),
                     },
                 )
                 .await?;

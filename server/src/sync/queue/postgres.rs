@@ -62,8 +62,8 @@ pub async fn load(pg: &Pg, id: &str) -> Result<Option<Item>, StoreError> {
     Ok(query(pg, &sql, &[&id]).await?.into_iter().next())
 }
 
-pub async fn insert(pg: &Pg, new: &NewItem<'_>) -> Result<bool, StoreError> {
-    let i = new.item;
+pub async fn insert(pg: &Pg, new: &NewItem) -> Result<bool, StoreError> {
+    let i = &new.item;
     let data = i.write.payload.as_ref().map(ToString::to_string);
     let sql = format!(
         "INSERT INTO sync_queue_item ({COLUMNS}, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6,
@@ -140,7 +140,7 @@ pub async fn claim(
     Ok(execute(pg, &sql, &[&id, &now, &stale_before]).await? == 1)
 }
 
-pub async fn settle(pg: &Pg, id: &str, settle: &Settle<'_>, now: i64) -> Result<(), StoreError> {
+pub async fn settle(pg: &Pg, id: &str, settle: &Settle, now: i64) -> Result<(), StoreError> {
     match settle {
         Settle::Synced {
             http_status,

@@ -1,5 +1,5 @@
 //! Queue items in the replica's own `sync.sqlite3` (one connection behind a mutex; every
-//! statement is short).
+//! statement is short, and runs on the blocking pool: [`SyncDb::run`]).
 
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -39,8 +39,9 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<Item> {
     }))
 }
 
-pub fn load(db: &SyncDb, id: &str) -> Result<Option<Item>, StoreError> {
-    db.with(|c| {
+pub async fn load(db: &SyncDb, id: &str) -> Result<Option<Item>, StoreError> {
+    let id = id.to_string();
+    db.run(move |c| {
         c.query_row(
             &format!("SELECT {COLUMNS} FROM queue_item WHERE id = ?1"),
             params![id],
@@ -48,42 +49,45 @@ pub fn load(db: &SyncDb, id: &str) -> Result<Option<Item>, StoreError> {
         )
         .optional()
     })
+    .await
 }
 
-pub fn insert(db: &SyncDb, new: &NewItem<'_>) -> Result<bool, StoreError> {
-    let i = new.item;
-    let inserted = db.with(|c| {
-        c.execute(
-            &format!(
+pub async fn insert(db: &SyncDb, new: NewItem) -> Result<bool, StoreError> {
+    let NewItem { item: i, now } = new;
+    let inserted = db
+        .run(move |c| {
+            c.execute(
+                &format!(
                 "INSERT OR IGNORE INTO queue_item ({COLUMNS}, seq, updated_at_ms) VALUES (?1, ?2,
                  ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'PENDING', 0,
                  NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                  (SELECT COALESCE(MAX(seq), 0) + 1 FROM queue_item), ?16)"
             ),
-            params![
-                i.id,
-                i.user_id,
-                i.username,
-                i.device_id,
-                i.write.operation.as_str(),
-                i.write.resource_type,
-                i.resource_id,
-                i.write.method.as_str(),
-                i.write.path,
-                i.write.record_path,
-                i.write.payload.as_ref().map(ToString::to_string),
-                i.fingerprint,
-                i.write.base_version,
-                i.version,
-                i.created_at_client,
-                new.now,
-            ],
-        )
-    })?;
+                params![
+                    i.id,
+                    i.user_id,
+                    i.username,
+                    i.device_id,
+                    i.write.operation.as_str(),
+                    i.write.resource_type,
+                    i.resource_id,
+                    i.write.method.as_str(),
+                    i.write.path,
+                    i.write.record_path,
+                    i.write.payload.as_ref().map(ToString::to_string),
+                    i.fingerprint,
+                    i.write.base_version,
+                    i.version,
+                    i.created_at_client,
+                    now,
+                ],
+            )
+        })
+        .await?;
     Ok(inserted == 1)
 }
 
-pub fn list(
+pub async fn list(
     db: &SyncDb,
     user: &str,
     device: Option<&str>,
@@ -96,7 +100,8 @@ pub fn list(
                AND (?2 IS NULL OR device_id = ?2) AND {which} ORDER BY seq"
         )
     };
-    db.with(|c| match listing {
+    let (user, device) = (user.to_string(), device.map(str::to_string));
+    db.run(move |c| match listing {
         Listing::Unsynced => c
             .prepare(&sql("status <> 'SYNCED'"))?
             .query_map(params![user, device], read_row)?
@@ -108,31 +113,35 @@ pub fn list(
             .query_map(params![user, device, stale_before], read_row)?
             .collect::<Result<Vec<_>, _>>(),
     })
+    .await
 }
 
-pub fn claim(
+pub async fn claim(
     db: &SyncDb,
     id: &str,
     from: ClaimFrom,
     now: i64,
     stale_before: i64,
 ) -> Result<bool, StoreError> {
-    let from = from.sql();
-    let claimed = db.with(|c| {
-        c.execute(
-            &format!(
-                "UPDATE queue_item SET status = 'SYNCING', updated_at_ms = ?2
+    let (id, from) = (id.to_string(), from.sql());
+    let claimed = db
+        .run(move |c| {
+            c.execute(
+                &format!(
+                    "UPDATE queue_item SET status = 'SYNCING', updated_at_ms = ?2
                  WHERE id = ?1 AND (status IN ({from})
                      OR (status = 'SYNCING' AND updated_at_ms < ?3))"
-            ),
-            params![id, now, stale_before],
-        )
-    })?;
+                ),
+                params![id, now, stale_before],
+            )
+        })
+        .await?;
     Ok(claimed == 1)
 }
 
-pub fn settle(db: &SyncDb, id: &str, settle: &Settle<'_>, now: i64) -> Result<(), StoreError> {
-    db.with(|c| {
+pub async fn settle(db: &SyncDb, id: &str, settle: Settle, now: i64) -> Result<(), StoreError> {
+    let id = id.to_string();
+    db.run(move |c| {
         match settle {
             Settle::Synced {
                 http_status,
@@ -171,24 +180,28 @@ pub fn settle(db: &SyncDb, id: &str, settle: &Settle<'_>, now: i64) -> Result<()
         }
         .map(|_| ())
     })
+    .await
 }
 
-pub fn flagged(db: &SyncDb) -> Result<Vec<Item>, StoreError> {
-    db.with(|c| {
+pub async fn flagged(db: &SyncDb) -> Result<Vec<Item>, StoreError> {
+    db.run(|c| {
         c.prepare(&format!(
             "SELECT {COLUMNS} FROM queue_item WHERE status = 'MANUAL' ORDER BY flagged_at_ms, seq"
         ))?
         .query_map([], read_row)?
         .collect::<Result<Vec<_>, _>>()
     })
+    .await
 }
 
-pub fn prune(db: &SyncDb, cutoff: i64) -> Result<u64, StoreError> {
-    let removed = db.with(|c| {
-        c.execute(
-            "DELETE FROM queue_item WHERE status = 'SYNCED' AND updated_at_ms < ?1",
-            params![cutoff],
-        )
-    })?;
+pub async fn prune(db: &SyncDb, cutoff: i64) -> Result<u64, StoreError> {
+    let removed = db
+        .run(move |c| {
+            c.execute(
+                "DELETE FROM queue_item WHERE status = 'SYNCED' AND updated_at_ms < ?1",
+                params![cutoff],
+            )
+        })
+        .await?;
     Ok(u64::try_from(removed).unwrap_or(u64::MAX))
 }

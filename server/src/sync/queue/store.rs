@@ -25,8 +25,8 @@ use crate::{
 const PRUNE_EVERY_MS: i64 = 3600 * 1000;
 
 /// A new item, as `sync/queue` accepted it.
-pub struct NewItem<'a> {
-    pub item: &'a Item,
+pub struct NewItem {
+    pub item: Item,
     pub now: i64,
 }
 
@@ -59,25 +59,25 @@ impl ClaimFrom {
 }
 
 /// What one send did to the item.
-pub enum Settle<'a> {
+pub enum Settle {
     Synced {
         http_status: u16,
-        result_id: Option<&'a str>,
-        resolution: Option<&'a str>,
+        result_id: Option<String>,
+        resolution: Option<String>,
     },
     Conflict {
-        server: &'a Value,
+        server: Value,
     },
     Failed {
         retry_count: i64,
         http_status: u16,
-        error: &'a Value,
+        error: Value,
     },
     /// SERVER_WINS: the offline write is dropped.
     Discarded,
     /// MANUAL: flagged for an administrator.
     Flagged {
-        by: &'a str,
+        by: String,
     },
 }
 
@@ -122,17 +122,17 @@ impl QueueStore {
 
     pub async fn load(&self, id: &str) -> Result<Option<Item>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::load(db, id),
+            Backend::Sqlite(db) => sqlite::load(db, id).await,
             Backend::Postgres(pg) => postgres::load(pg, id).await,
         }
     }
 
     /// Stores a new item as PENDING; false when its id is taken already (the caller then
     /// compares with the stored one).
-    pub async fn insert(&self, new: NewItem<'_>) -> Result<bool, StoreError> {
+    pub async fn insert(&self, new: NewItem) -> Result<bool, StoreError> {
         self.prune_now_and_then(new.now).await;
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::insert(db, &new),
+            Backend::Sqlite(db) => sqlite::insert(db, new).await,
             Backend::Postgres(pg) => postgres::insert(pg, &new).await,
         }
     }
@@ -146,7 +146,7 @@ impl QueueStore {
     ) -> Result<Vec<Item>, StoreError> {
         let stale = self.stale_before(now_ms());
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::list(db, user, device, listing, stale),
+            Backend::Sqlite(db) => sqlite::list(db, user, device, listing, stale).await,
             Backend::Postgres(pg) => postgres::list(pg, user, device, listing, stale).await,
         }
     }
@@ -157,15 +157,15 @@ impl QueueStore {
         let now = now_ms();
         let stale = self.stale_before(now);
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::claim(db, id, from, now, stale),
+            Backend::Sqlite(db) => sqlite::claim(db, id, from, now, stale).await,
             Backend::Postgres(pg) => postgres::claim(pg, id, from, now, stale).await,
         }
     }
 
-    pub async fn settle(&self, id: &str, settle: Settle<'_>) -> Result<(), StoreError> {
+    pub async fn settle(&self, id: &str, settle: Settle) -> Result<(), StoreError> {
         let now = now_ms();
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::settle(db, id, &settle, now),
+            Backend::Sqlite(db) => sqlite::settle(db, id, settle, now).await,
             Backend::Postgres(pg) => postgres::settle(pg, id, &settle, now).await,
         }
     }
@@ -173,7 +173,7 @@ impl QueueStore {
     /// Every item flagged MANUAL, oldest flag first.
     pub async fn flagged(&self) -> Result<Vec<Item>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::flagged(db),
+            Backend::Sqlite(db) => sqlite::flagged(db).await,
             Backend::Postgres(pg) => postgres::flagged(pg).await,
         }
     }
@@ -183,7 +183,7 @@ impl QueueStore {
         self.last_prune.store(now, Ordering::Relaxed);
         let cutoff = now - self.retention_ms;
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::prune(db, cutoff),
+            Backend::Sqlite(db) => sqlite::prune(db, cutoff).await,
             Backend::Postgres(pg) => postgres::prune(pg, cutoff).await,
         }
     }
