@@ -1,5 +1,6 @@
-//! The proxy's idempotency store, the same behaviour on both implementations: SQLite (one
-//! server) and PostgreSQL (several replicas, a private cluster started for the test).
+//! The server's own state, the same behaviour on both implementations: SQLite (one server)
+//! and PostgreSQL (several replicas, a private cluster started for the test) — the proxy's
+//! idempotency store, seed 004's queue and the sync audit trail with its push ledger.
 
 mod common;
 
@@ -314,4 +315,302 @@ async fn sslmode_require_is_tls_to_a_certificate_the_server_trusts() {
     // Without sslmode=require nothing changes for a database on a private network.
     let plain = Pg::connect(&cluster.url, None).await.expect("plain");
     assert!(!encrypted(&plain).await);
+}
+
+/// A fresh queue and audit trail on each store. The PostgreSQL pair keeps its cluster alive.
+async fn sync_stores() -> Vec<(
+    &'static str,
+    server::sync::queue::store::QueueStore,
+    server::sync::audit::Audit,
+    Box<dyn std::any::Any>,
+)> {
+    use server::sync::{audit::Audit, queue::store::QueueStore, store::SyncDb};
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = SyncDb::open(&dir.path().join("sync.sqlite3")).expect("sqlite");
+    let sqlite = (
+        "sqlite",
+        QueueStore::sqlite(db.clone(), 90),
+        Audit::sqlite(db, 90).await.expect("audit"),
+        Box::new(dir) as Box<dyn std::any::Any>,
+    );
+    let cluster = common::pg::PgCluster::start();
+    let pg = Pg::connect(&cluster.url, None).await.expect("postgres");
+    let postgres = (
+        "postgres",
+        QueueStore::postgres(pg.clone(), 90),
+        Audit::postgres(pg, 90).await.expect("audit"),
+        Box::new(cluster) as Box<dyn std::any::Any>,
+    );
+    vec![sqlite, postgres]
+}
+
+fn queued(id: &str, user: &str, device: &str) -> server::sync::queue::Item {
+    use server::sync::apply::{Operation, Write};
+    server::sync::queue::Item {
+        id: id.into(),
+        user_id: user.into(),
+        username: user.into(),
+        device_id: device.into(),
+        write: Write {
+            id: id.into(),
+            operation: Operation::Create,
+            resource_type: "patient".into(),
+            method: axum::http::Method::POST,
+            path: "/patient/".into(),
+            record_path: "/patient/".into(),
+            payload: Some(serde_json::json!({"name": "Queued Once"})),
+            base_version: None,
+        },
+        resource_id: None,
+        fingerprint: format!("fp-{id}"),
+        version: Some(1),
+        created_at_client: None,
+        queued_at_ms: 1,
+        status: "PENDING".into(),
+        retry_count: 0,
+        last_http_status: None,
+        last_error: None,
+        result_id: None,
+        server_record: None,
+        resolution: None,
+        flagged_at_ms: None,
+        flagged_by: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_claims_an_item_once_and_keeps_what_each_send_did() {
+    use server::sync::queue::store::{ClaimFrom, Listing, NewItem, Settle};
+    for (name, q, _, _keep) in sync_stores().await {
+        let now = chrono::Utc::now().timestamp_millis();
+        for (id, device) in [("a", "tab-1"), ("b", "tab-1"), ("c", "tab-2")] {
+            let item = queued(id, "u1", device);
+            assert!(
+                q.insert(NewItem { item, now }).await.expect("insert"),
+                "{name}"
+            );
+        }
+        let again = NewItem {
+            item: queued("a", "u1", "tab-1"),
+            now,
+        };
+        assert!(
+            !q.insert(again).await.expect("insert"),
+            "{name}: an id is stored once"
+        );
+        let loaded = q.load("a").await.expect("load").expect("stored");
+        assert_eq!(
+            loaded.write.payload,
+            Some(serde_json::json!({"name": "Queued Once"})),
+            "{name}"
+        );
+        assert_eq!(
+            (loaded.status.as_str(), loaded.version),
+            ("PENDING", Some(1)),
+            "{name}"
+        );
+        let ids = |items: Vec<server::sync::queue::Item>| {
+            items.into_iter().map(|i| i.id).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(q
+                .list("u1", Some("tab-1"), Listing::Unsynced)
+                .await
+                .expect("list")),
+            ["a", "b"],
+            "{name}"
+        );
+        assert_eq!(
+            ids(q.list("u1", None, Listing::Unsynced).await.expect("list")),
+            ["a", "b", "c"],
+            "{name}"
+        );
+        assert!(
+            q.list("u2", None, Listing::Unsynced)
+                .await
+                .expect("list")
+                .is_empty(),
+            "{name}"
+        );
+
+        // Claimed once; a claim in progress is not claimable, nor listed for a retry.
+        assert!(
+            q.claim("a", ClaimFrom::Unsent).await.expect("claim"),
+            "{name}"
+        );
+        assert!(
+            !q.claim("a", ClaimFrom::Unsent).await.expect("claim"),
+            "{name}"
+        );
+        assert_eq!(
+            ids(q.list("u1", None, Listing::Retryable).await.expect("list")),
+            ["b", "c"],
+            "{name}"
+        );
+        q.settle(
+            "a",
+            Settle::Synced {
+                http_status: 200,
+                result_id: Some("p-1".into()),
+                resolution: None,
+            },
+        )
+        .await
+        .expect("settle");
+        let a = q.load("a").await.expect("load").expect("a");
+        assert_eq!(
+            (a.status.as_str(), a.result_id.as_deref(), a.write.payload),
+            ("SYNCED", Some("p-1"), None),
+            "{name}: the payload goes once synced"
+        );
+        assert!(
+            !q.claim("a", ClaimFrom::Unsent).await.expect("claim"),
+            "{name}: a synced item is done"
+        );
+
+        // A conflict, then flagged for review; a failure counts its retries.
+        assert!(q.claim("b", ClaimFrom::Unsent).await.expect("claim"));
+        q.settle(
+            "b",
+            Settle::Conflict {
+                server: serde_json::json!({"name": "Server"}),
+            },
+        )
+        .await
+        .expect("settle");
+        q.settle(
+            "b",
+            Settle::Flagged {
+                by: "care-admin".into(),
+            },
+        )
+        .await
+        .expect("settle");
+        let flagged = q.flagged().await.expect("flagged");
+        assert_eq!(flagged.len(), 1, "{name}");
+        assert_eq!(
+            flagged[0].server_record,
+            Some(serde_json::json!({"name": "Server"})),
+            "{name}"
+        );
+        assert_eq!(
+            flagged[0].flagged_by.as_deref(),
+            Some("care-admin"),
+            "{name}"
+        );
+        assert!(
+            q.claim("b", ClaimFrom::Unresolved).await.expect("claim"),
+            "{name}: CLIENT_WINS takes it"
+        );
+        assert!(q.claim("c", ClaimFrom::Unsent).await.expect("claim"));
+        q.settle(
+            "c",
+            Settle::Failed {
+                retry_count: 1,
+                http_status: 400,
+                error: serde_json::json!({"detail": "bad"}),
+            },
+        )
+        .await
+        .expect("settle");
+        let c = q.load("c").await.expect("load").expect("c");
+        assert_eq!(
+            (c.status.as_str(), c.retry_count, c.last_http_status),
+            ("FAILED", 1, Some(400)),
+            "{name}"
+        );
+        assert_eq!(
+            ids(q.list("u1", None, Listing::Retryable).await.expect("list")),
+            ["c"],
+            "{name}"
+        );
+
+        // Settled items go after the retention; the rest stay.
+        let later = now + 91 * 86_400_000;
+        assert_eq!(q.prune(later).await.expect("prune"), 1, "{name}");
+        assert!(q.load("a").await.expect("load").is_none(), "{name}");
+        assert!(q.load("c").await.expect("load").is_some(), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trail_counts_each_item_once_by_its_latest_outcome_and_the_ledger_remembers() {
+    use server::sync::audit::{Counts, Entry};
+    for (name, _, audit, _keep) in sync_stores().await {
+        let entry = |item: &str, device: &str, outcome: &'static str| Entry {
+            user_id: "u1".into(),
+            username: "care-doctor".into(),
+            device_id: Some(device.into()),
+            kind: "push",
+            item_id: Some(item.into()),
+            route: Some("/api/v1/patient/?phone_number=+919".into()),
+            outcome,
+            ..Entry::default()
+        };
+        audit
+            .record(&entry("i1", "tab-1", "failed"))
+            .await
+            .expect("record");
+        audit
+            .record(&entry("i1", "tab-1", "synced"))
+            .await
+            .expect("record");
+        audit
+            .record(&entry("i2", "tab-1", "conflict"))
+            .await
+            .expect("record");
+        audit
+            .record(&entry("i3", "tab-2", "queued"))
+            .await
+            .expect("record");
+        let mut counts = Counts::default();
+        for (_, _, _, outcome, n, _) in audit.latest_outcomes(Some("u1")).await.expect("outcomes") {
+            counts.add(&outcome, n);
+        }
+        assert_eq!(
+            (
+                counts.total,
+                counts.synced,
+                counts.conflicts,
+                counts.pending,
+                counts.failed
+            ),
+            (3, 1, 1, 1, 0),
+            "{name}"
+        );
+        assert!(
+            audit
+                .latest_outcomes(Some("u2"))
+                .await
+                .expect("outcomes")
+                .is_empty(),
+            "{name}"
+        );
+        let last = audit.last_activity().await.expect("last");
+        assert_eq!(last.len(), 2, "{name}: {last:?}");
+
+        assert_eq!(
+            audit.ledger_get("u1", "i1").await.expect("get"),
+            None,
+            "{name}"
+        );
+        audit
+            .ledger_put("u1", "i1", "fp-1", "failed")
+            .await
+            .expect("put");
+        audit
+            .ledger_put("u1", "i1", "fp-2", "synced")
+            .await
+            .expect("put");
+        assert_eq!(
+            audit.ledger_get("u1", "i1").await.expect("get").as_deref(),
+            Some("fp-2"),
+            "{name}"
+        );
+        assert_eq!(
+            audit.ledger_get("u2", "i1").await.expect("get"),
+            None,
+            "{name}: per user"
+        );
+    }
 }
