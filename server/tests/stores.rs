@@ -380,7 +380,11 @@ fn queued(id: &str, user: &str, device: &str) -> server::sync::queue::Item {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_queue_claims_an_item_once_and_keeps_what_each_send_did() {
-    use server::sync::queue::store::{ClaimFrom, Listing, NewItem, Settle};
+    use server::sync::queue::{
+        store::{Claim, ClaimFrom, Listing, NewItem, Resolve, Settle},
+        Item,
+    };
+    let ids = |items: Vec<Item>| items.into_iter().map(|i| i.id).collect::<Vec<_>>();
     for (name, q, _, _keep) in sync_stores().await {
         let now = chrono::Utc::now().timestamp_millis();
         for (id, device) in [("a", "tab-1"), ("b", "tab-1"), ("c", "tab-2")] {
@@ -399,131 +403,113 @@ async fn the_queue_claims_an_item_once_and_keeps_what_each_send_did() {
             "{name}: an id is stored once"
         );
         let loaded = q.load("a").await.expect("load").expect("stored");
-        assert_eq!(
-            loaded.write.payload,
-            Some(serde_json::json!({"name": "Queued Once"})),
-            "{name}"
-        );
+        let payload = Some(serde_json::json!({"name": "Queued Once"}));
+        assert_eq!(loaded.write.payload, payload, "{name}");
         assert_eq!(
             (loaded.status.as_str(), loaded.version),
             ("PENDING", Some(1)),
             "{name}"
         );
-        let ids = |items: Vec<server::sync::queue::Item>| {
-            items.into_iter().map(|i| i.id).collect::<Vec<_>>()
-        };
-        assert_eq!(
-            ids(q
-                .list("u1", Some("tab-1"), Listing::Unsynced)
-                .await
-                .expect("list")),
-            ["a", "b"],
-            "{name}"
-        );
-        assert_eq!(
-            ids(q.list("u1", None, Listing::Unsynced).await.expect("list")),
-            ["a", "b", "c"],
-            "{name}"
-        );
-        assert!(
-            q.list("u2", None, Listing::Unsynced)
-                .await
-                .expect("list")
-                .is_empty(),
-            "{name}"
-        );
+        let tab1 = q
+            .list("u1", Some("tab-1"), Listing::Unsynced)
+            .await
+            .expect("list");
+        assert_eq!(ids(tab1), ["a", "b"], "{name}");
+        let all = q.list("u1", None, Listing::Unsynced).await.expect("list");
+        assert_eq!(ids(all), ["a", "b", "c"], "{name}");
+        let other = q.list("u2", None, Listing::Unsynced).await.expect("list");
+        assert!(other.is_empty(), "{name}");
 
         // Claimed once; a claim in progress is not claimable, nor listed for a retry.
+        let a = q
+            .claim("a", ClaimFrom::Unsent)
+            .await
+            .expect("claim")
+            .expect("claimed");
+        let twice = q.claim("a", ClaimFrom::Unsent).await.expect("claim");
+        assert!(twice.is_none(), "{name}");
+        let retryable = q.list("u1", None, Listing::Retryable).await.expect("list");
+        assert_eq!(ids(retryable), ["b", "c"], "{name}");
+        // A result under a claim that is not the item's current one is not written.
+        let lost = Claim { at: a.at - 1 };
+        let failed = Settle::Failed {
+            retry_count: 1,
+            http_status: 502,
+            error: serde_json::json!({}),
+        };
         assert!(
-            q.claim("a", ClaimFrom::Unsent).await.expect("claim"),
+            !q.settle("a", lost, failed).await.expect("settle"),
             "{name}"
         );
-        assert!(
-            !q.claim("a", ClaimFrom::Unsent).await.expect("claim"),
-            "{name}"
-        );
-        assert_eq!(
-            ids(q.list("u1", None, Listing::Retryable).await.expect("list")),
-            ["b", "c"],
-            "{name}"
-        );
-        q.settle(
-            "a",
-            Settle::Synced {
-                http_status: 200,
-                result_id: Some("p-1".into()),
-                resolution: None,
-            },
-        )
-        .await
-        .expect("settle");
+        let synced = Settle::Synced {
+            http_status: 200,
+            result_id: Some("p-1".into()),
+            resolution: None,
+        };
+        assert!(q.settle("a", a, synced).await.expect("settle"), "{name}");
         let a = q.load("a").await.expect("load").expect("a");
         assert_eq!(
             (a.status.as_str(), a.result_id.as_deref(), a.write.payload),
             ("SYNCED", Some("p-1"), None),
             "{name}: the payload goes once synced"
         );
-        assert!(
-            !q.claim("a", ClaimFrom::Unsent).await.expect("claim"),
-            "{name}: a synced item is done"
-        );
+        let done = q.claim("a", ClaimFrom::Unsent).await.expect("claim");
+        assert!(done.is_none(), "{name}: a synced item is done");
 
-        // A conflict, then flagged for review; a failure counts its retries.
-        assert!(q.claim("b", ClaimFrom::Unsent).await.expect("claim"));
-        q.settle(
-            "b",
-            Settle::Conflict {
-                server: serde_json::json!({"name": "Server"}),
-            },
-        )
-        .await
-        .expect("settle");
-        q.settle(
-            "b",
-            Settle::Flagged {
-                by: "care-admin".into(),
-            },
-        )
-        .await
-        .expect("settle");
-        let flagged = q.flagged().await.expect("flagged");
-        assert_eq!(flagged.len(), 1, "{name}");
-        assert_eq!(
-            flagged[0].server_record,
-            Some(serde_json::json!({"name": "Server"})),
+        // No resolution while it is being sent; then a conflict, flagged once for review.
+        let b = q
+            .claim("b", ClaimFrom::Unsent)
+            .await
+            .expect("claim")
+            .expect("claimed");
+        assert!(
+            !q.resolve("b", Resolve::Discard).await.expect("resolve"),
             "{name}"
         );
+        let conflict = Settle::Conflict {
+            server: serde_json::json!({"name": "Server"}),
+        };
+        assert!(q.settle("b", b, conflict).await.expect("settle"), "{name}");
+        let flag = || Resolve::Flag {
+            by: "care-admin".into(),
+        };
+        assert!(q.resolve("b", flag()).await.expect("resolve"), "{name}");
+        assert!(
+            !q.resolve("b", flag()).await.expect("resolve"),
+            "{name}: once"
+        );
+        let flagged = q.flagged().await.expect("flagged");
+        assert_eq!(flagged.len(), 1, "{name}");
+        let server = Some(serde_json::json!({"name": "Server"}));
+        assert_eq!(flagged[0].server_record, server, "{name}");
         assert_eq!(
             flagged[0].flagged_by.as_deref(),
             Some("care-admin"),
             "{name}"
         );
-        assert!(
-            q.claim("b", ClaimFrom::Unresolved).await.expect("claim"),
-            "{name}: CLIENT_WINS takes it"
-        );
-        assert!(q.claim("c", ClaimFrom::Unsent).await.expect("claim"));
-        q.settle(
-            "c",
-            Settle::Failed {
-                retry_count: 1,
-                http_status: 400,
-                error: serde_json::json!({"detail": "bad"}),
-            },
-        )
-        .await
-        .expect("settle");
+        let client_wins = q.claim("b", ClaimFrom::Unresolved).await.expect("claim");
+        assert!(client_wins.is_some(), "{name}: CLIENT_WINS takes it");
+
+        // A failure counts its retries and stays retryable.
+        let c = q
+            .claim("c", ClaimFrom::Unsent)
+            .await
+            .expect("claim")
+            .expect("claimed");
+        let failed = Settle::Failed {
+            retry_count: 1,
+            http_status: 400,
+            error: serde_json::json!({"detail": "bad"}),
+        };
+        assert!(q.settle("c", c, failed).await.expect("settle"), "{name}");
         let c = q.load("c").await.expect("load").expect("c");
         assert_eq!(
             (c.status.as_str(), c.retry_count, c.last_http_status),
             ("FAILED", 1, Some(400)),
             "{name}"
         );
-        assert_eq!(
-            ids(q.list("u1", None, Listing::Retryable).await.expect("list")),
-            ["c"],
-            "{name}"
-        );
+        let retryable = q.list("u1", None, Listing::Retryable).await.expect("list");
+        assert_eq!(ids(retryable), ["c"], "{name}");
 
         // Settled items go after the retention; the rest stay.
         let later = now + 91 * 86_400_000;

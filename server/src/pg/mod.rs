@@ -36,6 +36,25 @@ pub enum PgError {
     Tls(String),
 }
 
+impl PgError {
+    /// True when the store could not be reached or is shutting down (a passing outage the
+    /// caller may retry), false for a statement the store refused (a bug, not an outage).
+    pub fn is_outage(&self) -> bool {
+        match self {
+            PgError::Pool(_) => true,
+            PgError::Db(e) => {
+                e.is_closed()
+                    || e.code().is_none_or(|state| {
+                        let code = state.code();
+                        // Connection exceptions, shutdowns, too many connections.
+                        code.starts_with("08") || code.starts_with("57P") || code.starts_with("53")
+                    })
+            }
+            PgError::Url(_) | PgError::Tls(_) => false,
+        }
+    }
+}
+
 impl From<deadpool_postgres::PoolError> for PgError {
     /// With the causes: "error performing TLS handshake" alone does not say that the
     /// certificate was from an unknown CA.

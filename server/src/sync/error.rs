@@ -83,7 +83,7 @@ impl IntoResponse for SyncError {
                 // A shared store that does not answer is a passing outage: the device
                 // retries later (and a load balancer may move it to another replica).
                 let status = match e {
-                    StoreError::Postgres(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    StoreError::Postgres(pg) if pg.is_outage() => StatusCode::SERVICE_UNAVAILABLE,
                     _ => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 (

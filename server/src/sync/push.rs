@@ -255,6 +255,19 @@ fn substitute(write: &mut Write, ids: &HashMap<String, String>) {
     }
 }
 
+/// Writes the push ledger, logging (not failing the push) when it cannot: CARE has already
+/// applied the write, and a repeat of the push is still answered once through its
+/// `Idempotency-Key`.
+async fn remember(sync: &SyncApi, user: &str, item: &str, fingerprint: &str, outcome: &str) {
+    if let Err(e) = sync
+        .audit
+        .ledger_put(user, item, fingerprint, outcome)
+        .await
+    {
+        tracing::error!("push ledger: {e}");
+    }
+}
+
 /// Records that an item did not sync, so items depending on it are blocked.
 fn mark_unsynced(unsynced: &mut HashMap<String, String>, item: &Item) {
     unsynced.insert(item.write.id.clone(), item.write.id.clone());
@@ -377,9 +390,7 @@ async fn run(
                 if let (Some(rid), Some(v)) = (&rid, reply.body["modified_date"].as_str()) {
                     versions.insert(rid.clone(), v.to_string());
                 }
-                sync.audit
-                    .ledger_put(&caller.id, &w.id, &fp, "synced")
-                    .await?;
+                remember(sync, &caller.id, &w.id, &fp, "synced").await;
                 entry.outcome = "synced";
                 entry.http_status = Some(reply.status.as_u16());
                 entry.resource_id = rid.clone();
@@ -412,9 +423,7 @@ async fn run(
                     halted = Some("auth_expired");
                 }
                 if !retryable {
-                    sync.audit
-                        .ledger_put(&caller.id, &w.id, &fp, "failed")
-                        .await?;
+                    remember(sync, &caller.id, &w.id, &fp, "failed").await;
                 }
                 let status = apply::status_of(&reply);
                 entry.outcome = "failed";

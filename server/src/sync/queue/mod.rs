@@ -45,7 +45,7 @@ mod postgres;
 mod sqlite;
 pub mod store;
 
-use store::{ClaimFrom, Listing, NewItem, Settle};
+use store::{Claim, ClaimFrom, Listing, NewItem, Resolve, Settle};
 
 use super::{
     apply::{self, Fields, Operation, Outcome, Write},
@@ -208,6 +208,24 @@ impl Item {
             detail: (caller.id != self.user_id).then(|| format!("by:{}", caller.id)),
             ..Entry::default()
         }
+    }
+}
+
+/// Writes a send's result under its claim. A claim lost meanwhile (taken again after the
+/// longest wait for CARE) keeps the other sender's result: the same write under the same
+/// key, so nothing is applied twice.
+async fn settle(sync: &SyncApi, id: &str, claim: Claim, outcome: Settle) -> Result<(), SyncError> {
+    if !sync.queue.settle(id, claim, outcome).await? {
+        tracing::warn!("sync queue: the claim on {id} was taken again; its result is kept");
+    }
+    Ok(())
+}
+
+/// Another request has the item (a send, or a resolution that came first).
+fn in_progress() -> SyncError {
+    SyncError::Conflict {
+        code: "in_progress",
+        detail: "This operation is being sent or resolved by another request.".into(),
     }
 }
 
@@ -431,11 +449,13 @@ pub async fn pending(
     )))
 }
 
-/// Sends an item and records what happened. `check` is false for CLIENT_WINS.
+/// Sends an item taken with `claim` and records what happened. `check` is false for
+/// CLIENT_WINS.
 async fn send(
     sync: &SyncApi,
     caller: &Caller,
     item: &Item,
+    claim: Claim,
     check: bool,
     kind: &'static str,
     resolution: Option<&str>,
@@ -453,16 +473,17 @@ async fn send(
     let answer = match outcome {
         Outcome::Synced(reply) => {
             let rid = apply::resource_id_of(&item.write, Some(&reply));
-            sync.queue
-                .settle(
-                    &item.id,
-                    Settle::Synced {
-                        http_status: reply.status.as_u16(),
-                        result_id: rid.clone(),
-                        resolution: resolution.map(str::to_string),
-                    },
-                )
-                .await?;
+            settle(
+                sync,
+                &item.id,
+                claim,
+                Settle::Synced {
+                    http_status: reply.status.as_u16(),
+                    result_id: rid.clone(),
+                    resolution: resolution.map(str::to_string),
+                },
+            )
+            .await?;
             entry.http_status = Some(reply.status.as_u16());
             entry.resource_id = rid;
             (
@@ -475,14 +496,15 @@ async fn send(
             server,
             server_version,
         } => {
-            sync.queue
-                .settle(
-                    &item.id,
-                    Settle::Conflict {
-                        server: server.clone(),
-                    },
-                )
-                .await?;
+            settle(
+                sync,
+                &item.id,
+                claim,
+                Settle::Conflict {
+                    server: server.clone(),
+                },
+            )
+            .await?;
             entry.outcome = "conflict";
             entry.http_status = Some(409);
             entry.detail = Some("stale_base".into());
@@ -498,16 +520,17 @@ async fn send(
         Outcome::Failed(reply) => {
             let status = apply::status_of(&reply);
             let retry_count = item.retry_count + 1;
-            sync.queue
-                .settle(
-                    &item.id,
-                    Settle::Failed {
-                        retry_count,
-                        http_status: status,
-                        error: reply.body.clone(),
-                    },
-                )
-                .await?;
+            settle(
+                sync,
+                &item.id,
+                claim,
+                Settle::Failed {
+                    retry_count,
+                    http_status: status,
+                    error: reply.body.clone(),
+                },
+            )
+            .await?;
             entry.outcome = "failed";
             entry.http_status = Some(status);
             entry.detail = reply.body["code"]
@@ -555,13 +578,10 @@ pub async fn process(
         }
         _ => {}
     }
-    if !sync.queue.claim(&id, ClaimFrom::Unsent).await? {
-        return Err(SyncError::Conflict {
-            code: "in_progress",
-            detail: "This operation is being sent by another request.".into(),
-        });
-    }
-    let (status, body) = send(&sync, &caller, &item, true, "process", None).await?;
+    let Some(claim) = sync.queue.claim(&id, ClaimFrom::Unsent).await? else {
+        return Err(in_progress());
+    };
+    let (status, body) = send(&sync, &caller, &item, claim, true, "process", None).await?;
     Ok((status, Json(body)).into_response())
 }
 
@@ -604,7 +624,9 @@ pub async fn resolve(
     }
     match resolution.as_str() {
         "SERVER_WINS" => {
-            sync.queue.settle(&id, Settle::Discarded).await?;
+            if !sync.queue.resolve(&id, Resolve::Discard).await? {
+                return Err(in_progress());
+            }
             let mut e = item.entry(&caller, "resolve", "discarded");
             e.resolution = Some(resolution.clone());
             sync.audit.log(&e).await;
@@ -615,14 +637,12 @@ pub async fn resolve(
             .into_response())
         }
         "MANUAL" => {
-            sync.queue
-                .settle(
-                    &id,
-                    Settle::Flagged {
-                        by: caller.username.clone(),
-                    },
-                )
-                .await?;
+            let flag = Resolve::Flag {
+                by: caller.username.clone(),
+            };
+            if !sync.queue.resolve(&id, flag).await? {
+                return Err(in_progress());
+            }
             let mut e = item.entry(&caller, "resolve", "manual");
             e.resolution = Some(resolution.clone());
             sync.audit.log(&e).await;
@@ -634,14 +654,19 @@ pub async fn resolve(
         }
         _ => {
             caller.require_admin("choose CLIENT_WINS (it overwrites the server's record)")?;
-            if !sync.queue.claim(&id, ClaimFrom::Unresolved).await? {
-                return Err(SyncError::Conflict {
-                    code: "in_progress",
-                    detail: "This operation is being sent by another request.".into(),
-                });
-            }
-            let (status, mut body) =
-                send(&sync, &caller, &item, false, "resolve", Some("CLIENT_WINS")).await?;
+            let Some(claim) = sync.queue.claim(&id, ClaimFrom::Unresolved).await? else {
+                return Err(in_progress());
+            };
+            let (status, mut body) = send(
+                &sync,
+                &caller,
+                &item,
+                claim,
+                false,
+                "resolve",
+                Some("CLIENT_WINS"),
+            )
+            .await?;
             body["resolution"] = json!("CLIENT_WINS");
             Ok((status, Json(body)).into_response())
         }
@@ -682,12 +707,12 @@ pub async fn retry(
             results.push(json!({"id": item.id, "status": item.status, "skipped": true}));
             continue;
         }
-        if !sync.queue.claim(&item.id, ClaimFrom::Unsent).await? {
+        let Some(claim) = sync.queue.claim(&item.id, ClaimFrom::Unsent).await? else {
             skipped += 1;
             results.push(json!({"id": item.id, "status": "SYNCING", "skipped": true}));
             continue;
-        }
-        let (_, body) = send(&sync, &caller, &item, true, "retry", None).await?;
+        };
+        let (_, body) = send(&sync, &caller, &item, claim, true, "retry", None).await?;
         match body["status"].as_str() {
             Some("SYNCED") => synced += 1,
             Some("CONFLICT") => conflicts += 1,

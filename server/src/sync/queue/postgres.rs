@@ -6,7 +6,7 @@
 use tokio_postgres::{types::ToSql, Row};
 
 use super::{
-    store::{ClaimFrom, Listing, NewItem, Settle},
+    store::{ClaimFrom, Listing, NewItem, Resolve, Settle},
     Columns, Item, COLUMNS,
 };
 use crate::{
@@ -140,71 +140,94 @@ pub async fn claim(
     Ok(execute(pg, &sql, &[&id, &now, &stale_before]).await? == 1)
 }
 
-pub async fn settle(pg: &Pg, id: &str, settle: &Settle, now: i64) -> Result<(), StoreError> {
-    match settle {
-        Settle::Synced {
-            http_status,
-            result_id,
-            resolution,
-        } => {
-            execute(
+pub async fn settle(
+    pg: &Pg,
+    id: &str,
+    claimed_at: i64,
+    settle: &Settle,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let changed =
+        match settle {
+            Settle::Synced {
+                http_status,
+                result_id,
+                resolution,
+            } => execute(
                 pg,
                 "UPDATE sync_queue_item SET status = 'SYNCED', data = NULL, server_record = NULL,
                    last_error = NULL, last_http_status = $2, result_id = $3, resolution = $4,
-                   synced_at_ms = $5, updated_at_ms = $5 WHERE id = $1",
-                &[&id, &i32::from(*http_status), result_id, resolution, &now],
-            )
-            .await?
-        }
-        Settle::Conflict { server } => {
-            execute(
-                pg,
-                "UPDATE sync_queue_item SET status = 'CONFLICT', server_record = $2,
-                   last_http_status = 409, updated_at_ms = $3 WHERE id = $1",
-                &[&id, &server.to_string(), &now],
-            )
-            .await?
-        }
-        Settle::Failed {
-            retry_count,
-            http_status,
-            error,
-        } => {
-            execute(
-                pg,
-                "UPDATE sync_queue_item SET status = 'FAILED', retry_count = $2,
-                   last_http_status = $3, last_error = $4, updated_at_ms = $5 WHERE id = $1",
+                   synced_at_ms = $5, updated_at_ms = $5
+                 WHERE id = $1 AND status = 'SYNCING' AND updated_at_ms = $6",
                 &[
                     &id,
-                    retry_count,
                     &i32::from(*http_status),
-                    &error.to_string(),
+                    result_id,
+                    resolution,
                     &now,
+                    &claimed_at,
                 ],
             )
-            .await?
-        }
-        Settle::Discarded => {
+            .await?,
+            Settle::Conflict { server } => {
+                execute(
+                    pg,
+                    "UPDATE sync_queue_item SET status = 'CONFLICT', server_record = $2,
+                   last_http_status = 409, updated_at_ms = $3
+                 WHERE id = $1 AND status = 'SYNCING' AND updated_at_ms = $4",
+                    &[&id, &server.to_string(), &now, &claimed_at],
+                )
+                .await?
+            }
+            Settle::Failed {
+                retry_count,
+                http_status,
+                error,
+            } => {
+                execute(
+                    pg,
+                    "UPDATE sync_queue_item SET status = 'FAILED', retry_count = $2,
+                   last_http_status = $3, last_error = $4, updated_at_ms = $5
+                 WHERE id = $1 AND status = 'SYNCING' AND updated_at_ms = $6",
+                    &[
+                        &id,
+                        retry_count,
+                        &i32::from(*http_status),
+                        &error.to_string(),
+                        &now,
+                        &claimed_at,
+                    ],
+                )
+                .await?
+            }
+        };
+    Ok(changed == 1)
+}
+
+pub async fn resolve(pg: &Pg, id: &str, resolve: &Resolve, now: i64) -> Result<bool, StoreError> {
+    let changed = match resolve {
+        Resolve::Discard => {
             execute(
                 pg,
                 "UPDATE sync_queue_item SET status = 'SYNCED', resolution = 'SERVER_WINS',
                    data = NULL, server_record = NULL, synced_at_ms = $2, updated_at_ms = $2
-                 WHERE id = $1",
+                 WHERE id = $1 AND status IN ('CONFLICT', 'MANUAL')",
                 &[&id, &now],
             )
             .await?
         }
-        Settle::Flagged { by } => {
+        Resolve::Flag { by } => {
             execute(
                 pg,
                 "UPDATE sync_queue_item SET status = 'MANUAL', resolution = 'MANUAL',
-                   flagged_at_ms = $2, flagged_by = $3, updated_at_ms = $2 WHERE id = $1",
+                   flagged_at_ms = $2, flagged_by = $3, updated_at_ms = $2
+                 WHERE id = $1 AND status = 'CONFLICT'",
                 &[&id, &now, by],
             )
             .await?
         }
     };
-    Ok(())
+    Ok(changed == 1)
 }
 
 pub async fn flagged(pg: &Pg) -> Result<Vec<Item>, StoreError> {

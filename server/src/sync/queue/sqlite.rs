@@ -4,7 +4,7 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{
-    store::{ClaimFrom, Listing, NewItem, Settle},
+    store::{ClaimFrom, Listing, NewItem, Resolve, Settle},
     Item, COLUMNS,
 };
 use crate::sync::store::{StoreError, SyncDb};
@@ -139,10 +139,16 @@ pub async fn claim(
     Ok(claimed == 1)
 }
 
-pub async fn settle(db: &SyncDb, id: &str, settle: Settle, now: i64) -> Result<(), StoreError> {
+pub async fn settle(
+    db: &SyncDb,
+    id: &str,
+    claimed_at: i64,
+    settle: Settle,
+    now: i64,
+) -> Result<bool, StoreError> {
     let id = id.to_string();
-    db.run(move |c| {
-        match settle {
+    let changed = db
+        .run(move |c| match settle {
             Settle::Synced {
                 http_status,
                 result_id,
@@ -150,13 +156,15 @@ pub async fn settle(db: &SyncDb, id: &str, settle: Settle, now: i64) -> Result<(
             } => c.execute(
                 "UPDATE queue_item SET status = 'SYNCED', data = NULL, server_record = NULL,
                    last_error = NULL, last_http_status = ?2, result_id = ?3, resolution = ?4,
-                   synced_at_ms = ?5, updated_at_ms = ?5 WHERE id = ?1",
-                params![id, http_status, result_id, resolution, now],
+                   synced_at_ms = ?5, updated_at_ms = ?5
+                 WHERE id = ?1 AND status = 'SYNCING' AND updated_at_ms = ?6",
+                params![id, http_status, result_id, resolution, now, claimed_at],
             ),
             Settle::Conflict { server } => c.execute(
                 "UPDATE queue_item SET status = 'CONFLICT', server_record = ?2,
-                   last_http_status = 409, updated_at_ms = ?3 WHERE id = ?1",
-                params![id, server.to_string(), now],
+                   last_http_status = 409, updated_at_ms = ?3
+                 WHERE id = ?1 AND status = 'SYNCING' AND updated_at_ms = ?4",
+                params![id, server.to_string(), now, claimed_at],
             ),
             Settle::Failed {
                 retry_count,
@@ -164,23 +172,46 @@ pub async fn settle(db: &SyncDb, id: &str, settle: Settle, now: i64) -> Result<(
                 error,
             } => c.execute(
                 "UPDATE queue_item SET status = 'FAILED', retry_count = ?2, last_http_status = ?3,
-                   last_error = ?4, updated_at_ms = ?5 WHERE id = ?1",
-                params![id, retry_count, http_status, error.to_string(), now],
+                   last_error = ?4, updated_at_ms = ?5
+                 WHERE id = ?1 AND status = 'SYNCING' AND updated_at_ms = ?6",
+                params![
+                    id,
+                    retry_count,
+                    http_status,
+                    error.to_string(),
+                    now,
+                    claimed_at
+                ],
             ),
-            Settle::Discarded => c.execute(
+        })
+        .await?;
+    Ok(changed == 1)
+}
+
+pub async fn resolve(
+    db: &SyncDb,
+    id: &str,
+    resolve: Resolve,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let id = id.to_string();
+    let changed = db
+        .run(move |c| match resolve {
+            Resolve::Discard => c.execute(
                 "UPDATE queue_item SET status = 'SYNCED', resolution = 'SERVER_WINS', data = NULL,
-                   server_record = NULL, synced_at_ms = ?2, updated_at_ms = ?2 WHERE id = ?1",
+                   server_record = NULL, synced_at_ms = ?2, updated_at_ms = ?2
+                 WHERE id = ?1 AND status IN ('CONFLICT', 'MANUAL')",
                 params![id, now],
             ),
-            Settle::Flagged { by } => c.execute(
+            Resolve::Flag { by } => c.execute(
                 "UPDATE queue_item SET status = 'MANUAL', resolution = 'MANUAL',
-                   flagged_at_ms = ?2, flagged_by = ?3, updated_at_ms = ?2 WHERE id = ?1",
+                   flagged_at_ms = ?2, flagged_by = ?3, updated_at_ms = ?2
+                 WHERE id = ?1 AND status = 'CONFLICT'",
                 params![id, now, by],
             ),
-        }
-        .map(|_| ())
-    })
-    .await
+        })
+        .await?;
+    Ok(changed == 1)
 }
 
 pub async fn flagged(db: &SyncDb) -> Result<Vec<Item>, StoreError> {

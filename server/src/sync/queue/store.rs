@@ -58,6 +58,14 @@ impl ClaimFrom {
     }
 }
 
+/// A claim on an item. While it is held, the item's `updated_at_ms` is the claim's time,
+/// so only the holder writes the send's result: a claim taken again after a replica
+/// stopped, or a resolution chosen meanwhile, is never overwritten by a late result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    pub at: i64,
+}
+
 /// What one send did to the item.
 pub enum Settle {
     Synced {
@@ -73,12 +81,14 @@ pub enum Settle {
         http_status: u16,
         error: Value,
     },
-    /// SERVER_WINS: the offline write is dropped.
-    Discarded,
-    /// MANUAL: flagged for an administrator.
-    Flagged {
-        by: String,
-    },
+}
+
+/// A person's resolution of an item in conflict (no send).
+pub enum Resolve {
+    /// SERVER_WINS (from CONFLICT or MANUAL): the offline write is dropped.
+    Discard,
+    /// MANUAL (from CONFLICT): flagged for an administrator.
+    Flag { by: String },
 }
 
 #[derive(Clone)]
@@ -152,21 +162,34 @@ impl QueueStore {
     }
 
     /// Takes an item for sending (→ SYNCING) if its status is one of `from` (or it is a
-    /// stopped replica's claim); false when another request has it.
-    pub async fn claim(&self, id: &str, from: ClaimFrom) -> Result<bool, StoreError> {
+    /// stopped replica's claim); None when another request has it.
+    pub async fn claim(&self, id: &str, from: ClaimFrom) -> Result<Option<Claim>, StoreError> {
         let now = now_ms();
         let stale = self.stale_before(now);
-        match &self.backend {
+        let claimed = match &self.backend {
             Backend::Sqlite(db) => sqlite::claim(db, id, from, now, stale).await,
             Backend::Postgres(pg) => postgres::claim(pg, id, from, now, stale).await,
+        }?;
+        Ok(claimed.then_some(Claim { at: now }))
+    }
+
+    /// Writes what the send under `claim` did; false when the claim was lost meanwhile
+    /// (the item is someone else's now, and keeps their result).
+    pub async fn settle(&self, id: &str, claim: Claim, settle: Settle) -> Result<bool, StoreError> {
+        let now = now_ms().max(claim.at);
+        match &self.backend {
+            Backend::Sqlite(db) => sqlite::settle(db, id, claim.at, settle, now).await,
+            Backend::Postgres(pg) => postgres::settle(pg, id, claim.at, &settle, now).await,
         }
     }
 
-    pub async fn settle(&self, id: &str, settle: Settle) -> Result<(), StoreError> {
+    /// Applies a resolution; false when the item is no longer waiting for one (a send took
+    /// it, or another resolution came first).
+    pub async fn resolve(&self, id: &str, resolve: Resolve) -> Result<bool, StoreError> {
         let now = now_ms();
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::settle(db, id, settle, now).await,
-            Backend::Postgres(pg) => postgres::settle(pg, id, &settle, now).await,
+            Backend::Sqlite(db) => sqlite::resolve(db, id, resolve, now).await,
+            Backend::Postgres(pg) => postgres::resolve(pg, id, &resolve, now).await,
         }
     }
 
