@@ -46,22 +46,7 @@ async fn send_until_settled(
 async fn a_write_sent_to_two_replicas_at_once_reaches_care_once() {
     let cluster = common::pg::PgCluster::start();
     let (upstream, hits, _task) = counting_upstream().await;
-    // One secret for both, as a deployment mounts it: each replica's own would leave the
-    // other unable to open the answers it stored.
-    let shared = tempfile::tempdir().expect("tmp");
-    let secret = shared.path().join("server-secret.key");
-    std::fs::write(&secret, [42u8; 32]).expect("secret");
-    let secret = secret.to_string_lossy().to_string();
-    let replica = [
-        "--upstream",
-        &upstream,
-        "--store",
-        &cluster.url,
-        "--secret-file",
-        &secret,
-    ];
-    let a = common::start(&replica).await;
-    let b = common::start(&replica).await;
+    let (_secret, a, b) = two_replicas(&cluster, &upstream).await;
     let token = token_for("doctor");
 
     // Every write twice, at the same moment: one copy to each replica.
@@ -132,7 +117,9 @@ async fn a_write_sent_to_two_replicas_at_once_reaches_care_once() {
     assert_eq!(hits.load(Ordering::SeqCst), before);
 }
 
-/// Two replicas on one store and one secret, in front of a counting upstream.
+/// Two replicas on one store and one secret, in front of a counting upstream. One secret for
+/// both, as a deployment mounts it: each replica's own would leave the other unable to open
+/// the answers it stored.
 async fn two_replicas(
     cluster: &common::pg::PgCluster,
     upstream: &str,
@@ -154,24 +141,6 @@ async fn two_replicas(
     (shared, a, b)
 }
 
-async fn send(
-    front: &common::TestServer,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = common::client()
-        .request(method, front.url(path))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.expect("send");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_through_one_replica_is_in_the_sync_health_of_the_other() {
     let cluster = common::pg::PgCluster::start();
@@ -184,26 +153,14 @@ async fn a_push_through_one_replica_is_in_the_sync_health_of_the_other() {
          "path": "/api/v1/patient/", "payload": {"name": "Pushed Once"},
          "clientTimestamp": "2026-12-07T10:00:00.000Z"},
     ]});
-    let (status, first) = send(
-        &a,
-        reqwest::Method::POST,
-        "/api/v1/sync/push",
-        &doctor,
-        Some(push.clone()),
-    )
-    .await;
+    let (status, first) = a
+        .post("/api/v1/sync/push", push.clone(), Some(&doctor))
+        .await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(first["results"][0]["status"], "synced", "{first}");
 
     // The administrator's view from the other replica has the device and its write.
-    let (status, health) = send(
-        &b,
-        reqwest::Method::GET,
-        "/api/v1/sync/health",
-        &admin,
-        None,
-    )
-    .await;
+    let (status, health) = b.get("/api/v1/sync/health", Some(&admin)).await;
     assert_eq!(status, 200, "{health}");
     let devices = health["devices"].as_array().expect("devices");
     let tab = devices
@@ -219,14 +176,7 @@ async fn a_push_through_one_replica_is_in_the_sync_health_of_the_other() {
 
     // The device lost the answer and pushes again, to the other replica: answered, not
     // applied again, and still one item in the trail.
-    let (status, second) = send(
-        &b,
-        reqwest::Method::POST,
-        "/api/v1/sync/push",
-        &doctor,
-        Some(push),
-    )
-    .await;
+    let (status, second) = b.post("/api/v1/sync/push", push, Some(&doctor)).await;
     assert_eq!(status, 200, "{second}");
     assert_eq!(second["results"][0]["status"], "synced", "{second}");
     assert_eq!(
@@ -234,14 +184,7 @@ async fn a_push_through_one_replica_is_in_the_sync_health_of_the_other() {
         "{second}"
     );
     assert_eq!(hits.load(Ordering::SeqCst), 1, "CARE saw the write once");
-    let (status, stats) = send(
-        &a,
-        reqwest::Method::GET,
-        "/api/v1/sync/stats",
-        &doctor,
-        None,
-    )
-    .await;
+    let (status, stats) = a.get("/api/v1/sync/stats", Some(&doctor)).await;
     assert_eq!(status, 200, "{stats}");
     assert_eq!(
         (stats["total"].as_i64(), stats["synced"].as_i64()),
@@ -251,14 +194,7 @@ async fn a_push_through_one_replica_is_in_the_sync_health_of_the_other() {
 
     // Without the store, the trail cannot be read: a passing outage (503), not a fault.
     cluster.stop();
-    let (status, body) = send(
-        &b,
-        reqwest::Method::GET,
-        "/api/v1/sync/health",
-        &admin,
-        None,
-    )
-    .await;
+    let (status, body) = b.get("/api/v1/sync/health", Some(&admin)).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["code"], "sync_store", "{body}");
 }
@@ -276,38 +212,21 @@ async fn a_queued_item_is_sent_once_whichever_replicas_process_it() {
         let body = json!({"id": id, "deviceId": "tab-3", "operation": "CREATE",
             "resourceType": "patient", "path": "/api/v1/patient/",
             "data": {"name": format!("Queued {id}")}});
-        let (status, out) = send(
-            &a,
-            reqwest::Method::POST,
-            "/api/v1/sync/queue",
-            &doctor,
-            Some(body.clone()),
-        )
-        .await;
+        let (status, out) = a
+            .post("/api/v1/sync/queue", body.clone(), Some(&doctor))
+            .await;
         assert_eq!(status, 201, "{out}");
         // Queued again through the other replica: the same item, not a second one.
-        let (status, again) = send(
-            &b,
-            reqwest::Method::POST,
-            "/api/v1/sync/queue",
-            &doctor,
-            Some(body),
-        )
-        .await;
+        let (status, again) = b.post("/api/v1/sync/queue", body, Some(&doctor)).await;
         assert_eq!(
             (status, again["status"].as_str()),
             (200, Some("PENDING")),
             "{again}"
         );
     }
-    let (status, pending) = send(
-        &b,
-        reqwest::Method::GET,
-        "/api/v1/sync/pending?deviceId=tab-3",
-        &doctor,
-        None,
-    )
-    .await;
+    let (status, pending) = b
+        .get("/api/v1/sync/pending?deviceId=tab-3", Some(&doctor))
+        .await;
     assert_eq!(status, 200, "{pending}");
     assert_eq!(
         pending.as_array().map(Vec::len),
@@ -362,14 +281,9 @@ async fn a_queued_item_is_sent_once_whichever_replicas_process_it() {
             "{id}: {got:?}"
         );
     }
-    let (_, pending) = send(
-        &a,
-        reqwest::Method::GET,
-        "/api/v1/sync/pending?deviceId=tab-3",
-        &doctor,
-        None,
-    )
-    .await;
+    let (_, pending) = a
+        .get("/api/v1/sync/pending?deviceId=tab-3", Some(&doctor))
+        .await;
     assert_eq!(pending, json!([]));
 
     // A replica stopped while it was sending an item: the claim it left stands while the
@@ -377,14 +291,7 @@ async fn a_queued_item_is_sent_once_whichever_replicas_process_it() {
     let id = "7c1d0a52-3f0e-4c35-9a53-1d1f4f7fffff";
     let body = json!({"id": id, "deviceId": "tab-3", "operation": "CREATE",
         "resourceType": "patient", "path": "/api/v1/patient/", "data": {"name": "Cut off"}});
-    let (status, _) = send(
-        &a,
-        reqwest::Method::POST,
-        "/api/v1/sync/queue",
-        &doctor,
-        Some(body),
-    )
-    .await;
+    let (status, _) = a.post("/api/v1/sync/queue", body, Some(&doctor)).await;
     assert_eq!(status, 201);
     let pg = server::pg::Pg::connect(&cluster.url, None)
         .await
@@ -405,7 +312,7 @@ async fn a_queued_item_is_sent_once_whichever_replicas_process_it() {
     };
     age(now).await;
     let path = format!("/api/v1/sync/process/{id}");
-    let (status, out) = send(&b, reqwest::Method::POST, &path, &doctor, None).await;
+    let (status, out) = b.post(&path, json!({}), Some(&doctor)).await;
     assert_eq!(
         (status, out["code"].as_str()),
         (409, Some("in_progress")),
@@ -413,7 +320,7 @@ async fn a_queued_item_is_sent_once_whichever_replicas_process_it() {
     );
     let limit = i64::try_from(server::proxy::IN_FLIGHT_LIMIT.as_millis()).expect("ms");
     age(now - limit - 1_000).await;
-    let (status, out) = send(&b, reqwest::Method::POST, &path, &doctor, None).await;
+    let (status, out) = b.post(&path, json!({}), Some(&doctor)).await;
     assert_eq!(
         (status, out["status"].as_str()),
         (200, Some("SYNCED")),
