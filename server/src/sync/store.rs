@@ -87,6 +87,14 @@ pub enum StoreError {
     Postgres(#[from] crate::pg::PgError),
 }
 
+/// Where the sync API keeps its state (the audit trail, the push ledger, seed 004's
+/// queue): the replica's own `sync.sqlite3`, or PostgreSQL shared by every replica.
+#[derive(Clone)]
+pub enum Backing {
+    Sqlite(SyncDb),
+    Postgres(crate::pg::Pg),
+}
+
 /// One connection behind a mutex: every statement here is short.
 #[derive(Clone)]
 pub struct SyncDb {

@@ -21,7 +21,7 @@ use std::{
     },
 };
 
-use super::store::{now_ms, StoreError, SyncDb};
+use super::store::{now_ms, Backing, StoreError, SyncDb};
 use crate::pg::Pg;
 
 /// How often pruning runs at most.
@@ -49,16 +49,9 @@ pub struct Entry {
     pub detail: Option<String>,
 }
 
-/// Where the trail and the ledger are kept.
-#[derive(Clone)]
-enum Trail {
-    Sqlite(SyncDb),
-    Postgres(Pg),
-}
-
 #[derive(Clone)]
 pub struct Audit {
-    trail: Trail,
+    trail: Backing,
     retention_ms: i64,
     last_prune: Arc<AtomicI64>,
 }
@@ -77,15 +70,15 @@ pub type LastActivity = BTreeMap<(String, String), i64>;
 impl Audit {
     /// The trail in the replica's own `sync.sqlite3`, pruned once.
     pub async fn sqlite(db: SyncDb, retention_days: u32) -> Result<Self, StoreError> {
-        Self::open(Trail::Sqlite(db), retention_days).await
+        Self::open(Backing::Sqlite(db), retention_days).await
     }
 
     /// The trail on the shared PostgreSQL store, pruned once.
     pub async fn postgres(pg: Pg, retention_days: u32) -> Result<Self, StoreError> {
-        Self::open(Trail::Postgres(pg), retention_days).await
+        Self::open(Backing::Postgres(pg), retention_days).await
     }
 
-    async fn open(trail: Trail, retention_days: u32) -> Result<Self, StoreError> {
+    async fn open(trail: Backing, retention_days: u32) -> Result<Self, StoreError> {
         let audit = Self {
             trail,
             retention_ms: i64::from(retention_days) * 24 * 3600 * 1000,
@@ -107,8 +100,8 @@ impl Audit {
         let cutoff = now - self.retention_ms;
         let ledger_cutoff = now - crate::retention::secs() * 1000;
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::prune(db, cutoff, ledger_cutoff).await,
-            Trail::Postgres(pg) => postgres::prune(pg, cutoff, ledger_cutoff).await,
+            Backing::Sqlite(db) => sqlite::prune(db, cutoff, ledger_cutoff).await,
+            Backing::Postgres(pg) => postgres::prune(pg, cutoff, ledger_cutoff).await,
         }
     }
 
@@ -118,8 +111,8 @@ impl Audit {
             self.prune(now).await?;
         }
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::record(db, now, e).await,
-            Trail::Postgres(pg) => postgres::record(pg, now, e).await,
+            Backing::Sqlite(db) => sqlite::record(db, now, e).await,
+            Backing::Postgres(pg) => postgres::record(pg, now, e).await,
         }
     }
 
@@ -135,24 +128,24 @@ impl Audit {
     /// limits to one user.
     pub async fn latest_outcomes(&self, user: Option<&str>) -> Result<Vec<OutcomeRow>, StoreError> {
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::latest_outcomes(db, user).await,
-            Trail::Postgres(pg) => postgres::latest_outcomes(pg, user).await,
+            Backing::Sqlite(db) => sqlite::latest_outcomes(db, user).await,
+            Backing::Postgres(pg) => postgres::latest_outcomes(pg, user).await,
         }
     }
 
     /// When each (user, device) was last seen in the trail.
     pub async fn last_activity(&self) -> Result<LastActivity, StoreError> {
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::last_activity(db).await,
-            Trail::Postgres(pg) => postgres::last_activity(pg).await,
+            Backing::Sqlite(db) => sqlite::last_activity(db).await,
+            Backing::Postgres(pg) => postgres::last_activity(pg).await,
         }
     }
 
     /// The push ledger: the fingerprint of the item an earlier push of `user` settled.
     pub async fn ledger_get(&self, user: &str, item: &str) -> Result<Option<String>, StoreError> {
         match &self.trail {
-            Trail::Sqlite(db) => sqlite::ledger_get(db, user, item).await,
-            Trail::Postgres(pg) => postgres::ledger_get(pg, user, item).await,
+            Backing::Sqlite(db) => sqlite::ledger_get(db, user, item).await,
+            Backing::Postgres(pg) => postgres::ledger_get(pg, user, item).await,
         }
     }
 
@@ -165,10 +158,10 @@ impl Audit {
     ) -> Result<(), StoreError> {
         let now = now_ms();
         match &self.trail {
-            Trail::Sqlite(db) => {
+            Backing::Sqlite(db) => {
                 sqlite::ledger_put(db, user, item, fingerprint, outcome, now).await
             }
-            Trail::Postgres(pg) => {
+            Backing::Postgres(pg) => {
                 postgres::ledger_put(pg, user, item, fingerprint, outcome, now).await
             }
         }

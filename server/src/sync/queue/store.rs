@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::{postgres, sqlite, Item};
 use crate::{
     pg::Pg,
-    sync::store::{now_ms, StoreError, SyncDb},
+    sync::store::{now_ms, Backing, StoreError, SyncDb},
 };
 
 /// How often settled items are pruned at most.
@@ -92,14 +92,8 @@ pub enum Resolve {
 }
 
 #[derive(Clone)]
-enum Backend {
-    Sqlite(SyncDb),
-    Postgres(Pg),
-}
-
-#[derive(Clone)]
 pub struct QueueStore {
-    backend: Backend,
+    backend: Backing,
     /// Claims older than this (ms) belong to a replica that stopped.
     stale_after_ms: i64,
     /// Settled items older than this (ms) are pruned.
@@ -109,14 +103,14 @@ pub struct QueueStore {
 
 impl QueueStore {
     pub fn sqlite(db: SyncDb, retention_days: u32) -> Self {
-        Self::new(Backend::Sqlite(db), retention_days)
+        Self::new(Backing::Sqlite(db), retention_days)
     }
 
     pub fn postgres(pg: Pg, retention_days: u32) -> Self {
-        Self::new(Backend::Postgres(pg), retention_days)
+        Self::new(Backing::Postgres(pg), retention_days)
     }
 
-    fn new(backend: Backend, retention_days: u32) -> Self {
+    fn new(backend: Backing, retention_days: u32) -> Self {
         Self {
             backend,
             stale_after_ms: i64::try_from(crate::proxy::IN_FLIGHT_LIMIT.as_millis())
@@ -132,8 +126,8 @@ impl QueueStore {
 
     pub async fn load(&self, id: &str) -> Result<Option<Item>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::load(db, id).await,
-            Backend::Postgres(pg) => postgres::load(pg, id).await,
+            Backing::Sqlite(db) => sqlite::load(db, id).await,
+            Backing::Postgres(pg) => postgres::load(pg, id).await,
         }
     }
 
@@ -142,8 +136,8 @@ impl QueueStore {
     pub async fn insert(&self, new: NewItem) -> Result<bool, StoreError> {
         self.prune_now_and_then(new.now).await;
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::insert(db, new).await,
-            Backend::Postgres(pg) => postgres::insert(pg, &new).await,
+            Backing::Sqlite(db) => sqlite::insert(db, new).await,
+            Backing::Postgres(pg) => postgres::insert(pg, &new).await,
         }
     }
 
@@ -156,8 +150,8 @@ impl QueueStore {
     ) -> Result<Vec<Item>, StoreError> {
         let stale = self.stale_before(now_ms());
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::list(db, user, device, listing, stale).await,
-            Backend::Postgres(pg) => postgres::list(pg, user, device, listing, stale).await,
+            Backing::Sqlite(db) => sqlite::list(db, user, device, listing, stale).await,
+            Backing::Postgres(pg) => postgres::list(pg, user, device, listing, stale).await,
         }
     }
 
@@ -167,8 +161,8 @@ impl QueueStore {
         let now = now_ms();
         let stale = self.stale_before(now);
         let claimed = match &self.backend {
-            Backend::Sqlite(db) => sqlite::claim(db, id, from, now, stale).await,
-            Backend::Postgres(pg) => postgres::claim(pg, id, from, now, stale).await,
+            Backing::Sqlite(db) => sqlite::claim(db, id, from, now, stale).await,
+            Backing::Postgres(pg) => postgres::claim(pg, id, from, now, stale).await,
         }?;
         Ok(claimed.then_some(Claim { at: now }))
     }
@@ -178,8 +172,8 @@ impl QueueStore {
     pub async fn settle(&self, id: &str, claim: Claim, settle: Settle) -> Result<bool, StoreError> {
         let now = now_ms().max(claim.at);
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::settle(db, id, claim.at, settle, now).await,
-            Backend::Postgres(pg) => postgres::settle(pg, id, claim.at, &settle, now).await,
+            Backing::Sqlite(db) => sqlite::settle(db, id, claim.at, settle, now).await,
+            Backing::Postgres(pg) => postgres::settle(pg, id, claim.at, &settle, now).await,
         }
     }
 
@@ -188,16 +182,16 @@ impl QueueStore {
     pub async fn resolve(&self, id: &str, resolve: Resolve) -> Result<bool, StoreError> {
         let now = now_ms();
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::resolve(db, id, resolve, now).await,
-            Backend::Postgres(pg) => postgres::resolve(pg, id, &resolve, now).await,
+            Backing::Sqlite(db) => sqlite::resolve(db, id, resolve, now).await,
+            Backing::Postgres(pg) => postgres::resolve(pg, id, &resolve, now).await,
         }
     }
 
     /// Every item flagged MANUAL, oldest flag first.
     pub async fn flagged(&self) -> Result<Vec<Item>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::flagged(db).await,
-            Backend::Postgres(pg) => postgres::flagged(pg).await,
+            Backing::Sqlite(db) => sqlite::flagged(db).await,
+            Backing::Postgres(pg) => postgres::flagged(pg).await,
         }
     }
 
@@ -206,8 +200,8 @@ impl QueueStore {
         self.last_prune.store(now, Ordering::Relaxed);
         let cutoff = now - self.retention_ms;
         match &self.backend {
-            Backend::Sqlite(db) => sqlite::prune(db, cutoff).await,
-            Backend::Postgres(pg) => postgres::prune(pg, cutoff).await,
+            Backing::Sqlite(db) => sqlite::prune(db, cutoff).await,
+            Backing::Postgres(pg) => postgres::prune(pg, cutoff).await,
         }
     }
 
